@@ -1,0 +1,16 @@
+// Three projects so that each layer can be run alone (npm run test:unit, …);
+// `npm test` runs all of them. Type checking is tsc's job (npm run typecheck),
+// so ts-jest only transpiles.
+const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
+const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/test/contract/**/*.test.ts'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'], slowTestThreshold: 30 },
+  ],
+  collectCoverageFrom: ['src/**/*.ts'],
+  coverageThreshold: { global: { lines: 90 } },
+};

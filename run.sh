@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The project's entry point on a fresh machine:
+#   ./run.sh start   standalone mode on examples/ (gRPC :9053, plain DNS :5353)
+#   ./run.sh test    the whole test suite (unit, integration, end-to-end through CoreDNS)
+#   ./run.sh bench   dnsperf benchmarks (not part of the test suite)
+#   ./run.sh npm …   any npm command with the project's Node
+# It provides Node 24, the npm dependencies, the Debian DNS tools and the test
+# CoreDNS, each only when missing, then hands over to npm.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/scripts/lib.sh"
+cd "$REPO_ROOT"
+
+node_bin="$(scripts/ensure-node.sh)"
+export PATH="$node_bin:$PATH"
+
+lock_stamp="node_modules/.meridian-lock-$(sha256sum package-lock.json | cut -c1-16)"
+if [ ! -e "$lock_stamp" ]; then
+  log "installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund >&2
+  touch "$lock_stamp"
+fi
+
+needs_tools() {
+  scripts/ensure-debian-tools.sh
+  MERIDIAN_COREDNS_BIN="$(scripts/build-coredns.sh)"
+  export MERIDIAN_COREDNS_BIN
+}
+
+command="${1:-}"
+[ $# -gt 0 ] && shift
+case "$command" in
+  start) exec npm start -- "$@" ;;
+  test) needs_tools; exec npm test -- "$@" ;;
+  bench) needs_tools; exec npm run bench -- "$@" ;;
+  npm) exec npm "$@" ;;
+  *) die "usage: ./run.sh start|test|bench|npm …" ;;
+esac

@@ -1,0 +1,192 @@
+/**
+ * Turns zones and Gslb records into a RecordSnapshot: validates what the
+ * sources could not, resolves conflicts deterministically, and prepares every
+ * answer's bytes. Pure: the same input gives the same table.
+ */
+import { isIP } from 'node:net';
+import { MAX_MESSAGE_BYTES } from '../dns/constants';
+import { encodeRecordTail } from '../dns/wire';
+import type { GslbRecord, ZoneSpec } from './model';
+import type { NameEntry, RecordSnapshot, ZoneEntry } from './snapshot';
+import type { PreparedRecords, RRSetSelector } from './selector';
+import { strategyFor } from './strategies';
+
+/** Largest number of records of one type served for a name, so a reply always fits 64 KiB. */
+export const MAX_RECORDS_PER_RRSET = Math.floor((MAX_MESSAGE_BYTES - 600) / 28);
+
+/** SOA timers as k8gb's CoreDNS plugin serves them. */
+const SOA_TIMERS = Object.freeze({ refresh: 7200, retry: 1800, expire: 86400 });
+
+/** Something in the input that the table could not serve as asked. */
+export interface BuildProblem {
+  readonly gslb: string;
+  readonly host: string;
+  readonly reason: string;
+}
+
+/** Input of one build. */
+export interface BuildInput {
+  readonly zones: readonly ZoneSpec[];
+  readonly gslbs: readonly GslbRecord[];
+  readonly serial: number;
+  readonly generation: number;
+}
+
+/** A snapshot and the problems found while building it. */
+export interface BuildResult {
+  readonly snapshot: RecordSnapshot;
+  readonly problems: readonly BuildProblem[];
+}
+
+const POINTER_TO_QUESTION = Buffer.from([0xc0, 0x0c]);
+
+/** Builds a snapshot; never throws on bad Gslb data, which becomes problems. */
+export function buildSnapshot(input: BuildInput): BuildResult {
+  const zones = new Map<string, ZoneEntry>();
+  const names = new Map<string, NameEntry>();
+  for (const spec of input.zones) {
+    const zone = prepareZone(spec, input.serial);
+    zones.set(zone.name, zone);
+    names.set(zone.name, { zone, apex: true, a: null, aaaa: null, owner: '' });
+  }
+
+  const problems: BuildProblem[] = [];
+  let hostCount = 0;
+  let recordCount = 0;
+  // Deterministic precedence: when two Gslbs claim a host, the first by id wins.
+  const ordered = [...input.gslbs].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  const claimedBy = new Map<string, string>();
+  for (const gslb of ordered) {
+    for (const host of gslb.hosts) {
+      const zone = zoneOf(host, zones);
+      const problem = (reason: string): void => {
+        problems.push({ gslb: gslb.id, host, reason });
+      };
+      if (zone === null) {
+        problem('host is not inside any zone in DNS_ZONES');
+        continue;
+      }
+      const holder = claimedBy.get(host);
+      if (holder !== undefined) {
+        problem(`host is already served by Gslb ${holder}`);
+        continue;
+      }
+      claimedBy.set(host, gslb.id);
+      const prepared = prepareHost(gslb, problem);
+      const existing = names.get(host);
+      names.set(host, {
+        zone,
+        apex: existing?.apex ?? false,
+        a: prepared.a,
+        aaaa: prepared.aaaa,
+        owner: gslb.id,
+      });
+      addEmptyNonTerminals(host, zone, names);
+      hostCount++;
+      recordCount += prepared.recordCount;
+    }
+  }
+  return {
+    snapshot: {
+      serial: input.serial,
+      generation: input.generation,
+      names,
+      zones,
+      hostCount,
+      recordCount,
+    },
+    problems,
+  };
+}
+
+function prepareZone(spec: ZoneSpec, serial: number): ZoneEntry {
+  const mname = spec.nameServers[0] ?? `ns1.dns.${spec.name}`;
+  const soaTail = encodeRecordTail({
+    type: 'SOA',
+    ttl: spec.negativeTtlSeconds,
+    mname,
+    rname: `hostmaster.${spec.name}`,
+    serial,
+    ...SOA_TIMERS,
+    minimum: spec.negativeTtlSeconds,
+  });
+  const nsRecords = spec.nameServers.map((host) =>
+    withPointer(encodeRecordTail({ type: 'NS', ttl: spec.nameServerTtlSeconds, host })),
+  );
+  return {
+    name: spec.name,
+    labelCount: spec.name.split('.').length,
+    soaTail,
+    nameServers: { bytes: Buffer.concat(nsRecords), count: nsRecords.length },
+  };
+}
+
+function withPointer(tail: Buffer): Buffer {
+  return Buffer.concat([POINTER_TO_QUESTION, tail]);
+}
+
+function zoneOf(host: string, zones: ReadonlyMap<string, ZoneEntry>): ZoneEntry | null {
+  // Longest matching suffix at a label boundary: DNS suffix, never substring.
+  let suffix = host;
+  for (;;) {
+    const zone = zones.get(suffix);
+    if (zone !== undefined) return zone;
+    const dot = suffix.indexOf('.');
+    if (dot === -1) return null;
+    suffix = suffix.slice(dot + 1);
+  }
+}
+
+interface PreparedHost {
+  readonly a: RRSetSelector | null;
+  readonly aaaa: RRSetSelector | null;
+  readonly recordCount: number;
+}
+
+function prepareHost(gslb: GslbRecord, problem: (reason: string) => void): PreparedHost {
+  const v4: Buffer[] = [];
+  const v6: Buffer[] = [];
+  const seen = new Set<string>();
+  for (const cluster of gslb.clusters) {
+    for (const address of cluster.addresses) {
+      if (seen.has(address)) continue;
+      seen.add(address);
+      const family = isIP(address);
+      if (family === 0) {
+        problem(`target ${JSON.stringify(address)} is not an IP address`);
+        continue;
+      }
+      const type = family === 4 ? 'A' : 'AAAA';
+      const record = withPointer(encodeRecordTail({ type, ttl: gslb.ttlSeconds, address }));
+      (family === 4 ? v4 : v6).push(record);
+    }
+  }
+  const strategy = strategyFor(gslb.strategy);
+  const selectorFor = (records: Buffer[], type: string): RRSetSelector | null => {
+    if (records.length === 0) return null;
+    if (records.length > MAX_RECORDS_PER_RRSET) {
+      problem(`${records.length} ${type} targets; only the first ${MAX_RECORDS_PER_RRSET} are served`);
+      records.length = MAX_RECORDS_PER_RRSET;
+    }
+    const prepared: PreparedRecords = { records };
+    return strategy.createSelector(prepared);
+  };
+  return {
+    a: selectorFor(v4, 'A'),
+    aaaa: selectorFor(v6, 'AAAA'),
+    recordCount: Math.min(v4.length, MAX_RECORDS_PER_RRSET) + Math.min(v6.length, MAX_RECORDS_PER_RRSET),
+  };
+}
+
+// A name between a host and its zone exists (RFC 8020): it answers NODATA,
+// not NXDOMAIN, or resolvers would prune the host below it from their caches.
+function addEmptyNonTerminals(host: string, zone: ZoneEntry, names: Map<string, NameEntry>): void {
+  let name = host;
+  for (;;) {
+    const dot = name.indexOf('.');
+    if (dot === -1) return;
+    name = name.slice(dot + 1);
+    if (name.length <= zone.name.length) return;
+    if (!names.has(name)) names.set(name, { zone, apex: false, a: null, aaaa: null, owner: '' });
+  }
+}

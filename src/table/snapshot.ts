@@ -1,0 +1,42 @@
+/**
+ * The immutable record table one query is answered from. Built off the query
+ * path by build-snapshot.ts and swapped in whole by TableHolder; nothing in it
+ * changes after the build except round-robin cursors inside selectors.
+ */
+import type { SectionBytes } from '../dns/response';
+import type { RRSetSelector } from './selector';
+
+/** A zone with its prepared apex records. */
+export interface ZoneEntry {
+  readonly name: string;
+  readonly labelCount: number;
+  /** SOA record without owner (TYPE onwards); the owner pointer is per query. */
+  readonly soaTail: Buffer;
+  /** The apex NS RRset with owner pointer 0xC00C. */
+  readonly nameServers: SectionBytes;
+}
+
+/** A name that exists in the table. */
+export interface NameEntry {
+  readonly zone: ZoneEntry;
+  readonly apex: boolean;
+  readonly a: RRSetSelector | null;
+  readonly aaaa: RRSetSelector | null;
+  /** Gslb that owns the name ('' for the apex and empty non-terminals). */
+  readonly owner: string;
+}
+
+/** One generation of the record table. */
+export interface RecordSnapshot {
+  /** SOA serial; increases with every snapshot (RFC 1982 arithmetic not needed before 2106). */
+  readonly serial: number;
+  /** Count of snapshots built since start. */
+  readonly generation: number;
+  /** Lower-case names (no trailing dot) → entry; includes every apex. */
+  readonly names: ReadonlyMap<string, NameEntry>;
+  readonly zones: ReadonlyMap<string, ZoneEntry>;
+  /** Names with address records (hosts), for metrics. */
+  readonly hostCount: number;
+  /** Address records in the table, for metrics. */
+  readonly recordCount: number;
+}
