@@ -28,7 +28,7 @@ export function query(name: string, type: string, options: QueryOptions = {}): B
     const opts: dnsPacket.PacketOpt[] = [];
     if (options.edns.clientSubnet !== undefined) {
       const [ip, prefix] = options.edns.clientSubnet.split('/');
-      opts.push({ code: 'CLIENT_SUBNET', ip: ip ?? '', sourcePrefixLength: Number(prefix) });
+      opts.push({ code: 8, ip: ip ?? '', sourcePrefixLength: Number(prefix) });
     }
     for (const extra of options.edns.extraOptions ?? []) {
       opts.push(extra as unknown as dnsPacket.PacketOpt);

@@ -1,0 +1,166 @@
+/**
+ * Wires the planes together and owns their lifecycle. buildApp listens
+ * nowhere; start() brings the parts up in the order that makes readiness
+ * honest: HTTP first (probes answer "not ready"), then the source and the
+ * first table, then the gRPC and DNS listeners, then ready.
+ */
+import type { Registry } from 'prom-client';
+import type { Config } from './config/load-config';
+import { messageOf } from './errors';
+import { createQueryHandler } from './grpc/dns-service';
+import { startGrpcServer, type GrpcEndpoint } from './grpc/grpc-server';
+import { startDnsListener, type DnsListener } from './plain-dns/dns-listener';
+import { createResponder } from './serving/responder';
+import { ManifestDirectory, type ManifestState } from './standalone/manifest-directory';
+import { buildSnapshot, type BuildProblem } from './table/build-snapshot';
+import { TableHolder } from './table/table-holder';
+import { startHttpServer, type HttpEndpoints } from './telemetry/http-server';
+import type { Logger } from './telemetry/logger';
+import { createMetrics } from './telemetry/metrics';
+
+/** What buildApp needs besides configuration. */
+export interface AppDeps {
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly version: string;
+  /** Wall clock in milliseconds, for SOA serials. */
+  readonly now: () => number;
+}
+
+/** A running Meridian. */
+export interface RunningApp {
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  readonly dnsPorts: { readonly udp: number; readonly tcp: number } | null;
+  /** The table currently served, for tests and diagnostics. */
+  readonly table: TableHolder;
+  /** Goes not-ready, keeps answering for the grace period, then closes everything. */
+  stop(): Promise<void>;
+}
+
+/** A configured but not yet started Meridian. */
+export interface App {
+  start(): Promise<RunningApp>;
+}
+
+/** Wires Meridian from `config`; nothing listens until start(). */
+export function buildApp(config: Config, deps: AppDeps): App {
+  const { logger } = deps;
+  const holder = new TableHolder();
+  let stopping = false;
+  let listening = false;
+  const notReadyReason = (): string | null => {
+    if (stopping) return 'shutting down';
+    if (holder.current() === null) return 'record table not built yet';
+    if (!listening) return 'listeners not started';
+    return null;
+  };
+  const metrics = createMetrics(
+    deps.registry,
+    {
+      hosts: () => holder.current()?.hostCount ?? 0,
+      records: () => holder.current()?.recordCount ?? 0,
+      generation: () => holder.current()?.generation ?? 0,
+      serial: () => holder.current()?.serial ?? 0,
+      ready: () => notReadyReason() === null,
+    },
+    { version: deps.version, nodeVersion: process.versions.node },
+  );
+  const tableLog = logger.child({ component: 'table' });
+  let reportedProblems = new Set<string>();
+
+  const rebuild = (state: ManifestState): void => {
+    const started = performance.now();
+    const { snapshot, problems } = buildSnapshot({
+      zones: config.zones,
+      gslbs: state.gslbs,
+      serial: holder.nextSerial(deps.now()),
+      generation: holder.nextGeneration(),
+    });
+    holder.swap(snapshot);
+    const seconds = (performance.now() - started) / 1000;
+    metrics.recordBuild(seconds, problems.length, deps.now());
+    metrics.setManifestErrors(state.invalidFiles.size);
+    reportedProblems = reportNewProblems(tableLog, problems, reportedProblems);
+    tableLog.info(
+      {
+        generation: snapshot.generation,
+        serial: snapshot.serial,
+        hosts: snapshot.hostCount,
+        records: snapshot.recordCount,
+        invalidFiles: state.invalidFiles.size,
+        seconds,
+      },
+      'record table swapped',
+    );
+  };
+
+  return {
+    async start() {
+      const http: HttpEndpoints = await startHttpServer(config.metricsAddress, deps.registry, notReadyReason);
+      const source = new ManifestDirectory({
+        dir: config.manifestsDir,
+        parse: { defaultTtlSeconds: config.defaultTtlSeconds, geoTag: config.clusterGeoTag },
+        debounceMs: config.reloadDebounceMs,
+        rescanIntervalMs: config.rescanIntervalMs,
+        logger: logger.child({ component: 'manifests' }),
+        onChange: rebuild,
+      });
+      const closeAll: (() => Promise<void>)[] = [() => http.close()];
+      const unwind = async (): Promise<void> => {
+        for (const close of closeAll.reverse()) await close().catch(() => undefined);
+      };
+      try {
+        await source.start();
+        closeAll.push(() => source.stop());
+        if (holder.current() === null) rebuild({ gslbs: [], invalidFiles: new Map() });
+        const respond = createResponder(holder, metrics);
+        const handler = createQueryHandler(respond, metrics, logger.child({ component: 'grpc' }));
+        const grpc: GrpcEndpoint = await startGrpcServer(config.grpcListen, config.grpcTls, handler);
+        closeAll.push(() => grpc.shutdown(0));
+        const dns: DnsListener | null =
+          config.dnsListen === null ? null : await startDnsListener(config.dnsListen, respond);
+        if (dns !== null) closeAll.push(() => dns.close());
+        listening = true;
+        grpc.setServing(true);
+        logger.info(
+          { grpc: config.grpcListen, dns: config.dnsListen, metrics: config.metricsAddress },
+          'meridian ready',
+        );
+        return {
+          grpcPort: grpc.port,
+          httpPort: http.port,
+          dnsPorts: dns === null ? null : { udp: dns.udpPort, tcp: dns.tcpPort },
+          table: holder,
+          stop: async () => {
+            if (stopping) return;
+            stopping = true;
+            grpc.setServing(false);
+            logger.info({ graceMs: config.shutdownGraceMs }, 'stopping: not ready, still answering');
+            await new Promise((resolve) => setTimeout(resolve, config.shutdownGraceMs));
+            await grpc.shutdown(2_000);
+            await dns?.close();
+            await source.stop();
+            await http.close();
+            logger.info('stopped');
+          },
+        };
+      } catch (err) {
+        logger.debug({ err: messageOf(err) }, 'start failed; closing what was opened');
+        await unwind();
+        throw err;
+      }
+    },
+  };
+}
+
+// Each problem is logged once, when it appears, not on every rebuild.
+function reportNewProblems(logger: Logger, problems: readonly BuildProblem[], previous: Set<string>): Set<string> {
+  const current = new Set<string>();
+  for (const problem of problems) {
+    const key = `${problem.gslb} ${problem.host} ${problem.reason}`;
+    current.add(key);
+    if (!previous.has(key)) logger.warn({ ...problem, code: 'MERIDIAN_ERR_GSLB' }, `Gslb ${problem.gslb}: ${problem.host}: ${problem.reason}`);
+  }
+  return current;
+}

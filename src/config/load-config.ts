@@ -1,0 +1,278 @@
+/**
+ * Reads every setting once, validates it, and returns a frozen Config, or
+ * throws one ConfigError listing every problem found. Never reads
+ * process.env itself: the caller passes the environment in.
+ */
+import { isIP } from 'node:net';
+import { MeridianError } from '../errors';
+import { DEFAULT_TTL_SECONDS, type ZoneSpec } from '../table/model';
+import { SETTINGS } from './spec';
+
+/** HOST:PORT for a TCP or UDP listener. */
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Where the gRPC server listens. */
+export type GrpcListen =
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
+  | { readonly kind: 'unix'; readonly path: string };
+
+/** Files for gRPC TLS; clientCaFile set means mutual TLS. */
+export interface TlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly clientCaFile: string | null;
+}
+
+/** Log levels pino knows. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+
+/** Validated configuration. */
+export interface Config {
+  readonly zones: readonly ZoneSpec[];
+  readonly clusterGeoTag: string;
+  readonly peerGeoTags: readonly string[];
+  readonly manifestsDir: string;
+  readonly grpcListen: GrpcListen;
+  readonly grpcTls: TlsFiles | null;
+  readonly dnsListen: HostPort | null;
+  readonly metricsAddress: HostPort;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly shutdownGraceMs: number;
+  readonly reloadDebounceMs: number;
+  readonly rescanIntervalMs: number;
+  /** The default TTL of a Gslb without dnsTtlSeconds. */
+  readonly defaultTtlSeconds: number;
+}
+
+/** Thrown by loadConfig with every problem found. */
+export class ConfigError extends MeridianError {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super('MERIDIAN_ERR_CONFIG', `invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Thrown by a value parser; becomes one line of the ConfigError. */
+class Invalid extends Error {}
+
+const GEOTAG = /^[A-Za-z0-9-]+$/;
+const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+
+/**
+ * Returns the configuration from `env`, with `overrides` (from flags) taking
+ * precedence. Throws ConfigError listing every problem.
+ */
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  overrides: Readonly<Record<string, string>> = {},
+): Config {
+  const problems: string[] = [];
+  const raw = (name: string): string => {
+    const spec = SETTINGS.find((s) => s.env === name);
+    const value = overrides[name] ?? env[name];
+    if (value !== undefined && value !== '') return value.trim();
+    if (spec?.defaultValue === null) {
+      problems.push(`${name} is required (${spec.help})`);
+      return '';
+    }
+    return spec?.defaultValue ?? '';
+  };
+  const parse = <T>(name: string, parser: (value: string) => T, fallback: T): T => {
+    const value = raw(name);
+    if (value === '' && SETTINGS.find((s) => s.env === name)?.defaultValue === null) return fallback;
+    try {
+      return parser(value);
+    } catch (err) {
+      if (!(err instanceof Invalid)) throw err;
+      problems.push(`${name}=${JSON.stringify(value)}: ${err.message}`);
+      return fallback;
+    }
+  };
+
+  const clusterGeoTag = parse('CLUSTER_GEO_TAG', parseGeoTag, '');
+  const peerGeoTags = parse('EXT_GSLB_CLUSTERS_GEO_TAGS', parseGeoTagList, [] as string[]);
+  const gluePrefix = raw('GLUEA_PREFIX');
+  const nsTtl = parse('NS_RECORD_TTL', integerIn(1, 2_147_483_647), 30);
+  const geoTags = [...new Set([clusterGeoTag, ...peerGeoTags].filter((t) => t !== ''))];
+  const zones = parse(
+    'DNS_ZONES',
+    (value) => parseZones(value, { gluePrefix, geoTags, nsTtl }),
+    [] as ZoneSpec[],
+  );
+  const manifestsDir = raw('MERIDIAN_MANIFESTS_DIR');
+  const grpcListen = parse('MERIDIAN_GRPC_LISTEN', parseGrpcListen, {
+    kind: 'tcp',
+    host: '127.0.0.1',
+    port: 9053,
+  } as GrpcListen);
+  const grpcTls = readTls(raw, problems);
+  const dnsListenText = raw('MERIDIAN_DNS_LISTEN');
+  const dnsListen = dnsListenText === '' ? null : parse('MERIDIAN_DNS_LISTEN', parseHostPort, null);
+  const metricsAddress = parse('METRICS_ADDRESS', parseHostPort, { host: '0.0.0.0', port: 8080 });
+  const logLevel = parse('LOG_LEVEL', parseLogLevel, 'info');
+  const shutdownGraceMs = parse('MERIDIAN_SHUTDOWN_GRACE_SECONDS', seconds(0, 300), 5000);
+  const reloadDebounceMs = parse('MERIDIAN_RELOAD_DEBOUNCE_MS', integerIn(0, 60_000), 100);
+  const rescanIntervalMs = parse('MERIDIAN_RESCAN_SECONDS', seconds(1, 86_400), 30_000);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({
+    zones,
+    clusterGeoTag,
+    peerGeoTags,
+    manifestsDir,
+    grpcListen,
+    grpcTls,
+    dnsListen,
+    metricsAddress,
+    logLevel,
+    shutdownGraceMs,
+    reloadDebounceMs,
+    rescanIntervalMs,
+    defaultTtlSeconds: DEFAULT_TTL_SECONDS,
+  });
+}
+
+function parseGeoTag(value: string): string {
+  if (!GEOTAG.test(value)) throw new Invalid(`must be letters, digits and '-'`);
+  return value;
+}
+
+function parseGeoTagList(value: string): string[] {
+  if (value === '') return [];
+  const tags = value.split(',').map((t) => t.trim());
+  const bad = tags.filter((t) => !GEOTAG.test(t));
+  if (bad.length > 0) throw new Invalid(`geotags must be letters, digits and '-': ${bad.join(', ')}`);
+  if (new Set(tags).size !== tags.length) throw new Invalid('geotags must be unique');
+  return tags;
+}
+
+function integerIn(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value) || n < min || n > max) {
+      throw new Invalid(`must be an integer from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+function seconds(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value === '' || !Number.isFinite(n) || n < min || n > max) {
+      throw new Invalid(`must be a number of seconds from ${min} to ${max}`);
+    }
+    return Math.round(n * 1000);
+  };
+}
+
+function parseLogLevel(value: string): Config['logLevel'] {
+  const level = LOG_LEVELS.find((l) => l === value.toLowerCase());
+  if (level === undefined) throw new Invalid(`must be one of ${LOG_LEVELS.join(', ')}`);
+  return level;
+}
+
+/** Parses HOST:PORT or [IPV6]:PORT; throws Invalid. */
+export function parseHostPort(value: string): HostPort {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value);
+  if (match === null) throw new Invalid('must be HOST:PORT or [IPV6]:PORT');
+  const host = match[1] ?? match[2] ?? '';
+  const port = Number(match[3]);
+  if (port > 65_535) throw new Invalid('port must be from 0 to 65535');
+  if (match[1] !== undefined && isIP(host) !== 6) throw new Invalid(`${host} is not an IPv6 address`);
+  return { host, port };
+}
+
+function parseGrpcListen(value: string): GrpcListen {
+  if (value.startsWith('unix:')) {
+    const path = value.slice('unix:'.length).replace(/^\/\/(?=\/)/, '');
+    if (!path.startsWith('/')) throw new Invalid('unix socket path must be absolute (unix:/PATH)');
+    return { kind: 'unix', path };
+  }
+  return { kind: 'tcp', ...parseHostPort(value) };
+}
+
+function readTls(raw: (name: string) => string, problems: string[]): TlsFiles | null {
+  const certFile = raw('MERIDIAN_GRPC_TLS_CERT_FILE');
+  const keyFile = raw('MERIDIAN_GRPC_TLS_KEY_FILE');
+  const clientCaFile = raw('MERIDIAN_GRPC_TLS_CLIENT_CA_FILE');
+  if (certFile === '' && keyFile === '') {
+    if (clientCaFile !== '') {
+      problems.push('MERIDIAN_GRPC_TLS_CLIENT_CA_FILE needs MERIDIAN_GRPC_TLS_CERT_FILE and _KEY_FILE');
+    }
+    return null;
+  }
+  if (certFile === '' || keyFile === '') {
+    problems.push('MERIDIAN_GRPC_TLS_CERT_FILE and MERIDIAN_GRPC_TLS_KEY_FILE must be set together');
+    return null;
+  }
+  return { certFile, keyFile, clientCaFile: clientCaFile === '' ? null : clientCaFile };
+}
+
+interface ZoneNaming {
+  readonly gluePrefix: string;
+  readonly geoTags: readonly string[];
+  readonly nsTtl: number;
+}
+
+/**
+ * Parses k8gb's DNS_ZONES (`parent:zone:negTTL;…`) and derives each zone's
+ * name servers exactly as k8gb names its glue: `<prefix><geotag>-<zone minus
+ * parent, dots as dashes>.<parent>`.
+ */
+export function parseZones(value: string, naming: ZoneNaming): ZoneSpec[] {
+  const zones: ZoneSpec[] = [];
+  const errors: string[] = [];
+  for (const entry of value.split(';').map((e) => e.trim()).filter((e) => e !== '')) {
+    const fields = entry.split(':').map((f) => canonicalName(f.trim()));
+    const [parent = '', name = '', negTtlText = ''] = fields;
+    if (fields.length !== 3) {
+      errors.push(`"${entry}" must be PARENT:ZONE:NEGTTL`);
+      continue;
+    }
+    const nameError = [parent, name].map(checkName).find((e) => e !== null);
+    const negTtl = Number(negTtlText);
+    if (nameError !== undefined) errors.push(`"${entry}": ${nameError}`);
+    else if (!name.endsWith(`.${parent}`)) errors.push(`"${entry}": ${name} is not inside ${parent}`);
+    else if (!/^\d+$/.test(negTtlText) || negTtl > 2_147_483_647) {
+      errors.push(`"${entry}": NEGTTL must be a non-negative integer`);
+    } else if (zones.some((z) => z.name === name)) errors.push(`"${entry}": zone listed twice`);
+    else {
+      const dashed = name.slice(0, -(parent.length + 1)).replaceAll('.', '-');
+      const nameServers = naming.geoTags.map((tag) => `${naming.gluePrefix}${tag}-${dashed}.${parent}`);
+      const badNs = nameServers.map(checkName).find((e) => e !== null);
+      if (badNs !== undefined) errors.push(`"${entry}": derived name-server name ${badNs}`);
+      zones.push({
+        name,
+        parent,
+        negativeTtlSeconds: negTtl,
+        nameServers,
+        nameServerTtlSeconds: naming.nsTtl,
+      });
+    }
+  }
+  if (errors.length > 0) throw new Invalid(errors.join('; '));
+  if (zones.length === 0) throw new Invalid('at least one zone is required');
+  return zones;
+}
+
+/** Lower-cases a DNS name and drops one trailing dot. */
+export function canonicalName(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+}
+
+/** Returns null when `name` is a valid host name (LDH labels, RFC 1035 limits), else why not. */
+export function checkName(name: string): string | null {
+  if (name === '') return 'empty name';
+  if (name.length > 253) return `${name} is longer than 253 characters`;
+  const bad = name.split('.').find((label) => !LABEL.test(label));
+  if (bad !== undefined) return `${name} has an invalid label "${bad}"`;
+  return null;
+}

@@ -1,0 +1,116 @@
+/**
+ * One row per setting: environment variable, command-line flag, default and
+ * help. load-config.ts parses and validates them; the README's configuration
+ * table is kept equal to this list by test/contract/docs-sync.test.ts.
+ * Settings that k8gb also has keep k8gb's names and meanings.
+ */
+
+/** A configurable setting. */
+export interface SettingSpec {
+  readonly env: string;
+  /** Long command-line flag (without `--`) that overrides the variable, if any. */
+  readonly flag: string | null;
+  /** Default as the user would write it; null when required. */
+  readonly defaultValue: string | null;
+  readonly help: string;
+}
+
+/** Every setting Meridian reads. */
+export const SETTINGS: readonly SettingSpec[] = Object.freeze([
+  {
+    env: 'DNS_ZONES',
+    flag: 'dns-zones',
+    defaultValue: null,
+    help: 'Load-balanced zones, k8gb format `PARENT:ZONE:NEGTTL;…` (e.g. `example.org:cloud.example.org:30`).',
+  },
+  {
+    env: 'CLUSTER_GEO_TAG',
+    flag: 'geo-tag',
+    defaultValue: null,
+    help: "This cluster's geotag: letters, digits and `-`.",
+  },
+  {
+    env: 'EXT_GSLB_CLUSTERS_GEO_TAGS',
+    flag: null,
+    defaultValue: '',
+    help: 'Comma-separated geotags of the peer clusters; with CLUSTER_GEO_TAG they name the zone NS records.',
+  },
+  {
+    env: 'GLUEA_PREFIX',
+    flag: null,
+    defaultValue: 'gslb-ns-',
+    help: 'Prefix of the name-server names `PREFIX<geotag>-<zone-dashed>.<parent>`; may be empty.',
+  },
+  {
+    env: 'NS_RECORD_TTL',
+    flag: null,
+    defaultValue: '30',
+    help: 'TTL in seconds of the apex NS records (≥ 1).',
+  },
+  {
+    env: 'METRICS_ADDRESS',
+    flag: 'metrics-address',
+    defaultValue: '0.0.0.0:8080',
+    help: 'HOST:PORT of the HTTP server for `/metrics`, `/healthz` and `/readyz`.',
+  },
+  {
+    env: 'LOG_LEVEL',
+    flag: 'log-level',
+    defaultValue: 'info',
+    help: 'One of trace, debug, info, warn, error, fatal. Logs are JSON lines on standard output.',
+  },
+  {
+    env: 'MERIDIAN_MANIFESTS_DIR',
+    flag: 'manifests',
+    defaultValue: null,
+    help: 'Standalone mode: directory of YAML files holding `k8gb.io/v1beta1` Gslb objects; watched for changes.',
+  },
+  {
+    env: 'MERIDIAN_GRPC_LISTEN',
+    flag: 'grpc-listen',
+    defaultValue: '127.0.0.1:9053',
+    help: 'Where CoreDNS reaches Meridian: HOST:PORT, `[IPV6]:PORT` or `unix:/PATH`.',
+  },
+  {
+    env: 'MERIDIAN_GRPC_TLS_CERT_FILE',
+    flag: null,
+    defaultValue: '',
+    help: 'PEM certificate chain for gRPC TLS; set together with MERIDIAN_GRPC_TLS_KEY_FILE.',
+  },
+  {
+    env: 'MERIDIAN_GRPC_TLS_KEY_FILE',
+    flag: null,
+    defaultValue: '',
+    help: 'PEM private key for gRPC TLS.',
+  },
+  {
+    env: 'MERIDIAN_GRPC_TLS_CLIENT_CA_FILE',
+    flag: null,
+    defaultValue: '',
+    help: 'PEM CA bundle; when set, clients (CoreDNS) must present a certificate it signed (mutual TLS).',
+  },
+  {
+    env: 'MERIDIAN_DNS_LISTEN',
+    flag: 'dns-listen',
+    defaultValue: '',
+    help: 'HOST:PORT for an optional plain DNS listener on UDP and TCP, for use without CoreDNS; empty means off.',
+  },
+  {
+    env: 'MERIDIAN_SHUTDOWN_GRACE_SECONDS',
+    flag: null,
+    defaultValue: '5',
+    help: 'On SIGTERM/SIGINT: seconds to keep answering while reporting not ready, before closing.',
+  },
+  {
+    env: 'MERIDIAN_RELOAD_DEBOUNCE_MS',
+    flag: null,
+    defaultValue: '100',
+    help: 'Milliseconds of quiet after a change in the manifest directory before it is re-read.',
+  },
+  {
+    env: 'MERIDIAN_RESCAN_SECONDS',
+    flag: null,
+    defaultValue: '30',
+    help: 'Seconds between full re-reads of the manifest directory, in case a file-system event was missed.',
+  },
+]);

@@ -1,0 +1,100 @@
+/**
+ * The process entry point and the only module that touches `process`: reads
+ * flags and environment once, starts the app, handles signals and exit codes.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { buildApp, type RunningApp } from './app';
+import { ConfigError, loadConfig } from './config/load-config';
+import { SETTINGS } from './config/spec';
+import { MeridianError } from './errors';
+import { createLogger } from './telemetry/logger';
+
+const EXIT_CONFIG = 2;
+const EXIT_START = 1;
+
+function usage(): string {
+  const lines = SETTINGS.map((s) => {
+    const flag = s.flag === null ? '' : ` (--${s.flag})`;
+    const def = s.defaultValue === null ? 'required' : `default ${JSON.stringify(s.defaultValue)}`;
+    return `  ${s.env}${flag}: ${s.help} [${def}]`;
+  });
+  return `Usage: meridian [--FLAG=VALUE ...]\nSettings (environment variable, flag):\n${lines.join('\n')}\n`;
+}
+
+function flagOverrides(argv: string[]): Record<string, string> | 'help' {
+  const options: Record<string, { type: 'string' } | { type: 'boolean' }> = { help: { type: 'boolean' } };
+  for (const setting of SETTINGS) if (setting.flag !== null) options[setting.flag] = { type: 'string' };
+  const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  if (values['help'] === true) return 'help';
+  const overrides: Record<string, string> = {};
+  for (const setting of SETTINGS) {
+    const value = setting.flag === null ? undefined : values[setting.flag];
+    if (typeof value === 'string') overrides[setting.env] = value;
+  }
+  return overrides;
+}
+
+function packageVersion(): string {
+  const text = readFileSync(join(__dirname, '..', 'package.json'), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
+}
+
+async function main(): Promise<void> {
+  let overrides: Record<string, string> | 'help';
+  try {
+    overrides = flagOverrides(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`meridian: ${(err as Error).message}\n${usage()}`);
+    process.exit(EXIT_CONFIG);
+  }
+  if (overrides === 'help') {
+    process.stdout.write(usage());
+    return;
+  }
+  let config;
+  try {
+    config = loadConfig(process.env, overrides);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`meridian: ${err.code}: ${err.message}\n`);
+    process.exit(EXIT_CONFIG);
+  }
+  const logger = createLogger(config.logLevel);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const app = buildApp(config, { logger, registry, version: packageVersion(), now: Date.now });
+  let running: RunningApp;
+  try {
+    running = await app.start();
+  } catch (err) {
+    const code = err instanceof MeridianError ? err.code : 'MERIDIAN_ERR_INTERNAL';
+    logger.fatal({ err, code }, `cannot start: ${(err as Error).message}`);
+    process.exit(EXIT_START);
+  }
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signalled) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(EXIT_START);
+    }
+    signalled = true;
+    logger.info({ signal }, 'signal received');
+    running.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(EXIT_START);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`meridian: unexpected failure: ${String(err)}\n`);
+  process.exit(EXIT_START);
+});

@@ -1,0 +1,209 @@
+/**
+ * Standalone source: watches a directory of manifest files and reports the
+ * Gslb records they hold. Each file is valid or invalid as a whole; an invalid
+ * file is reported with its path and reasons and its last valid content keeps
+ * being served. Directory events are debounced, and a periodic full re-read
+ * covers events the platform drops (e.g. ConfigMap symlink swaps).
+ */
+import { createHash } from 'node:crypto';
+import { watch, type FSWatcher } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MeridianError, messageOf } from '../errors';
+import type { Logger } from '../telemetry/logger';
+import type { GslbRecord } from '../table/model';
+import { parseManifest, type ParseOptions } from './parse-manifest';
+
+/** What the directory currently says. */
+export interface ManifestState {
+  readonly gslbs: readonly GslbRecord[];
+  /** Invalid files, path → reasons. */
+  readonly invalidFiles: ReadonlyMap<string, readonly string[]>;
+}
+
+/** Settings of the directory source. */
+export interface ManifestDirectoryOptions {
+  readonly dir: string;
+  readonly parse: ParseOptions;
+  readonly debounceMs: number;
+  readonly rescanIntervalMs: number;
+  readonly logger: Logger;
+  /** Called after a read that changed what is served or which files are invalid. */
+  readonly onChange: (state: ManifestState) => void;
+}
+
+/** Largest manifest file read; larger files are reported invalid. */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+/** Most files read from the directory; the rest are reported. */
+export const MAX_MANIFEST_FILES = 10_000;
+const MANIFEST_FILE = /^[^.].*\.(ya?ml|json)$/i;
+
+interface FileRecord {
+  readonly digest: string;
+  readonly served: readonly GslbRecord[];
+  readonly errors: readonly string[] | null;
+}
+
+/** The directory source; start() reads once before resolving. */
+export class ManifestDirectory {
+  private readonly options: ManifestDirectoryOptions;
+  private readonly files = new Map<string, FileRecord>();
+  private watcher: FSWatcher | null = null;
+  private debounceTimer: NodeJS.Timeout | null = null;
+  private rescanTimer: NodeJS.Timeout | null = null;
+  private scanning: Promise<void> | null = null;
+  private rescanRequested = false;
+  private stopped = false;
+
+  constructor(options: ManifestDirectoryOptions) {
+    this.options = options;
+  }
+
+  /** Reads the directory once and starts watching; rejects if it cannot be read at all. */
+  async start(): Promise<void> {
+    try {
+      await readdir(this.options.dir);
+    } catch (err) {
+      throw new MeridianError(
+        'MERIDIAN_ERR_SOURCE',
+        `cannot read manifest directory ${this.options.dir}: ${messageOf(err)}`,
+        { cause: err },
+      );
+    }
+    await this.scan();
+    this.watchDirectory();
+    this.rescanTimer = setInterval(() => this.requestScan(0), this.options.rescanIntervalMs);
+    this.rescanTimer.unref();
+  }
+
+  /** Stops watching; an in-flight read finishes but reports nothing. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.watcher?.close();
+    this.watcher = null;
+    if (this.debounceTimer !== null) clearTimeout(this.debounceTimer);
+    if (this.rescanTimer !== null) clearInterval(this.rescanTimer);
+    await this.scanning;
+  }
+
+  private watchDirectory(): void {
+    try {
+      this.watcher = watch(this.options.dir, { persistent: false }, () => this.requestScan(this.options.debounceMs));
+      this.watcher.on('error', (err) => {
+        this.options.logger.warn({ err, dir: this.options.dir }, 'manifest directory watch failed; relying on periodic re-reads');
+        this.watcher?.close();
+        this.watcher = null;
+      });
+    } catch (err) {
+      this.options.logger.warn({ err, dir: this.options.dir }, 'cannot watch manifest directory; relying on periodic re-reads');
+    }
+  }
+
+  private requestScan(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.debounceTimer !== null) clearTimeout(this.debounceTimer);
+    this.debounceTimer = setTimeout(() => {
+      this.debounceTimer = null;
+      void this.scan();
+    }, delayMs);
+    this.debounceTimer.unref();
+  }
+
+  // Reads are serialized: a request during a read runs one more read after it.
+  private async scan(): Promise<void> {
+    if (this.scanning !== null) {
+      this.rescanRequested = true;
+      return this.scanning;
+    }
+    this.scanning = this.readAll().finally(() => {
+      this.scanning = null;
+      if (this.rescanRequested && !this.stopped) {
+        this.rescanRequested = false;
+        this.requestScan(0);
+      }
+    });
+    return this.scanning;
+  }
+
+  private async readAll(): Promise<void> {
+    if (this.watcher === null && this.rescanTimer !== null) this.watchDirectory();
+    let names: string[];
+    try {
+      names = (await readdir(this.options.dir)).filter((n) => MANIFEST_FILE.test(n)).sort();
+    } catch (err) {
+      this.options.logger.error(
+        { err, dir: this.options.dir, code: 'MERIDIAN_ERR_SOURCE' },
+        'cannot read manifest directory; serving the last good table',
+      );
+      return;
+    }
+    let changed = false;
+    const present = new Set<string>();
+    for (const [index, name] of names.entries()) {
+      const path = join(this.options.dir, name);
+      present.add(path);
+      const next =
+        index < MAX_MANIFEST_FILES
+          ? await this.readFile(path)
+          : failed(this.files.get(path), [`more than ${MAX_MANIFEST_FILES} manifest files; this one is not read`]);
+      if (next === null) continue;
+      const previous = this.files.get(path);
+      if (previous?.digest === next.digest) continue;
+      this.files.set(path, next);
+      changed = true;
+      this.logFile(path, next);
+    }
+    for (const path of [...this.files.keys()]) {
+      if (present.has(path)) continue;
+      this.files.delete(path);
+      changed = true;
+      this.options.logger.info({ path }, 'manifest file removed');
+    }
+    if (changed && !this.stopped) this.options.onChange(this.state());
+  }
+
+  private async readFile(path: string): Promise<FileRecord | null> {
+    const previous = this.files.get(path);
+    try {
+      const info = await stat(path);
+      if (!info.isFile()) return null;
+      if (info.size > MAX_MANIFEST_BYTES) {
+        return failed(previous, [`file of ${info.size} bytes exceeds ${MAX_MANIFEST_BYTES}`], `size:${info.size}`);
+      }
+      const text = await readFile(path, 'utf8');
+      const digest = createHash('sha256').update(text).digest('hex');
+      if (previous?.digest === digest) return previous;
+      const parsed = parseManifest(text, this.options.parse);
+      if (parsed.ok) return { digest, served: parsed.gslbs, errors: null };
+      return failed(previous, parsed.errors, digest);
+    } catch (err) {
+      return failed(previous, [`cannot read: ${messageOf(err)}`]);
+    }
+  }
+
+  private logFile(path: string, record: FileRecord): void {
+    if (record.errors === null) {
+      this.options.logger.info({ path, gslbs: record.served.length }, 'manifest file loaded');
+    } else {
+      this.options.logger.error(
+        { path, reasons: record.errors, code: 'MERIDIAN_ERR_MANIFEST', servingLastGood: record.served.length > 0 },
+        `invalid manifest ${path}: ${record.errors.join('; ')}`,
+      );
+    }
+  }
+
+  private state(): ManifestState {
+    const gslbs: GslbRecord[] = [];
+    const invalidFiles = new Map<string, readonly string[]>();
+    for (const [path, record] of this.files) {
+      gslbs.push(...record.served);
+      if (record.errors !== null) invalidFiles.set(path, record.errors);
+    }
+    return { gslbs, invalidFiles };
+  }
+}
+
+// An invalid file keeps serving what its last valid version served.
+function failed(previous: FileRecord | undefined, errors: readonly string[], digest = `error:${errors.join()}`): FileRecord {
+  return { digest, served: previous?.served ?? [], errors };
+}

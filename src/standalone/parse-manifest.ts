@@ -1,0 +1,163 @@
+/**
+ * Turns the text of one manifest file into Gslb records. Pure: no I/O. A file
+ * is valid only as a whole, so that a half-valid edit never half-applies; the
+ * caller keeps serving the file's last valid content instead.
+ */
+import { isIP } from 'node:net';
+import { parseAllDocuments } from 'yaml';
+import { canonicalName, checkName } from '../config/load-config';
+import { STRATEGY_TYPES, type GslbRecord, type StrategyType } from '../table/model';
+
+/** The group/version Meridian reads, as k8gb defines it. */
+export const GSLB_API_VERSION = 'k8gb.io/v1beta1';
+
+const ANNOTATION_HOSTNAME = 'k8gb.io/hostname';
+const ANNOTATION_EXPOSED_IPS = 'k8gb.io/exposed-ip-addresses';
+const MAX_WEIGHT = 1000;
+
+/** The outcome of parsing one file. */
+export type ManifestParse =
+  | { readonly ok: true; readonly gslbs: readonly GslbRecord[] }
+  | { readonly ok: false; readonly errors: readonly string[] };
+
+/** Options that come from configuration. */
+export interface ParseOptions {
+  readonly defaultTtlSeconds: number;
+  readonly geoTag: string;
+}
+
+type Json = Record<string, unknown>;
+
+/** Parses every YAML document in `text`; documents of other kinds are ignored. */
+export function parseManifest(text: string, options: ParseOptions): ManifestParse {
+  const errors: string[] = [];
+  const gslbs: GslbRecord[] = [];
+  const documents = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true });
+  const list = Array.isArray(documents) ? documents : [documents];
+  list.forEach((document, index) => {
+    const where = list.length > 1 ? `document ${index + 1}: ` : '';
+    if (document.errors.length > 0) {
+      errors.push(...document.errors.map((e) => `${where}YAML: ${e.message.split('\n')[0] ?? ''}`));
+      return;
+    }
+    const value: unknown = document.toJS({ maxAliasCount: 100 });
+    if (value === null || value === undefined) return;
+    if (!isObject(value)) {
+      errors.push(`${where}expected a Kubernetes object, found ${typeof value}`);
+      return;
+    }
+    if (value['kind'] !== 'Gslb') return;
+    const parsed = parseGslb(value, options);
+    if (typeof parsed === 'string') errors.push(`${where}${parsed}`);
+    else gslbs.push(parsed);
+  });
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, gslbs };
+}
+
+function parseGslb(object: Json, options: ParseOptions): GslbRecord | string {
+  const metadata = isObject(object['metadata']) ? object['metadata'] : {};
+  const name = typeof metadata['name'] === 'string' ? metadata['name'] : '';
+  const namespace = typeof metadata['namespace'] === 'string' ? metadata['namespace'] : 'default';
+  const label = `Gslb ${namespace}/${name === '' ? '?' : name}`;
+  const fail = (reason: string): string => `${label}: ${reason}`;
+  if (object['apiVersion'] !== GSLB_API_VERSION) {
+    return fail(`apiVersion must be ${GSLB_API_VERSION}, found ${JSON.stringify(object['apiVersion'])}`);
+  }
+  if (name === '') return fail('metadata.name is required');
+  const annotations = isObject(metadata['annotations']) ? metadata['annotations'] : {};
+  const spec = isObject(object['spec']) ? object['spec'] : null;
+  if (spec === null) return fail('spec is required');
+
+  const strategy = parseStrategy(spec['strategy'], options.defaultTtlSeconds);
+  if (typeof strategy === 'string') return fail(strategy);
+  const hosts = parseHosts(spec, annotations);
+  if (typeof hosts === 'string') return fail(hosts);
+  const addresses = parseAddresses(annotations[ANNOTATION_EXPOSED_IPS]);
+  if (typeof addresses === 'string') return fail(addresses);
+  return {
+    id: `${namespace}/${name}`,
+    hosts,
+    strategy: strategy.type,
+    ttlSeconds: strategy.ttlSeconds,
+    clusters: [{ geoTag: options.geoTag, addresses }],
+  };
+}
+
+interface ParsedStrategy {
+  readonly type: StrategyType;
+  readonly ttlSeconds: number;
+}
+
+function parseStrategy(value: unknown, defaultTtl: number): ParsedStrategy | string {
+  if (!isObject(value)) return 'spec.strategy is required';
+  const type = STRATEGY_TYPES.find((t) => t === value['type']);
+  if (type === undefined) {
+    return `spec.strategy.type must be one of ${STRATEGY_TYPES.join(', ')}, found ${JSON.stringify(value['type'])}`;
+  }
+  const ttl = value['dnsTtlSeconds'];
+  if (ttl !== undefined && (!Number.isInteger(ttl) || (ttl as number) < 0)) {
+    return `spec.strategy.dnsTtlSeconds must be a non-negative integer, found ${JSON.stringify(ttl)}`;
+  }
+  const weight = value['weight'];
+  if (weight !== undefined) {
+    if (type !== 'roundRobin') return 'spec.strategy.weight is only allowed with type roundRobin';
+    if (!isObject(weight)) return 'spec.strategy.weight must map geotags to integers';
+    for (const [tag, w] of Object.entries(weight)) {
+      if (!/^[A-Za-z0-9-]+$/.test(tag)) return `spec.strategy.weight: invalid geotag ${JSON.stringify(tag)}`;
+      if (!Number.isInteger(w) || (w as number) < 0 || (w as number) > MAX_WEIGHT) {
+        return `spec.strategy.weight.${tag} must be an integer from 0 to ${MAX_WEIGHT}`;
+      }
+    }
+  }
+  // k8gb replaces a missing or zero TTL with the default.
+  const ttlSeconds = ttl === undefined || ttl === 0 ? defaultTtl : (ttl as number);
+  return { type, ttlSeconds };
+}
+
+function parseHosts(spec: Json, annotations: Json): string[] | string {
+  const hosts: string[] = [];
+  const ingress = spec['ingress'];
+  if (ingress !== undefined) {
+    if (!isObject(ingress)) return 'spec.ingress must be an object';
+    const rules = ingress['rules'] ?? [];
+    if (!Array.isArray(rules)) return 'spec.ingress.rules must be a list';
+    for (const [index, rule] of rules.entries()) {
+      if (!isObject(rule) || rule['host'] === undefined) continue;
+      if (typeof rule['host'] !== 'string') return `spec.ingress.rules[${index}].host must be a string`;
+      hosts.push(rule['host']);
+    }
+  }
+  const annotated = annotations[ANNOTATION_HOSTNAME];
+  if (annotated !== undefined) {
+    if (typeof annotated !== 'string') return `annotation ${ANNOTATION_HOSTNAME} must be a string`;
+    hosts.push(annotated);
+  }
+  if (hosts.length === 0) {
+    return `no host: set spec.ingress.rules[].host or the ${ANNOTATION_HOSTNAME} annotation`;
+  }
+  const canonical = [...new Set(hosts.map((h) => canonicalName(h.trim())))];
+  for (const host of canonical) {
+    const problem = checkName(host);
+    if (problem !== null) return `host ${problem}`;
+  }
+  return canonical;
+}
+
+function parseAddresses(value: unknown): string[] | string {
+  if (value === undefined) {
+    return `annotation ${ANNOTATION_EXPOSED_IPS} is required in standalone mode (the targets to serve)`;
+  }
+  if (typeof value !== 'string') return `annotation ${ANNOTATION_EXPOSED_IPS} must be a string`;
+  const addresses = value
+    .split(',')
+    .map((a) => a.trim())
+    .filter((a) => a !== '');
+  const bad = addresses.filter((a) => isIP(a) === 0);
+  if (bad.length > 0) return `annotation ${ANNOTATION_EXPOSED_IPS}: not IP addresses: ${bad.join(', ')}`;
+  if (addresses.length === 0) return `annotation ${ANNOTATION_EXPOSED_IPS} lists no address`;
+  return addresses.map((a) => a.toLowerCase());
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,66 @@
+/**
+ * The HTTP endpoints: /metrics (Prometheus text), /healthz (the process
+ * serves), /readyz (a table is built and Meridian is not stopping). node:http,
+ * no framework: three routes do not need one.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import { MeridianError, messageOf } from '../errors';
+import type { HostPort } from '../config/load-config';
+
+/** Why Meridian is not ready, or null when it is. */
+export type ReadinessProbe = () => string | null;
+
+/** A started HTTP server. */
+export interface HttpEndpoints {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Starts the HTTP server on `address`. */
+export async function startHttpServer(
+  address: HostPort,
+  registry: Registry,
+  notReadyReason: ReadinessProbe,
+): Promise<HttpEndpoints> {
+  const server: Server = createServer((request, response) => {
+    const path = (request.url ?? '/').split('?')[0];
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (path === '/metrics') {
+      registry.metrics().then(
+        (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
+        (err: unknown) => response.writeHead(500).end(`metrics failed: ${messageOf(err)}\n`),
+      );
+    } else if (path === '/healthz') {
+      response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    } else if (path === '/readyz') {
+      const reason = notReadyReason();
+      response
+        .writeHead(reason === null ? 200 : 503, { 'content-type': 'text/plain' })
+        .end(reason === null ? 'ready\n' : `not ready: ${reason}\n`);
+    } else {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    }
+  });
+  server.keepAliveTimeout = 5_000;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 10_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) =>
+      reject(new MeridianError('MERIDIAN_ERR_LISTEN', `HTTP ${address.host}:${address.port}: ${err.message}`, { cause: err })),
+    );
+    server.listen(address.port, address.host, resolve);
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
