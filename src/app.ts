@@ -70,6 +70,14 @@ export function buildApp(config: Config, deps: AppDeps): App {
   let reportedProblems = new Set<string>();
 
   const rebuild = (state: ManifestState): void => {
+    try {
+      swapIn(state);
+    } catch (err) {
+      // The last good table keeps serving; the next change or re-read retries.
+      tableLog.error({ err, code: 'MERIDIAN_ERR_INTERNAL' }, 'table build failed; serving the last good table');
+    }
+  };
+  const swapIn = (state: ManifestState): void => {
     const started = performance.now();
     const { snapshot, problems } = buildSnapshot({
       zones: config.zones,

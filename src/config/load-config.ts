@@ -75,8 +75,8 @@ export function loadConfig(
   const problems: string[] = [];
   const raw = (name: string): string => {
     const spec = SETTINGS.find((s) => s.env === name);
-    const value = overrides[name] ?? env[name];
-    if (value !== undefined && value !== '') return value.trim();
+    const value = (overrides[name] ?? env[name])?.trim();
+    if (value !== undefined && (value !== '' || spec?.emptyAllowed === true)) return value;
     if (spec?.defaultValue === null) {
       problems.push(`${name} is required (${spec.help})`);
       return '';
@@ -245,7 +245,10 @@ export function parseZones(value: string, naming: ZoneNaming): ZoneSpec[] {
     } else if (zones.some((z) => z.name === name)) errors.push(`"${entry}": zone listed twice`);
     else {
       const dashed = name.slice(0, -(parent.length + 1)).replaceAll('.', '-');
-      const nameServers = naming.geoTags.map((tag) => `${naming.gluePrefix}${tag}-${dashed}.${parent}`);
+      // DNS names are case-insensitive; a geotag written `EU` names `…-eu-…`.
+      const nameServers = naming.geoTags.map((tag) =>
+        `${naming.gluePrefix}${tag}-${dashed}.${parent}`.toLowerCase(),
+      );
       const badNs = nameServers.map(checkName).find((e) => e !== null);
       if (badNs !== undefined) errors.push(`"${entry}": derived name-server name ${badNs}`);
       zones.push({

@@ -13,6 +13,8 @@ export interface SettingSpec {
   /** Default as the user would write it; null when required. */
   readonly defaultValue: string | null;
   readonly help: string;
+  /** True when setting the variable to '' means "empty", not "use the default". */
+  readonly emptyAllowed?: boolean;
 }
 
 /** Every setting Meridian reads. */
@@ -40,6 +42,7 @@ export const SETTINGS: readonly SettingSpec[] = Object.freeze([
     flag: null,
     defaultValue: 'gslb-ns-',
     help: 'Prefix of the name-server names `PREFIX<geotag>-<zone-dashed>.<parent>`; may be empty.',
+    emptyAllowed: true,
   },
   {
     env: 'NS_RECORD_TTL',

@@ -14,6 +14,8 @@ export const GSLB_API_VERSION = 'k8gb.io/v1beta1';
 const ANNOTATION_HOSTNAME = 'k8gb.io/hostname';
 const ANNOTATION_EXPOSED_IPS = 'k8gb.io/exposed-ip-addresses';
 const MAX_WEIGHT = 1000;
+/** RFC 2181 §8: a TTL is at most 2^31 - 1. */
+const MAX_TTL = 2_147_483_647;
 
 /** The outcome of parsing one file. */
 export type ManifestParse =
@@ -95,8 +97,8 @@ function parseStrategy(value: unknown, defaultTtl: number): ParsedStrategy | str
     return `spec.strategy.type must be one of ${STRATEGY_TYPES.join(', ')}, found ${JSON.stringify(value['type'])}`;
   }
   const ttl = value['dnsTtlSeconds'];
-  if (ttl !== undefined && (!Number.isInteger(ttl) || (ttl as number) < 0)) {
-    return `spec.strategy.dnsTtlSeconds must be a non-negative integer, found ${JSON.stringify(ttl)}`;
+  if (ttl !== undefined && (!Number.isInteger(ttl) || (ttl as number) < 0 || (ttl as number) > MAX_TTL)) {
+    return `spec.strategy.dnsTtlSeconds must be an integer from 0 to ${MAX_TTL}, found ${JSON.stringify(ttl)}`;
   }
   const weight = value['weight'];
   if (weight !== undefined) {
@@ -155,7 +157,14 @@ function parseAddresses(value: unknown): string[] | string {
   const bad = addresses.filter((a) => isIP(a) === 0);
   if (bad.length > 0) return `annotation ${ANNOTATION_EXPOSED_IPS}: not IP addresses: ${bad.join(', ')}`;
   if (addresses.length === 0) return `annotation ${ANNOTATION_EXPOSED_IPS} lists no address`;
-  return addresses.map((a) => a.toLowerCase());
+  return addresses.map(canonicalAddress);
+}
+
+// One spelling per address, so `2001:db8::1` and `2001:DB8:0:0:0:0:0:1` are
+// recognised as the same target. The URL parser applies RFC 5952.
+function canonicalAddress(address: string): string {
+  if (isIP(address) !== 6) return address;
+  return new URL(`http://[${address}]/`).hostname.slice(1, -1);
 }
 
 function isObject(value: unknown): value is Json {

@@ -72,7 +72,7 @@ export function buildSnapshot(input: BuildInput): BuildResult {
         continue;
       }
       claimedBy.set(host, gslb.id);
-      const prepared = prepareHost(gslb, problem);
+      const prepared = prepareHostSafely(gslb, problem);
       const existing = names.get(host);
       names.set(host, {
         zone,
@@ -134,6 +134,17 @@ function zoneOf(host: string, zones: ReadonlyMap<string, ZoneEntry>): ZoneEntry 
     const dot = suffix.indexOf('.');
     if (dot === -1) return null;
     suffix = suffix.slice(dot + 1);
+  }
+}
+
+// Sources validate, but a record the encoder still rejects must cost one
+// host, never the whole table.
+function prepareHostSafely(gslb: GslbRecord, problem: (reason: string) => void): PreparedHost {
+  try {
+    return prepareHost(gslb, problem);
+  } catch (err) {
+    problem(`cannot encode records: ${err instanceof Error ? err.message : String(err)}`);
+    return { a: null, aaaa: null, recordCount: 0 };
   }
 }
 

@@ -35,7 +35,7 @@ export interface RecordSnapshot {
   /** Lower-case names (no trailing dot) → entry; includes every apex. */
   readonly names: ReadonlyMap<string, NameEntry>;
   readonly zones: ReadonlyMap<string, ZoneEntry>;
-  /** Names with address records (hosts), for metrics. */
+  /** Host names served by Gslbs (with or without usable targets), for metrics. */
   readonly hostCount: number;
   /** Address records in the table, for metrics. */
   readonly recordCount: number;

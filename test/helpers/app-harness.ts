@@ -1,0 +1,88 @@
+/**
+ * Runs Meridian in-process on port 0 against a temporary manifest directory,
+ * with configuration parsed by the real loadConfig.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { buildApp, type RunningApp } from '../../src/app';
+import { loadConfig } from '../../src/config/load-config';
+import { createLogger } from '../../src/telemetry/logger';
+
+/** A running in-process Meridian and its manifest directory. */
+export interface Harness {
+  readonly app: RunningApp;
+  readonly dir: string;
+  readonly registry: Registry;
+  readonly grpcAddress: string;
+  writeManifest(name: string, text: string): void;
+  stop(): Promise<void>;
+}
+
+/** Returns a Gslb manifest serving `host` on `addresses`. */
+export function gslbYaml(name: string, host: string, addresses: string[], extra = ''): string {
+  return [
+    'apiVersion: k8gb.io/v1beta1',
+    'kind: Gslb',
+    'metadata:',
+    `  name: ${name}`,
+    '  namespace: test',
+    '  annotations:',
+    `    k8gb.io/exposed-ip-addresses: "${addresses.join(',')}"`,
+    'spec:',
+    '  ingress:',
+    '    rules:',
+    `      - host: ${host}`,
+    '  strategy:',
+    '    type: roundRobin',
+    extra,
+  ].join('\n');
+}
+
+/** Starts Meridian with `manifests` written first; `env` adds or overrides settings. */
+export async function startHarness(
+  manifests: Record<string, string>,
+  env: Record<string, string> = {},
+): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-manifests-'));
+  for (const [name, text] of Object.entries(manifests)) writeFileSync(join(dir, name), text);
+  const config = loadConfig({
+    DNS_ZONES: 'example.org:cloud.example.org:30',
+    CLUSTER_GEO_TAG: 'eu',
+    MERIDIAN_MANIFESTS_DIR: dir,
+    MERIDIAN_GRPC_LISTEN: '127.0.0.1:0',
+    METRICS_ADDRESS: '127.0.0.1:0',
+    MERIDIAN_SHUTDOWN_GRACE_SECONDS: '0',
+    MERIDIAN_RELOAD_DEBOUNCE_MS: '20',
+    ...env,
+  });
+  const registry = new Registry();
+  const app = await buildApp(config, {
+    logger: createLogger('silent'),
+    registry,
+    version: 'test',
+    now: Date.now,
+  }).start();
+  return {
+    app,
+    dir,
+    registry,
+    grpcAddress: config.grpcListen.kind === 'unix' ? `unix:${config.grpcListen.path}` : `127.0.0.1:${app.grpcPort}`,
+    writeManifest: (name, text) => writeFileSync(join(dir, name), text),
+    stop: async () => {
+      await app.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `check` every 10 ms until it returns true or `timeoutMs` passes. */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    if (await check()) return performance.now() - started;
+    if (performance.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
