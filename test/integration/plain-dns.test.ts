@@ -1,0 +1,109 @@
+/**
+ * The optional plain DNS listener, queried by real clients (kdig, dig) over
+ * UDP and TCP, including truncation and the TCP retry.
+ */
+import { createSocket } from 'node:dgram';
+import { createConnection } from 'node:net';
+import { dig } from '../helpers/dig';
+import { decodeReply, query } from '../helpers/dns-case';
+import { gslbYaml, startHarness, type Harness } from '../helpers/app-harness';
+
+const MANY = Array.from({ length: 60 }, (_, i) => `192.0.2.${i + 1}`);
+let harness: Harness;
+let port: string;
+
+beforeAll(async () => {
+  harness = await startHarness(
+    {
+      'web.yaml': gslbYaml('web', 'web.cloud.example.org', ['192.0.2.1', '2001:db8::1']),
+      'many.yaml': gslbYaml('many', 'many.cloud.example.org', MANY),
+    },
+    { MERIDIAN_DNS_LISTEN: '127.0.0.1:0' },
+  );
+  port = String(harness.app.dnsPorts?.udp);
+});
+
+afterAll(async () => {
+  await harness.stop();
+});
+
+test('UDP and TCP listen on the same port', () => {
+  expect(harness.app.dnsPorts?.tcp).toBe(harness.app.dnsPorts?.udp);
+});
+
+test.each(['+notcp', '+tcp'])('kdig %s: A answer, authoritative', async (transport) => {
+  const reply = await dig('kdig', ['@127.0.0.1', '-p', port, 'web.cloud.example.org', 'A', transport]);
+  expect(reply.status).toBe('NOERROR');
+  expect(reply.flags).toContain('aa');
+  expect(reply.answer).toEqual([{ name: 'web.cloud.example.org.', ttl: 30, type: 'A', data: '192.0.2.1' }]);
+});
+
+test('dig echoes a mixed-case name', async () => {
+  const reply = await dig('dig', ['@127.0.0.1', '-p', port, 'WeB.CLOUD.example.ORG', 'AAAA', '+norec']);
+  expect(reply.question).toMatch(/^WeB\.CLOUD\.example\.ORG\.\s+IN\s+AAAA$/);
+  expect(reply.answer.map((r) => `${r.name} ${r.data}`)).toEqual(['WeB.CLOUD.example.ORG. 2001:db8::1']);
+});
+
+test('a UDP reply over 512 bytes without EDNS is truncated (TC) and kdig over TCP gets every record', async () => {
+  const udp = await dig('kdig', ['@127.0.0.1', '-p', port, 'many.cloud.example.org', 'A', '+notcp', '+noedns', '+ignore']);
+  expect(udp.flags).toContain('tc');
+  expect(udp.answer).toHaveLength(0);
+  const tcp = await dig('kdig', ['@127.0.0.1', '-p', port, 'many.cloud.example.org', 'A', '+tcp']);
+  expect(tcp.flags).not.toContain('tc');
+  expect(tcp.answer.map((r) => r.data).sort()).toEqual([...MANY].sort());
+});
+
+test('dig retries over TCP by itself after TC and gets all 60 records', async () => {
+  const reply = await dig('dig', ['@127.0.0.1', '-p', port, 'many.cloud.example.org', 'A', '+noedns']);
+  expect(reply.answer).toHaveLength(60);
+  expect(reply.raw).toContain('(TCP)');
+});
+
+test('an EDNS client with a 4096-byte buffer gets all records over UDP', async () => {
+  const reply = await dig('kdig', ['@127.0.0.1', '-p', port, 'many.cloud.example.org', 'A', '+notcp', '+bufsize=4096']);
+  expect(reply.flags).not.toContain('tc');
+  expect(reply.answer).toHaveLength(60);
+});
+
+test('TCP carries several length-prefixed queries on one connection, split across segments', async () => {
+  const frames = [1, 2, 3].map((id) => {
+    const message = query('web.cloud.example.org', 'A', { id });
+    const frame = Buffer.alloc(2 + message.length);
+    frame.writeUInt16BE(message.length, 0);
+    message.copy(frame, 2);
+    return frame;
+  });
+  const bytes = Buffer.concat(frames);
+  const replies = await new Promise<number[]>((resolve, reject) => {
+    const socket = createConnection({ host: '127.0.0.1', port: Number(port) });
+    const timer = setTimeout(() => reject(new Error('no replies in 5 s')), 5_000);
+    let received = Buffer.alloc(0);
+    const ids: number[] = [];
+    socket.on('data', (chunk) => {
+      received = Buffer.concat([received, chunk]);
+      while (received.length >= 2 && received.length >= 2 + received.readUInt16BE(0)) {
+        const length = received.readUInt16BE(0);
+        ids.push(decodeReply(received.subarray(2, 2 + length)).id);
+        received = received.subarray(2 + length);
+      }
+      if (ids.length === 3) {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(ids);
+      }
+    });
+    socket.on('error', reject);
+    // Write in two pieces that cut the second message in half.
+    socket.write(bytes.subarray(0, 40));
+    setTimeout(() => socket.write(bytes.subarray(40)), 20);
+  });
+  expect(replies).toEqual([1, 2, 3]);
+});
+
+test('garbage on UDP is dropped and the listener keeps answering', async () => {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.send(Buffer.from([1, 2]), Number(port), '127.0.0.1', () => resolve()));
+  socket.close();
+  const reply = await dig('kdig', ['@127.0.0.1', '-p', port, 'web.cloud.example.org', 'A']);
+  expect(reply.status).toBe('NOERROR');
+});
