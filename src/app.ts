@@ -74,7 +74,10 @@ export function buildApp(config: Config, deps: AppDeps): App {
       swapIn(state);
     } catch (err) {
       // The last good table keeps serving; the next change or re-read retries.
-      tableLog.error({ err, code: 'MERIDIAN_ERR_INTERNAL' }, 'table build failed; serving the last good table');
+      tableLog.error(
+        { err, code: 'MERIDIAN_ERR_INTERNAL' },
+        'table build failed; serving the last good table',
+      );
     }
   };
   const swapIn = (state: ManifestState): void => {
@@ -105,7 +108,11 @@ export function buildApp(config: Config, deps: AppDeps): App {
 
   return {
     async start() {
-      const http: HttpEndpoints = await startHttpServer(config.metricsAddress, deps.registry, notReadyReason);
+      const http: HttpEndpoints = await startHttpServer(
+        config.metricsAddress,
+        deps.registry,
+        notReadyReason,
+      );
       const source = new ManifestDirectory({
         dir: config.manifestsDir,
         parse: { defaultTtlSeconds: config.defaultTtlSeconds, geoTag: config.clusterGeoTag },
@@ -124,7 +131,11 @@ export function buildApp(config: Config, deps: AppDeps): App {
         if (holder.current() === null) rebuild({ gslbs: [], invalidFiles: new Map() });
         const respond = createResponder(holder, metrics);
         const handler = createQueryHandler(respond, metrics, logger.child({ component: 'grpc' }));
-        const grpc: GrpcEndpoint = await startGrpcServer(config.grpcListen, config.grpcTls, handler);
+        const grpc: GrpcEndpoint = await startGrpcServer(
+          config.grpcListen,
+          config.grpcTls,
+          handler,
+        );
         closeAll.push(() => grpc.shutdown(0));
         const dns: DnsListener | null =
           config.dnsListen === null ? null : await startDnsListener(config.dnsListen, respond);
@@ -144,7 +155,10 @@ export function buildApp(config: Config, deps: AppDeps): App {
             if (stopping) return;
             stopping = true;
             grpc.setServing(false);
-            logger.info({ graceMs: config.shutdownGraceMs }, 'stopping: not ready, still answering');
+            logger.info(
+              { graceMs: config.shutdownGraceMs },
+              'stopping: not ready, still answering',
+            );
             await new Promise((resolve) => setTimeout(resolve, config.shutdownGraceMs));
             await grpc.shutdown(2_000);
             await dns?.close();
@@ -163,12 +177,20 @@ export function buildApp(config: Config, deps: AppDeps): App {
 }
 
 // Each problem is logged once, when it appears, not on every rebuild.
-function reportNewProblems(logger: Logger, problems: readonly BuildProblem[], previous: Set<string>): Set<string> {
+function reportNewProblems(
+  logger: Logger,
+  problems: readonly BuildProblem[],
+  previous: Set<string>,
+): Set<string> {
   const current = new Set<string>();
   for (const problem of problems) {
     const key = `${problem.gslb} ${problem.host} ${problem.reason}`;
     current.add(key);
-    if (!previous.has(key)) logger.warn({ ...problem, code: 'MERIDIAN_ERR_GSLB' }, `Gslb ${problem.gslb}: ${problem.host}: ${problem.reason}`);
+    if (!previous.has(key))
+      logger.warn(
+        { ...problem, code: 'MERIDIAN_ERR_GSLB' },
+        `Gslb ${problem.gslb}: ${problem.host}: ${problem.reason}`,
+      );
   }
   return current;
 }

@@ -6,15 +6,24 @@
 
 /** Stable error codes with what each means. */
 export const ERROR_CODES = Object.freeze({
-  MERIDIAN_ERR_CONFIG: 'The configuration is invalid; every problem is listed and Meridian exits with status 2.',
-  MERIDIAN_ERR_LISTEN: 'A listener (gRPC, HTTP, DNS) could not bind its address; Meridian exits with status 1.',
-  MERIDIAN_ERR_TLS: 'A TLS certificate, key or CA file could not be read; Meridian exits with status 1.',
-  MERIDIAN_ERR_MANIFEST: 'A standalone manifest file is invalid; it is reported with its path and its last good content keeps serving.',
-  MERIDIAN_ERR_SOURCE: 'The manifest directory could not be read; the last good table keeps serving and the read is retried.',
-  MERIDIAN_ERR_GSLB: 'A Gslb cannot be served as written (host outside every zone, host claimed twice, too many targets); the rest of the table is served.',
-  MERIDIAN_ERR_BAD_QUERY: 'A gRPC request carried bytes with no readable DNS header; answered with gRPC INVALID_ARGUMENT.',
-  MERIDIAN_ERR_NOT_READY: 'A query arrived before the first table was built; answered with gRPC UNAVAILABLE.',
-  MERIDIAN_ERR_INTERNAL: 'An unexpected failure while answering; answered with gRPC INTERNAL, logged once and counted.',
+  MERIDIAN_ERR_CONFIG:
+    'The configuration is invalid; every problem is listed and Meridian exits with status 2.',
+  MERIDIAN_ERR_LISTEN:
+    'A listener (gRPC, HTTP, DNS) could not bind its address; Meridian exits with status 1.',
+  MERIDIAN_ERR_TLS:
+    'A TLS certificate, key or CA file could not be read; Meridian exits with status 1.',
+  MERIDIAN_ERR_MANIFEST:
+    'A standalone manifest file is invalid; it is reported with its path and its last good content keeps serving.',
+  MERIDIAN_ERR_SOURCE:
+    'The manifest directory could not be read; the last good table keeps serving and the read is retried.',
+  MERIDIAN_ERR_GSLB:
+    'A Gslb cannot be served as written (host outside every zone, host claimed twice, too many targets); the rest of the table is served.',
+  MERIDIAN_ERR_BAD_QUERY:
+    'A gRPC request carried bytes with no readable DNS header; answered with gRPC INVALID_ARGUMENT.',
+  MERIDIAN_ERR_NOT_READY:
+    'A query arrived before the first table was built; answered with gRPC UNAVAILABLE.',
+  MERIDIAN_ERR_INTERNAL:
+    'An unexpected failure while answering; answered with gRPC INTERNAL, logged once and counted.',
 } as const);
 
 /** One of the registered error codes. */

@@ -25,8 +25,11 @@ function usage(): string {
 }
 
 function flagOverrides(argv: string[]): Record<string, string> | 'help' {
-  const options: Record<string, { type: 'string' } | { type: 'boolean' }> = { help: { type: 'boolean' } };
-  for (const setting of SETTINGS) if (setting.flag !== null) options[setting.flag] = { type: 'string' };
+  const options: Record<string, { type: 'string' } | { type: 'boolean' }> = {
+    help: { type: 'boolean' },
+  };
+  for (const setting of SETTINGS)
+    if (setting.flag !== null) options[setting.flag] = { type: 'string' };
   const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
   if (values['help'] === true) return 'help';
   const overrides: Record<string, string> = {};

@@ -85,7 +85,8 @@ export function loadConfig(
   };
   const parse = <T>(name: string, parser: (value: string) => T, fallback: T): T => {
     const value = raw(name);
-    if (value === '' && SETTINGS.find((s) => s.env === name)?.defaultValue === null) return fallback;
+    if (value === '' && SETTINGS.find((s) => s.env === name)?.defaultValue === null)
+      return fallback;
     try {
       return parser(value);
     } catch (err) {
@@ -110,7 +111,7 @@ export function loadConfig(
     kind: 'tcp',
     host: '127.0.0.1',
     port: 9053,
-  } as GrpcListen);
+  });
   const grpcTls = readTls(raw, problems);
   const dnsListenText = raw('MERIDIAN_DNS_LISTEN');
   const dnsListen = dnsListenText === '' ? null : parse('MERIDIAN_DNS_LISTEN', parseHostPort, null);
@@ -147,7 +148,8 @@ function parseGeoTagList(value: string): string[] {
   if (value === '') return [];
   const tags = value.split(',').map((t) => t.trim());
   const bad = tags.filter((t) => !GEOTAG.test(t));
-  if (bad.length > 0) throw new Invalid(`geotags must be letters, digits and '-': ${bad.join(', ')}`);
+  if (bad.length > 0)
+    throw new Invalid(`geotags must be letters, digits and '-': ${bad.join(', ')}`);
   if (new Set(tags).size !== tags.length) throw new Invalid('geotags must be unique');
   return tags;
 }
@@ -185,7 +187,8 @@ export function parseHostPort(value: string): HostPort {
   const host = match[1] ?? match[2] ?? '';
   const port = Number(match[3]);
   if (port > 65_535) throw new Invalid('port must be from 0 to 65535');
-  if (match[1] !== undefined && isIP(host) !== 6) throw new Invalid(`${host} is not an IPv6 address`);
+  if (match[1] !== undefined && isIP(host) !== 6)
+    throw new Invalid(`${host} is not an IPv6 address`);
   return { host, port };
 }
 
@@ -204,12 +207,16 @@ function readTls(raw: (name: string) => string, problems: string[]): TlsFiles | 
   const clientCaFile = raw('MERIDIAN_GRPC_TLS_CLIENT_CA_FILE');
   if (certFile === '' && keyFile === '') {
     if (clientCaFile !== '') {
-      problems.push('MERIDIAN_GRPC_TLS_CLIENT_CA_FILE needs MERIDIAN_GRPC_TLS_CERT_FILE and _KEY_FILE');
+      problems.push(
+        'MERIDIAN_GRPC_TLS_CLIENT_CA_FILE needs MERIDIAN_GRPC_TLS_CERT_FILE and _KEY_FILE',
+      );
     }
     return null;
   }
   if (certFile === '' || keyFile === '') {
-    problems.push('MERIDIAN_GRPC_TLS_CERT_FILE and MERIDIAN_GRPC_TLS_KEY_FILE must be set together');
+    problems.push(
+      'MERIDIAN_GRPC_TLS_CERT_FILE and MERIDIAN_GRPC_TLS_KEY_FILE must be set together',
+    );
     return null;
   }
   return { certFile, keyFile, clientCaFile: clientCaFile === '' ? null : clientCaFile };
@@ -229,40 +236,48 @@ interface ZoneNaming {
 export function parseZones(value: string, naming: ZoneNaming): ZoneSpec[] {
   const zones: ZoneSpec[] = [];
   const errors: string[] = [];
-  for (const entry of value.split(';').map((e) => e.trim()).filter((e) => e !== '')) {
-    const fields = entry.split(':').map((f) => canonicalName(f.trim()));
-    const [parent = '', name = '', negTtlText = ''] = fields;
-    if (fields.length !== 3) {
-      errors.push(`"${entry}" must be PARENT:ZONE:NEGTTL`);
-      continue;
-    }
-    const nameError = [parent, name].map(checkName).find((e) => e !== null);
-    const negTtl = Number(negTtlText);
-    if (nameError !== undefined) errors.push(`"${entry}": ${nameError}`);
-    else if (!name.endsWith(`.${parent}`)) errors.push(`"${entry}": ${name} is not inside ${parent}`);
-    else if (!/^\d+$/.test(negTtlText) || negTtl > 2_147_483_647) {
-      errors.push(`"${entry}": NEGTTL must be a non-negative integer`);
-    } else if (zones.some((z) => z.name === name)) errors.push(`"${entry}": zone listed twice`);
-    else {
-      const dashed = name.slice(0, -(parent.length + 1)).replaceAll('.', '-');
-      // DNS names are case-insensitive; a geotag written `EU` names `…-eu-…`.
-      const nameServers = naming.geoTags.map((tag) =>
-        `${naming.gluePrefix}${tag}-${dashed}.${parent}`.toLowerCase(),
-      );
-      const badNs = nameServers.map(checkName).find((e) => e !== null);
-      if (badNs !== undefined) errors.push(`"${entry}": derived name-server name ${badNs}`);
-      zones.push({
-        name,
-        parent,
-        negativeTtlSeconds: negTtl,
-        nameServers,
-        nameServerTtlSeconds: naming.nsTtl,
-      });
+  for (const entry of value
+    .split(';')
+    .map((e) => e.trim())
+    .filter((e) => e !== '')) {
+    try {
+      const zone = parseZoneEntry(entry, naming);
+      if (zones.some((z) => z.name === zone.name)) throw new Invalid('zone listed twice');
+      zones.push(zone);
+    } catch (err) {
+      if (!(err instanceof Invalid)) throw err;
+      errors.push(`"${entry}": ${err.message}`);
     }
   }
   if (errors.length > 0) throw new Invalid(errors.join('; '));
   if (zones.length === 0) throw new Invalid('at least one zone is required');
   return zones;
+}
+
+function parseZoneEntry(entry: string, naming: ZoneNaming): ZoneSpec {
+  const fields = entry.split(':').map((f) => canonicalName(f.trim()));
+  if (fields.length !== 3) throw new Invalid('must be PARENT:ZONE:NEGTTL');
+  const [parent = '', name = '', negTtlText = ''] = fields;
+  const nameError = [parent, name].map(checkName).find((e) => e !== null);
+  if (nameError !== undefined) throw new Invalid(nameError);
+  if (!name.endsWith(`.${parent}`)) throw new Invalid(`${name} is not inside ${parent}`);
+  const negTtl = Number(negTtlText);
+  if (!/^\d+$/.test(negTtlText) || negTtl > 2_147_483_647)
+    throw new Invalid('NEGTTL must be a non-negative integer');
+  const dashed = name.slice(0, -(parent.length + 1)).replaceAll('.', '-');
+  // DNS names are case-insensitive; a geotag written `EU` names `…-eu-…`.
+  const nameServers = naming.geoTags.map((tag) =>
+    `${naming.gluePrefix}${tag}-${dashed}.${parent}`.toLowerCase(),
+  );
+  const badNs = nameServers.map(checkName).find((e) => e !== null);
+  if (badNs !== undefined) throw new Invalid(`derived name-server name ${badNs}`);
+  return {
+    name,
+    parent,
+    negativeTtlSeconds: negTtl,
+    nameServers,
+    nameServerTtlSeconds: naming.nsTtl,
+  };
 }
 
 /** Lower-cases a DNS name and drops one trailing dot. */

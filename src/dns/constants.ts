@@ -103,4 +103,7 @@ export const QTYPE_LABELS: readonly string[] = Object.freeze([
 ]);
 
 /** Every label value rcodeName can return. */
-export const RCODE_LABELS: readonly string[] = Object.freeze([...Object.values(RCODE_NAMES), 'OTHER']);
+export const RCODE_LABELS: readonly string[] = Object.freeze([
+  ...Object.values(RCODE_NAMES),
+  'OTHER',
+]);

@@ -48,7 +48,11 @@ export function writeReply(parts: ReplyParts): Buffer {
   const optBytes = parts.edns === null ? 0 : optRecordLength(subnet);
   const questionBytes = parts.question?.length ?? 0;
   const total =
-    HEADER_BYTES + questionBytes + parts.answer.bytes.length + parts.authority.bytes.length + optBytes;
+    HEADER_BYTES +
+    questionBytes +
+    parts.answer.bytes.length +
+    parts.authority.bytes.length +
+    optBytes;
   const reply = Buffer.allocUnsafe(total);
 
   let flags = Flag.QR | (parts.requestFlags & COPIED_FLAGS) | (parts.rcode & 0x0f);

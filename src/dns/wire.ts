@@ -43,7 +43,10 @@ export function checkMessage(message: Buffer): MessageCheck {
   }
   const consumed = (dnsPacket.decode as unknown as { bytes: number }).bytes;
   if (consumed !== message.length) {
-    return { ok: false, reason: `${message.length - consumed} trailing bytes after the last record` };
+    return {
+      ok: false,
+      reason: `${message.length - consumed} trailing bytes after the last record`,
+    };
   }
   const opts: RawOpt[] = [];
   for (const record of decoded.additionals ?? []) {
@@ -51,7 +54,8 @@ export function checkMessage(message: Buffer): MessageCheck {
   }
   for (const section of [decoded.answers, decoded.authorities]) {
     for (const record of section ?? []) {
-      if (record.type === 'OPT') return { ok: false, reason: 'OPT record outside the additional section' };
+      if (record.type === 'OPT')
+        return { ok: false, reason: 'OPT record outside the additional section' };
     }
   }
   return { ok: true, opts };

@@ -22,22 +22,35 @@ export type QueryHandler = (
 ) => void;
 
 /** Creates the Query handler; synchronous from request to callback. */
-export function createQueryHandler(respond: Responder, metrics: Metrics, logger: Logger): QueryHandler {
+export function createQueryHandler(
+  respond: Responder,
+  metrics: Metrics,
+  logger: Logger,
+): QueryHandler {
   return (call, callback) => {
     try {
       const message = call.request.msg;
-      const result = respond('grpc', Buffer.isBuffer(message) ? message : Buffer.from(message ?? []));
+      const result = respond(
+        'grpc',
+        Buffer.isBuffer(message) ? message : Buffer.from(message ?? []),
+      );
       switch (result.kind) {
         case 'answered':
           callback(null, { msg: result.reply });
           return;
         case 'unanswerable':
           metrics.recordGrpcError('INVALID_ARGUMENT');
-          callback({ code: status.INVALID_ARGUMENT, details: `MERIDIAN_ERR_BAD_QUERY: ${result.reason}` });
+          callback({
+            code: status.INVALID_ARGUMENT,
+            details: `MERIDIAN_ERR_BAD_QUERY: ${result.reason}`,
+          });
           return;
         case 'not-ready':
           metrics.recordGrpcError('UNAVAILABLE');
-          callback({ code: status.UNAVAILABLE, details: 'MERIDIAN_ERR_NOT_READY: record table not built yet' });
+          callback({
+            code: status.UNAVAILABLE,
+            details: 'MERIDIAN_ERR_NOT_READY: record table not built yet',
+          });
           return;
       }
     } catch (err) {

@@ -58,12 +58,18 @@ export async function startGrpcServer(
   health.addToServer(server);
 
   const credentials = serverCredentials(tls);
-  const address = listen.kind === 'unix' ? `unix:${listen.path}` : `${bracketed(listen.host)}:${listen.port}`;
+  const address =
+    listen.kind === 'unix' ? `unix:${listen.path}` : `${bracketed(listen.host)}:${listen.port}`;
   if (listen.kind === 'unix' && existsSync(listen.path)) rmSync(listen.path);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(address, credentials, (err, boundPort) => {
       if (err === null) resolve(boundPort);
-      else reject(new MeridianError('MERIDIAN_ERR_LISTEN', `gRPC ${address}: ${err.message}`, { cause: err }));
+      else
+        reject(
+          new MeridianError('MERIDIAN_ERR_LISTEN', `gRPC ${address}: ${err.message}`, {
+            cause: err,
+          }),
+        );
     });
   });
 
@@ -95,7 +101,9 @@ function serverCredentials(tls: TlsFiles | null): grpc.ServerCredentials {
     try {
       return readFileSync(file);
     } catch (err) {
-      throw new MeridianError('MERIDIAN_ERR_TLS', `cannot read ${file}: ${messageOf(err)}`, { cause: err });
+      throw new MeridianError('MERIDIAN_ERR_TLS', `cannot read ${file}: ${messageOf(err)}`, {
+        cause: err,
+      });
     }
   };
   const keyPair = { cert_chain: read(tls.certFile), private_key: read(tls.keyFile) };
@@ -103,7 +111,9 @@ function serverCredentials(tls: TlsFiles | null): grpc.ServerCredentials {
   try {
     return grpc.ServerCredentials.createSsl(clientCa, [keyPair], clientCa !== null);
   } catch (err) {
-    throw new MeridianError('MERIDIAN_ERR_TLS', `invalid TLS material: ${messageOf(err)}`, { cause: err });
+    throw new MeridianError('MERIDIAN_ERR_TLS', `invalid TLS material: ${messageOf(err)}`, {
+      cause: err,
+    });
   }
 }
 

@@ -29,7 +29,10 @@ export interface DnsListener {
 }
 
 /** Starts UDP and TCP listeners on `address`; the same port for both unless it is 0. */
-export async function startDnsListener(address: HostPort, respond: Responder): Promise<DnsListener> {
+export async function startDnsListener(
+  address: HostPort,
+  respond: Responder,
+): Promise<DnsListener> {
   const udp = createSocket({ type: isIP(address.host) === 6 ? 'udp6' : 'udp4' });
   udp.on('message', (message, peer) => answerUdp(udp, respond, message, peer.port, peer.address));
   await new Promise<void>((resolve, reject) => {
@@ -40,7 +43,9 @@ export async function startDnsListener(address: HostPort, respond: Responder): P
   const udpPort = udp.address().port;
 
   const sockets = new Set<TcpSocket>();
-  const tcp: Server = createServer({ noDelay: true }, (socket) => serveTcp(socket, sockets, respond));
+  const tcp: Server = createServer({ noDelay: true }, (socket) =>
+    serveTcp(socket, sockets, respond),
+  );
   tcp.maxConnections = MAX_TCP_CONNECTIONS;
   await new Promise<void>((resolve, reject) => {
     tcp.once('error', (err) => {
@@ -63,12 +68,22 @@ export async function startDnsListener(address: HostPort, respond: Responder): P
 }
 
 function listenError(transport: string, address: HostPort, err: Error): MeridianError {
-  return new MeridianError('MERIDIAN_ERR_LISTEN', `DNS ${transport} ${address.host}:${address.port}: ${err.message}`, {
-    cause: err,
-  });
+  return new MeridianError(
+    'MERIDIAN_ERR_LISTEN',
+    `DNS ${transport} ${address.host}:${address.port}: ${err.message}`,
+    {
+      cause: err,
+    },
+  );
 }
 
-function answerUdp(udp: Socket, respond: Responder, message: Buffer, port: number, host: string): void {
+function answerUdp(
+  udp: Socket,
+  respond: Responder,
+  message: Buffer,
+  port: number,
+  host: string,
+): void {
   const result = respond('udp', message);
   if (result.kind !== 'answered') return; // nothing sensible to send without a header
   const advertised = result.parts.edns?.udpPayloadSize ?? CLASSIC_UDP_PAYLOAD;

@@ -13,7 +13,10 @@ export interface NotReady {
 }
 
 /** Answers messages from the current table. */
-export type Responder = (transport: Transport, message: Buffer) => Answered | Unanswerable | NotReady;
+export type Responder = (
+  transport: Transport,
+  message: Buffer,
+) => Answered | Unanswerable | NotReady;
 
 const NOT_READY: NotReady = Object.freeze({ kind: 'not-ready' });
 

@@ -88,14 +88,22 @@ export class ManifestDirectory {
 
   private watchDirectory(): void {
     try {
-      this.watcher = watch(this.options.dir, { persistent: false }, () => this.requestScan(this.options.debounceMs));
+      this.watcher = watch(this.options.dir, { persistent: false }, () =>
+        this.requestScan(this.options.debounceMs),
+      );
       this.watcher.on('error', (err) => {
-        this.options.logger.warn({ err, dir: this.options.dir }, 'manifest directory watch failed; relying on periodic re-reads');
+        this.options.logger.warn(
+          { err, dir: this.options.dir },
+          'manifest directory watch failed; relying on periodic re-reads',
+        );
         this.watcher?.close();
         this.watcher = null;
       });
     } catch (err) {
-      this.options.logger.warn({ err, dir: this.options.dir }, 'cannot watch manifest directory; relying on periodic re-reads');
+      this.options.logger.warn(
+        { err, dir: this.options.dir },
+        'cannot watch manifest directory; relying on periodic re-reads',
+      );
     }
   }
 
@@ -137,29 +145,41 @@ export class ManifestDirectory {
       );
       return;
     }
+    const updated = await this.readFiles(names);
+    const removed = this.forgetMissing(new Set(names.map((n) => join(this.options.dir, n))));
+    const changed = updated || removed;
+    if (changed && !this.stopped) this.options.onChange(this.state());
+  }
+
+  // Returns true when any file's record changed.
+  private async readFiles(names: readonly string[]): Promise<boolean> {
     let changed = false;
-    const present = new Set<string>();
     for (const [index, name] of names.entries()) {
       const path = join(this.options.dir, name);
-      present.add(path);
       const next =
         index < MAX_MANIFEST_FILES
           ? await this.readFile(path)
-          : failed(this.files.get(path), [`more than ${MAX_MANIFEST_FILES} manifest files; this one is not read`]);
-      if (next === null) continue;
-      const previous = this.files.get(path);
-      if (previous?.digest === next.digest) continue;
+          : failed(this.files.get(path), [
+              `more than ${MAX_MANIFEST_FILES} manifest files; this one is not read`,
+            ]);
+      if (next === null || this.files.get(path)?.digest === next.digest) continue;
       this.files.set(path, next);
       changed = true;
       this.logFile(path, next);
     }
+    return changed;
+  }
+
+  // Drops files that disappeared; returns true when there were any.
+  private forgetMissing(present: ReadonlySet<string>): boolean {
+    let changed = false;
     for (const path of [...this.files.keys()]) {
       if (present.has(path)) continue;
       this.files.delete(path);
       changed = true;
       this.options.logger.info({ path }, 'manifest file removed');
     }
-    if (changed && !this.stopped) this.options.onChange(this.state());
+    return changed;
   }
 
   private async readFile(path: string): Promise<FileRecord | null> {
@@ -168,7 +188,11 @@ export class ManifestDirectory {
       const info = await stat(path);
       if (!info.isFile()) return null;
       if (info.size > MAX_MANIFEST_BYTES) {
-        return failed(previous, [`file of ${info.size} bytes exceeds ${MAX_MANIFEST_BYTES}`], `size:${info.size}`);
+        return failed(
+          previous,
+          [`file of ${info.size} bytes exceeds ${MAX_MANIFEST_BYTES}`],
+          `size:${info.size}`,
+        );
       }
       const text = await readFile(path, 'utf8');
       const digest = createHash('sha256').update(text).digest('hex');
@@ -186,7 +210,12 @@ export class ManifestDirectory {
       this.options.logger.info({ path, gslbs: record.served.length }, 'manifest file loaded');
     } else {
       this.options.logger.error(
-        { path, reasons: record.errors, code: 'MERIDIAN_ERR_MANIFEST', servingLastGood: record.served.length > 0 },
+        {
+          path,
+          reasons: record.errors,
+          code: 'MERIDIAN_ERR_MANIFEST',
+          servingLastGood: record.served.length > 0,
+        },
         `invalid manifest ${path}: ${record.errors.join('; ')}`,
       );
     }
@@ -204,6 +233,10 @@ export class ManifestDirectory {
 }
 
 // An invalid file keeps serving what its last valid version served.
-function failed(previous: FileRecord | undefined, errors: readonly string[], digest = `error:${errors.join()}`): FileRecord {
+function failed(
+  previous: FileRecord | undefined,
+  errors: readonly string[],
+  digest = `error:${errors.join()}`,
+): FileRecord {
   return { digest, served: previous?.served ?? [], errors };
 }

@@ -56,33 +56,37 @@ export function parseManifest(text: string, options: ParseOptions): ManifestPars
   return errors.length > 0 ? { ok: false, errors } : { ok: true, gslbs };
 }
 
+/** Thrown by the field parsers below; parseGslb turns it into the file's error. */
+class Invalid extends Error {}
+
 function parseGslb(object: Json, options: ParseOptions): GslbRecord | string {
-  const metadata = isObject(object['metadata']) ? object['metadata'] : {};
+  const metadata: Json = objectOr<Json>(object['metadata'], {});
   const name = typeof metadata['name'] === 'string' ? metadata['name'] : '';
   const namespace = typeof metadata['namespace'] === 'string' ? metadata['namespace'] : 'default';
-  const label = `Gslb ${namespace}/${name === '' ? '?' : name}`;
-  const fail = (reason: string): string => `${label}: ${reason}`;
-  if (object['apiVersion'] !== GSLB_API_VERSION) {
-    return fail(`apiVersion must be ${GSLB_API_VERSION}, found ${JSON.stringify(object['apiVersion'])}`);
+  try {
+    if (object['apiVersion'] !== GSLB_API_VERSION) {
+      throw new Invalid(
+        `apiVersion must be ${GSLB_API_VERSION}, found ${JSON.stringify(object['apiVersion'])}`,
+      );
+    }
+    if (name === '') throw new Invalid('metadata.name is required');
+    const annotations: Json = objectOr<Json>(metadata['annotations'], {});
+    const spec = objectOr(object['spec'], null);
+    if (spec === null) throw new Invalid('spec is required');
+    const strategy = parseStrategy(spec['strategy'], options.defaultTtlSeconds);
+    return {
+      id: `${namespace}/${name}`,
+      hosts: parseHosts(spec, annotations),
+      strategy: strategy.type,
+      ttlSeconds: strategy.ttlSeconds,
+      clusters: [
+        { geoTag: options.geoTag, addresses: parseAddresses(annotations[ANNOTATION_EXPOSED_IPS]) },
+      ],
+    };
+  } catch (err) {
+    if (!(err instanceof Invalid)) throw err;
+    return `Gslb ${namespace}/${name === '' ? '?' : name}: ${err.message}`;
   }
-  if (name === '') return fail('metadata.name is required');
-  const annotations = isObject(metadata['annotations']) ? metadata['annotations'] : {};
-  const spec = isObject(object['spec']) ? object['spec'] : null;
-  if (spec === null) return fail('spec is required');
-
-  const strategy = parseStrategy(spec['strategy'], options.defaultTtlSeconds);
-  if (typeof strategy === 'string') return fail(strategy);
-  const hosts = parseHosts(spec, annotations);
-  if (typeof hosts === 'string') return fail(hosts);
-  const addresses = parseAddresses(annotations[ANNOTATION_EXPOSED_IPS]);
-  if (typeof addresses === 'string') return fail(addresses);
-  return {
-    id: `${namespace}/${name}`,
-    hosts,
-    strategy: strategy.type,
-    ttlSeconds: strategy.ttlSeconds,
-    clusters: [{ geoTag: options.geoTag, addresses }],
-  };
 }
 
 interface ParsedStrategy {
@@ -90,73 +94,89 @@ interface ParsedStrategy {
   readonly ttlSeconds: number;
 }
 
-function parseStrategy(value: unknown, defaultTtl: number): ParsedStrategy | string {
-  if (!isObject(value)) return 'spec.strategy is required';
+function parseStrategy(value: unknown, defaultTtl: number): ParsedStrategy {
+  if (!isObject(value)) throw new Invalid('spec.strategy is required');
   const type = STRATEGY_TYPES.find((t) => t === value['type']);
   if (type === undefined) {
-    return `spec.strategy.type must be one of ${STRATEGY_TYPES.join(', ')}, found ${JSON.stringify(value['type'])}`;
+    throw new Invalid(
+      `spec.strategy.type must be one of ${STRATEGY_TYPES.join(', ')}, found ${JSON.stringify(value['type'])}`,
+    );
   }
   const ttl = value['dnsTtlSeconds'];
-  if (ttl !== undefined && (!Number.isInteger(ttl) || (ttl as number) < 0 || (ttl as number) > MAX_TTL)) {
-    return `spec.strategy.dnsTtlSeconds must be an integer from 0 to ${MAX_TTL}, found ${JSON.stringify(ttl)}`;
+  if (ttl !== undefined && !isIntegerIn(ttl, 0, MAX_TTL)) {
+    throw new Invalid(
+      `spec.strategy.dnsTtlSeconds must be an integer from 0 to ${MAX_TTL}, found ${JSON.stringify(ttl)}`,
+    );
   }
-  const weight = value['weight'];
-  if (weight !== undefined) {
-    if (type !== 'roundRobin') return 'spec.strategy.weight is only allowed with type roundRobin';
-    if (!isObject(weight)) return 'spec.strategy.weight must map geotags to integers';
-    for (const [tag, w] of Object.entries(weight)) {
-      if (!/^[A-Za-z0-9-]+$/.test(tag)) return `spec.strategy.weight: invalid geotag ${JSON.stringify(tag)}`;
-      if (!Number.isInteger(w) || (w as number) < 0 || (w as number) > MAX_WEIGHT) {
-        return `spec.strategy.weight.${tag} must be an integer from 0 to ${MAX_WEIGHT}`;
-      }
-    }
-  }
+  if (value['weight'] !== undefined) checkWeights(value['weight'], type);
   // k8gb replaces a missing or zero TTL with the default.
-  const ttlSeconds = ttl === undefined || ttl === 0 ? defaultTtl : (ttl as number);
-  return { type, ttlSeconds };
+  return { type, ttlSeconds: ttl === undefined || ttl === 0 ? defaultTtl : (ttl as number) };
 }
 
-function parseHosts(spec: Json, annotations: Json): string[] | string {
-  const hosts: string[] = [];
-  const ingress = spec['ingress'];
-  if (ingress !== undefined) {
-    if (!isObject(ingress)) return 'spec.ingress must be an object';
-    const rules = ingress['rules'] ?? [];
-    if (!Array.isArray(rules)) return 'spec.ingress.rules must be a list';
-    for (const [index, rule] of rules.entries()) {
-      if (!isObject(rule) || rule['host'] === undefined) continue;
-      if (typeof rule['host'] !== 'string') return `spec.ingress.rules[${index}].host must be a string`;
-      hosts.push(rule['host']);
+function checkWeights(weight: unknown, type: StrategyType): void {
+  if (type !== 'roundRobin')
+    throw new Invalid('spec.strategy.weight is only allowed with type roundRobin');
+  if (!isObject(weight)) throw new Invalid('spec.strategy.weight must map geotags to integers');
+  for (const [tag, w] of Object.entries(weight)) {
+    if (!/^[A-Za-z0-9-]+$/.test(tag))
+      throw new Invalid(`spec.strategy.weight: invalid geotag ${JSON.stringify(tag)}`);
+    if (!isIntegerIn(w, 0, MAX_WEIGHT)) {
+      throw new Invalid(`spec.strategy.weight.${tag} must be an integer from 0 to ${MAX_WEIGHT}`);
     }
   }
+}
+
+function parseHosts(spec: Json, annotations: Json): string[] {
+  const hosts = [...ingressHosts(spec['ingress'])];
   const annotated = annotations[ANNOTATION_HOSTNAME];
   if (annotated !== undefined) {
-    if (typeof annotated !== 'string') return `annotation ${ANNOTATION_HOSTNAME} must be a string`;
+    if (typeof annotated !== 'string')
+      throw new Invalid(`annotation ${ANNOTATION_HOSTNAME} must be a string`);
     hosts.push(annotated);
   }
   if (hosts.length === 0) {
-    return `no host: set spec.ingress.rules[].host or the ${ANNOTATION_HOSTNAME} annotation`;
+    throw new Invalid(
+      `no host: set spec.ingress.rules[].host or the ${ANNOTATION_HOSTNAME} annotation`,
+    );
   }
   const canonical = [...new Set(hosts.map((h) => canonicalName(h.trim())))];
-  for (const host of canonical) {
-    const problem = checkName(host);
-    if (problem !== null) return `host ${problem}`;
-  }
+  const problem = canonical.map(checkName).find((p) => p !== null);
+  if (problem !== undefined) throw new Invalid(`host ${problem}`);
   return canonical;
 }
 
-function parseAddresses(value: unknown): string[] | string {
-  if (value === undefined) {
-    return `annotation ${ANNOTATION_EXPOSED_IPS} is required in standalone mode (the targets to serve)`;
+function ingressHosts(ingress: unknown): string[] {
+  if (ingress === undefined) return [];
+  if (!isObject(ingress)) throw new Invalid('spec.ingress must be an object');
+  const rules = ingress['rules'] ?? [];
+  if (!Array.isArray(rules)) throw new Invalid('spec.ingress.rules must be a list');
+  const hosts: string[] = [];
+  for (const [index, rule] of rules.entries()) {
+    if (!isObject(rule) || rule['host'] === undefined) continue;
+    if (typeof rule['host'] !== 'string')
+      throw new Invalid(`spec.ingress.rules[${index}].host must be a string`);
+    hosts.push(rule['host']);
   }
-  if (typeof value !== 'string') return `annotation ${ANNOTATION_EXPOSED_IPS} must be a string`;
+  return hosts;
+}
+
+function parseAddresses(value: unknown): string[] {
+  if (value === undefined) {
+    throw new Invalid(
+      `annotation ${ANNOTATION_EXPOSED_IPS} is required in standalone mode (the targets to serve)`,
+    );
+  }
+  if (typeof value !== 'string')
+    throw new Invalid(`annotation ${ANNOTATION_EXPOSED_IPS} must be a string`);
   const addresses = value
     .split(',')
     .map((a) => a.trim())
     .filter((a) => a !== '');
   const bad = addresses.filter((a) => isIP(a) === 0);
-  if (bad.length > 0) return `annotation ${ANNOTATION_EXPOSED_IPS}: not IP addresses: ${bad.join(', ')}`;
-  if (addresses.length === 0) return `annotation ${ANNOTATION_EXPOSED_IPS} lists no address`;
+  if (bad.length > 0)
+    throw new Invalid(`annotation ${ANNOTATION_EXPOSED_IPS}: not IP addresses: ${bad.join(', ')}`);
+  if (addresses.length === 0)
+    throw new Invalid(`annotation ${ANNOTATION_EXPOSED_IPS} lists no address`);
   return addresses.map(canonicalAddress);
 }
 
@@ -165,6 +185,14 @@ function parseAddresses(value: unknown): string[] | string {
 function canonicalAddress(address: string): string {
   if (isIP(address) !== 6) return address;
   return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+}
+
+function isIntegerIn(value: unknown, min: number, max: number): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+}
+
+function objectOr<T extends Json | null>(value: unknown, fallback: T): Json | T {
+  return isObject(value) ? value : fallback;
 }
 
 function isObject(value: unknown): value is Json {

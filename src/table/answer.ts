@@ -5,6 +5,7 @@
 import { CLASS_IN, RCode, RRType } from '../dns/constants';
 import { parseQuery, type Query } from '../dns/query';
 import { EMPTY_SECTION, writeReply, type ReplyParts, type SectionBytes } from '../dns/response';
+import type { RRSetSelector } from './selector';
 import type { NameEntry, RecordSnapshot, ZoneEntry } from './snapshot';
 
 /** A reply and the facts about it that metrics and transports need. */
@@ -56,34 +57,43 @@ function answerQuery(snapshot: RecordSnapshot, query: Query): Answered {
 }
 
 function answerExistingName(entry: NameEntry, query: Query): Answered {
-  const subnet = query.edns?.clientSubnet ?? null;
-  let selector = null;
-  switch (query.qtype) {
-    case RRType.A:
-      selector = entry.a;
-      break;
-    case RRType.AAAA:
-      selector = entry.aaaa;
-      break;
-    case RRType.SOA:
-      if (entry.apex) return reply(query, RCode.NOERROR, true, soaAnswer(entry.zone));
-      break;
-    case RRType.NS:
-      if (entry.apex) return reply(query, RCode.NOERROR, true, entry.zone.nameServers);
-      break;
-    case RRType.ANY:
-      // RFC 8482 §4.2: answer ANY with one RRset that exists, not all of them.
-      if (entry.apex) return reply(query, RCode.NOERROR, true, soaAnswer(entry.zone));
-      selector = entry.a ?? entry.aaaa;
-      break;
-    default:
-      break;
+  if (entry.apex) {
+    const apexAnswer = answerAtApex(entry, query.qtype);
+    if (apexAnswer !== null) return reply(query, RCode.NOERROR, true, apexAnswer);
   }
+  const selector = selectorFor(entry, query.qtype);
   if (selector === null) {
     return reply(query, RCode.NOERROR, true, EMPTY_SECTION, soaAuthority(entry.zone, query));
   }
-  const selection = selector.select(subnet);
+  const selection = selector.select(query.edns?.clientSubnet ?? null);
   return reply(query, RCode.NOERROR, true, selection.section, EMPTY_SECTION, selection.scope);
+}
+
+// SOA and NS exist only at the apex; ANY there is answered with the SOA alone
+// (RFC 8482 §4.2: one RRset that exists, not all of them).
+function answerAtApex(entry: NameEntry, qtype: number): SectionBytes | null {
+  switch (qtype) {
+    case RRType.SOA:
+    case RRType.ANY:
+      return soaAnswer(entry.zone);
+    case RRType.NS:
+      return entry.zone.nameServers;
+    default:
+      return null;
+  }
+}
+
+function selectorFor(entry: NameEntry, qtype: number): RRSetSelector | null {
+  switch (qtype) {
+    case RRType.A:
+      return entry.a;
+    case RRType.AAAA:
+      return entry.aaaa;
+    case RRType.ANY:
+      return entry.a ?? entry.aaaa;
+    default:
+      return null;
+  }
 }
 
 function reply(

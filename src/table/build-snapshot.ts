@@ -176,7 +176,9 @@ function prepareHost(gslb: GslbRecord, problem: (reason: string) => void): Prepa
   const selectorFor = (records: Buffer[], type: string): RRSetSelector | null => {
     if (records.length === 0) return null;
     if (records.length > MAX_RECORDS_PER_RRSET) {
-      problem(`${records.length} ${type} targets; only the first ${MAX_RECORDS_PER_RRSET} are served`);
+      problem(
+        `${records.length} ${type} targets; only the first ${MAX_RECORDS_PER_RRSET} are served`,
+      );
       records.length = MAX_RECORDS_PER_RRSET;
     }
     const prepared: PreparedRecords = { records };
@@ -185,7 +187,8 @@ function prepareHost(gslb: GslbRecord, problem: (reason: string) => void): Prepa
   return {
     a: selectorFor(v4, 'A'),
     aaaa: selectorFor(v6, 'AAAA'),
-    recordCount: Math.min(v4.length, MAX_RECORDS_PER_RRSET) + Math.min(v6.length, MAX_RECORDS_PER_RRSET),
+    recordCount:
+      Math.min(v4.length, MAX_RECORDS_PER_RRSET) + Math.min(v6.length, MAX_RECORDS_PER_RRSET),
   };
 }
 

@@ -51,7 +51,13 @@ export async function startHttpServer(
   server.requestTimeout = 10_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) =>
-      reject(new MeridianError('MERIDIAN_ERR_LISTEN', `HTTP ${address.host}:${address.port}: ${err.message}`, { cause: err })),
+      reject(
+        new MeridianError(
+          'MERIDIAN_ERR_LISTEN',
+          `HTTP ${address.host}:${address.port}: ${err.message}`,
+          { cause: err },
+        ),
+      ),
     );
     server.listen(address.port, address.host, resolve);
   });

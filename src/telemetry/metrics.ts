@@ -122,12 +122,18 @@ export function createMetrics(
       },
     });
   };
-  pointInTime(METRIC_NAMES.tableHosts, 'Host names served by Gslbs in the table.', () => facts.hosts());
-  pointInTime(METRIC_NAMES.tableRecords, 'A and AAAA records in the served table.', () => facts.records());
+  pointInTime(METRIC_NAMES.tableHosts, 'Host names served by Gslbs in the table.', () =>
+    facts.hosts(),
+  );
+  pointInTime(METRIC_NAMES.tableRecords, 'A and AAAA records in the served table.', () =>
+    facts.records(),
+  );
   pointInTime(METRIC_NAMES.tableGeneration, 'Tables built since start.', () => facts.generation());
   pointInTime(METRIC_NAMES.tableSerial, 'SOA serial of the served table.', () => facts.serial());
-  pointInTime(METRIC_NAMES.ready, '1 when ready to answer, 0 before the first table or while stopping.', () =>
-    facts.ready() ? 1 : 0,
+  pointInTime(
+    METRIC_NAMES.ready,
+    '1 when ready to answer, 0 before the first table or while stopping.',
+    () => (facts.ready() ? 1 : 0),
   );
   new Gauge({
     name: METRIC_NAMES.buildInfo,

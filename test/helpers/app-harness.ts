@@ -68,7 +68,10 @@ export async function startHarness(
     app,
     dir,
     registry,
-    grpcAddress: config.grpcListen.kind === 'unix' ? `unix:${config.grpcListen.path}` : `127.0.0.1:${app.grpcPort}`,
+    grpcAddress:
+      config.grpcListen.kind === 'unix'
+        ? `unix:${config.grpcListen.path}`
+        : `127.0.0.1:${app.grpcPort}`,
     writeManifest: (name, text) => writeFileSync(join(dir, name), text),
     stop: async () => {
       await app.stop();
@@ -78,11 +81,16 @@ export async function startHarness(
 }
 
 /** Polls `check` every 10 ms until it returns true or `timeoutMs` passes. */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<number> {
   const started = performance.now();
   for (;;) {
     if (await check()) return performance.now() - started;
-    if (performance.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (performance.now() - started > timeoutMs)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }

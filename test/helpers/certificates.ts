@@ -25,16 +25,57 @@ function openssl(dir: string, args: string[]): void {
 /** Creates a CA and two leaf certificates (server for localhost/127.0.0.1, client). */
 export function createTestPki(): TestPki {
   const dir = mkdtempSync(join(tmpdir(), 'meridian-pki-'));
-  const ecKey = (name: string): void => openssl(dir, ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', name]);
+  const ecKey = (name: string): void =>
+    openssl(dir, [
+      'genpkey',
+      '-algorithm',
+      'EC',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-out',
+      name,
+    ]);
   ecKey('ca.key');
-  openssl(dir, ['req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=meridian-test-ca', '-days', '2', '-out', 'ca.crt']);
+  openssl(dir, [
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    'ca.key',
+    '-subj',
+    '/CN=meridian-test-ca',
+    '-days',
+    '2',
+    '-out',
+    'ca.crt',
+  ]);
   const leaf = (name: string, subject: string, extensions: string): void => {
     ecKey(`${name}.key`);
     openssl(dir, ['req', '-new', '-key', `${name}.key`, '-subj', subject, '-out', `${name}.csr`]);
     writeFileSync(join(dir, `${name}.ext`), extensions);
-    openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', `${name}.ext`, '-out', `${name}.crt`]);
+    openssl(dir, [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+      '-out',
+      `${name}.crt`,
+    ]);
   };
-  leaf('server', '/CN=localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  leaf(
+    'server',
+    '/CN=localhost',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n',
+  );
   leaf('client', '/CN=coredns', 'extendedKeyUsage=clientAuth\n');
   return {
     dir,

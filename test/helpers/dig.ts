@@ -28,7 +28,8 @@ export interface DigReply {
 export function dig(tool: 'kdig' | 'dig', args: string[]): Promise<DigReply> {
   return new Promise((resolve, reject) => {
     execFile(tool, args, { timeout: 10_000 }, (err, stdout, stderr) => {
-      if (err !== null) reject(new Error(`${tool} ${args.join(' ')} failed: ${err.message}\n${stdout}${stderr}`));
+      if (err !== null)
+        reject(new Error(`${tool} ${args.join(' ')} failed: ${err.message}\n${stdout}${stderr}`));
       else resolve(parse(stdout));
     });
   });
@@ -36,7 +37,10 @@ export function dig(tool: 'kdig' | 'dig', args: string[]): Promise<DigReply> {
 
 function parse(text: string): DigReply {
   const status = /status: ([A-Z]+)/.exec(text)?.[1] ?? '';
-  const flags = (/;; [Ff]lags: ([a-z ]*)[;,]/.exec(text)?.[1] ?? '').trim().split(/\s+/).filter((f) => f !== '');
+  const flags = (/;; [Ff]lags: ([a-z ]*)[;,]/.exec(text)?.[1] ?? '')
+    .trim()
+    .split(/\s+/)
+    .filter((f) => f !== '');
   return {
     status,
     flags,
@@ -50,7 +54,9 @@ function parse(text: string): DigReply {
 
 function section(text: string, title: string): string[] {
   const lines = text.split('\n');
-  const start = lines.findIndex((l) => l.startsWith(`;; ${title} SECTION:`) || l.startsWith(`;; ${title}:`));
+  const start = lines.findIndex(
+    (l) => l.startsWith(`;; ${title} SECTION:`) || l.startsWith(`;; ${title}:`),
+  );
   if (start === -1) return [];
   const body: string[] = [];
   for (const line of lines.slice(start + 1)) {

@@ -86,7 +86,13 @@ export function decodeReply(bytes: Uint8Array): DecodedReply {
 export function rrLines(records: readonly dnsPacket.Answer[]): string[] {
   return records.map((r) => {
     const data = 'data' in r ? r.data : '';
-    const text = typeof data === 'object' && !Buffer.isBuffer(data) ? JSON.stringify(data) : String(data);
+    const text =
+      typeof data === 'object' && !Buffer.isBuffer(data) ? JSON.stringify(data) : String(data);
     return `${r.name} ${'ttl' in r ? r.ttl : ''} ${r.type} ${text}`;
   });
+}
+
+/** Returns the address of each A or AAAA record (other records are skipped). */
+export function addressesOf(records: readonly dnsPacket.Answer[]): string[] {
+  return records.flatMap((r) => (r.type === 'A' || r.type === 'AAAA' ? [r.data] : []));
 }

@@ -24,10 +24,24 @@ type RawClient = grpc.Client & {
 };
 
 /** Connects to `address` (host:port or unix:/path). */
-export function createDnsClient(address: string, credentials = grpc.credentials.createInsecure(), options: grpc.ChannelOptions = {}): DnsClient {
-  const definition = protoLoader.loadSync(join(__dirname, '..', '..', 'proto', 'dns.proto'), { keepCase: true });
+export function createDnsClient(
+  address: string,
+  credentials = grpc.credentials.createInsecure(),
+  options: grpc.ChannelOptions = {},
+): DnsClient {
+  const definition = protoLoader.loadSync(join(__dirname, '..', '..', 'proto', 'dns.proto'), {
+    keepCase: true,
+  });
   const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-    coredns: { dns: { DnsService: new (a: string, c: grpc.ChannelCredentials, o: grpc.ChannelOptions) => RawClient } };
+    coredns: {
+      dns: {
+        DnsService: new (
+          a: string,
+          c: grpc.ChannelCredentials,
+          o: grpc.ChannelOptions,
+        ) => RawClient;
+      };
+    };
   };
   const client = new loaded.coredns.dns.DnsService(address, credentials, {
     'grpc.max_receive_message_length': 65_539,

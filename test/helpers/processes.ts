@@ -21,15 +21,26 @@ export interface Child {
 }
 
 /** Spawns `command` with output captured (bounded to the last 256 KiB). */
-export function startChild(command: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd = REPO_ROOT): Child {
-  const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startChild(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  cwd = REPO_ROOT,
+): Child {
+  const child = spawn(command, args, {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const append = (chunk: Buffer): void => {
     output = (output + chunk.toString()).slice(-256 * 1024);
   };
   child.stdout?.on('data', append);
   child.stderr?.on('data', append);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   return {
     process: child,
     output: () => output,
@@ -52,7 +63,9 @@ export async function freePort(): Promise<number> {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => {
         const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+        server.close(() =>
+          resolve(typeof address === 'object' && address !== null ? address.port : 0),
+        );
       });
     });
     const udpFree = await new Promise<boolean>((resolve) => {
@@ -69,7 +82,10 @@ export async function freePort(): Promise<number> {
 export function coreDnsBinary(): string {
   const fromEnv = process.env['MERIDIAN_COREDNS_BIN'];
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-  return execFileSync(join(REPO_ROOT, 'scripts', 'build-coredns.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  return execFileSync(join(REPO_ROOT, 'scripts', 'build-coredns.sh'), {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
 }
 
 /** A running CoreDNS. */
@@ -79,23 +95,35 @@ export interface CoreDns extends Child {
 }
 
 /** Starts CoreDNS on `corefile` (CoreDNS substitutes `{$VAR}` from `env`); waits for /ready. */
-export async function startCoreDns(corefile: string, env: Record<string, string>, dnsPort: number): Promise<CoreDns> {
+export async function startCoreDns(
+  corefile: string,
+  env: Record<string, string>,
+  dnsPort: number,
+): Promise<CoreDns> {
   const dir = mkdtempSync(join(tmpdir(), 'meridian-coredns-'));
   const path = join(dir, 'Corefile');
   writeFileSync(path, corefile);
   const readyAddress = env['READY_ADDRESS'] ?? `127.0.0.1:${await freePort()}`;
   const metricsAddress = env['PROMETHEUS_ADDRESS'] ?? `127.0.0.1:${await freePort()}`;
-  const child = startChild(coreDnsBinary(), ['-conf', path], {
-    HEALTH_ADDRESS: `127.0.0.1:${await freePort()}`,
-    ...env,
-    READY_ADDRESS: readyAddress,
-    PROMETHEUS_ADDRESS: metricsAddress,
-    DNS_PORT: String(dnsPort),
-  }, dir);
+  const child = startChild(
+    coreDnsBinary(),
+    ['-conf', path],
+    {
+      HEALTH_ADDRESS: `127.0.0.1:${await freePort()}`,
+      ...env,
+      READY_ADDRESS: readyAddress,
+      PROMETHEUS_ADDRESS: metricsAddress,
+      DNS_PORT: String(dnsPort),
+    },
+    dir,
+  );
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.process.exitCode !== null) throw new Error(`CoreDNS exited: ${child.output()}`);
-    const ready = await fetch(`http://${readyAddress}/ready`).then((r) => r.ok, () => false);
+    const ready = await fetch(`http://${readyAddress}/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) {
       await child.stop('SIGKILL');
@@ -107,14 +135,21 @@ export async function startCoreDns(corefile: string, env: Record<string, string>
 }
 
 /** Runs Meridian's built entry point (dist/main.js) with `env`; waits until /readyz answers 200. */
-export async function startMeridianProcess(env: Record<string, string>, timeoutMs = 15_000): Promise<Child & { readyMs: number }> {
+export async function startMeridianProcess(
+  env: Record<string, string>,
+  timeoutMs = 15_000,
+): Promise<Child & { readyMs: number }> {
   const started = performance.now();
   const child = startChild(process.execPath, [join(REPO_ROOT, 'dist', 'main.js')], env);
   const metrics = env['METRICS_ADDRESS'];
   if (metrics === undefined) throw new Error('startMeridianProcess needs METRICS_ADDRESS');
   for (;;) {
-    if (child.process.exitCode !== null) throw new Error(`Meridian exited ${child.process.exitCode}: ${child.output()}`);
-    const ready = await fetch(`http://${metrics}/readyz`).then((r) => r.ok, () => false);
+    if (child.process.exitCode !== null)
+      throw new Error(`Meridian exited ${child.process.exitCode}: ${child.output()}`);
+    const ready = await fetch(`http://${metrics}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) return { ...child, readyMs: performance.now() - started };
     if (performance.now() - started > timeoutMs) {
       await child.stop('SIGKILL');

@@ -30,6 +30,10 @@ export function gslb(
 }
 
 /** Builds a table from Gslb records in ZONE (plus any extra zones). */
-export function table(gslbs: GslbRecord[], zones: ZoneSpec[] = [ZONE], serial = 2026112201): BuildResult {
+export function table(
+  gslbs: GslbRecord[],
+  zones: ZoneSpec[] = [ZONE],
+  serial = 2026112201,
+): BuildResult {
   return buildSnapshot({ zones, gslbs, serial, generation: 1 });
 }

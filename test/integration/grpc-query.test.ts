@@ -32,9 +32,16 @@ async function ask(message: Buffer): Promise<Buffer> {
 
 test('A query through gRPC returns the targets with the question echoed', async () => {
   const reply = decodeReply(await ask(query('Web.Cloud.Example.Org', 'A', { id: 31337 })));
-  expect(reply).toMatchObject({ id: 31337, rcode: 'NOERROR', flags: { qr: true, aa: true, rd: true } });
+  expect(reply).toMatchObject({
+    id: 31337,
+    rcode: 'NOERROR',
+    flags: { qr: true, aa: true, rd: true },
+  });
   expect(reply.questions).toEqual([{ name: 'Web.Cloud.Example.Org', type: 'A', class: 'IN' }]);
-  expect(reply.answers.map((a) => ('data' in a ? a.data : null)).sort()).toEqual(['192.0.2.1', '192.0.2.2']);
+  expect(reply.answers.map((a) => ('data' in a ? a.data : null)).sort()).toEqual([
+    '192.0.2.1',
+    '192.0.2.2',
+  ]);
 });
 
 test('NXDOMAIN is a DNS answer with SOA, never gRPC NOT_FOUND', async () => {
@@ -53,14 +60,20 @@ test('bytes without a DNS header get INVALID_ARGUMENT with the error code', asyn
 });
 
 test('an empty message gets INVALID_ARGUMENT', async () => {
-  expect(await client.query(Buffer.alloc(0))).toMatchObject({ ok: false, code: status.INVALID_ARGUMENT });
+  expect(await client.query(Buffer.alloc(0))).toMatchObject({
+    ok: false,
+    code: status.INVALID_ARGUMENT,
+  });
 });
 
 test.each<[string, (valid: Buffer) => Buffer]>([
   ['truncated question', (v) => v.subarray(0, 15)],
   ['trailing garbage', (v) => Buffer.concat([v, Buffer.from('garbage')])],
   ['bad label', (v) => (v.writeUInt8(0x80, 12), v)],
-  ['compression loop', (v) => Buffer.concat([v.subarray(0, 12), Buffer.from([0xc0, 12, 0, 1, 0, 1])])],
+  [
+    'compression loop',
+    (v) => Buffer.concat([v.subarray(0, 12), Buffer.from([0xc0, 12, 0, 1, 0, 1])]),
+  ],
 ])('%s gets FORMERR over gRPC', async (_label, mutate) => {
   const reply = decodeReply(await ask(mutate(query('web.cloud.example.org', 'A', { id: 77 }))));
   expect(reply).toMatchObject({ id: 77, rcode: 'FORMERR', flags: { qr: true } });
@@ -81,7 +94,9 @@ test('the largest message the cap admits (65,535 bytes) is read whole: padding t
 
 test('many concurrent queries on one connection are all answered correctly', async () => {
   const ids = Array.from({ length: 500 }, (_, i) => i + 1);
-  const replies = await Promise.all(ids.map(async (id) => decodeReply(await ask(query('web.cloud.example.org', 'AAAA', { id })))));
+  const replies = await Promise.all(
+    ids.map(async (id) => decodeReply(await ask(query('web.cloud.example.org', 'AAAA', { id })))),
+  );
   expect(replies.map((r) => r.id)).toEqual(ids);
   expect(replies.every((r) => r.answers.length === 1 && r.rcode === 'NOERROR')).toBe(true);
 });
@@ -119,11 +134,19 @@ describe('property: arbitrary and mutated messages', () => {
   };
 
   test('random bytes: INVALID_ARGUMENT without a header, else a well-formed reply with the ID', async () => {
-    await fc.assert(fc.asyncProperty(fc.uint8Array({ minLength: 0, maxLength: 600 }), checkOne), { numRuns: 300 });
+    await fc.assert(fc.asyncProperty(fc.uint8Array({ minLength: 0, maxLength: 600 }), checkOne), {
+      numRuns: 300,
+    });
   });
 
   test('mutated valid queries: every reply is well-formed and matches its question', async () => {
-    const names = ['web.cloud.example.org', 'WEB.cloud.example.org', 'x.cloud.example.org', 'example.net', 'cloud.example.org'];
+    const names = [
+      'web.cloud.example.org',
+      'WEB.cloud.example.org',
+      'x.cloud.example.org',
+      'example.net',
+      'cloud.example.org',
+    ];
     const types = ['A', 'AAAA', 'SOA', 'NS', 'ANY', 'TXT'];
     const seedQuery = fc
       .record({
@@ -132,9 +155,13 @@ describe('property: arbitrary and mutated messages', () => {
         edns: fc.boolean(),
         id: fc.integer({ min: 0, max: 65_535 }),
       })
-      .map(({ name, type, edns, id }) => query(name, type, edns ? { id, edns: { clientSubnet: '198.51.100.0/24' } } : { id }));
+      .map(({ name, type, edns, id }) =>
+        query(name, type, edns ? { id, edns: { clientSubnet: '198.51.100.0/24' } } : { id }),
+      );
     const mutation = fc.record({
-      flips: fc.array(fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }), { maxLength: 4 }),
+      flips: fc.array(fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }), {
+        maxLength: 4,
+      }),
       cut: fc.option(fc.nat()),
       append: fc.uint8Array({ maxLength: 8 }),
     });
@@ -142,7 +169,8 @@ describe('property: arbitrary and mutated messages', () => {
       fc.asyncProperty(seedQuery, mutation, async (seed, m) => {
         const bytes = Buffer.from(seed);
         for (const flip of m.flips) bytes[flip.at % bytes.length] = flip.value;
-        const cut = m.cut === null ? bytes : bytes.subarray(0, Math.max(12, m.cut % (bytes.length + 1)));
+        const cut =
+          m.cut === null ? bytes : bytes.subarray(0, Math.max(12, m.cut % (bytes.length + 1)));
         const request = Buffer.concat([cut, m.append]);
         const result = await client.query(request);
         expect(result.ok).toBe(true);
@@ -152,7 +180,9 @@ describe('property: arbitrary and mutated messages', () => {
         if (reply.rcode === 'NOERROR' || reply.rcode === 'NXDOMAIN' || reply.rcode === 'REFUSED') {
           // An answered question is the request's question, byte for byte.
           const questionLength = result.msg.length >= 12 ? questionBytes(result.msg) : 0;
-          expect(result.msg.subarray(12, 12 + questionLength)).toEqual(request.subarray(12, 12 + questionLength));
+          expect(result.msg.subarray(12, 12 + questionLength)).toEqual(
+            request.subarray(12, 12 + questionLength),
+          );
         }
       }),
       { numRuns: 400 },

@@ -20,7 +20,11 @@ beforeAll(() => {
   pki = createTestPki();
 });
 
-async function expectAnswer(address: string, credentials?: grpc.ChannelCredentials, options: grpc.ChannelOptions = {}): Promise<void> {
+async function expectAnswer(
+  address: string,
+  credentials?: grpc.ChannelCredentials,
+  options: grpc.ChannelOptions = {},
+): Promise<void> {
   const client = createDnsClient(address, credentials, options);
   try {
     const result = await client.query(query('web.cloud.example.org', 'A'), 3_000);
@@ -31,7 +35,11 @@ async function expectAnswer(address: string, credentials?: grpc.ChannelCredentia
   }
 }
 
-async function expectRejected(address: string, credentials: grpc.ChannelCredentials, options: grpc.ChannelOptions = {}): Promise<void> {
+async function expectRejected(
+  address: string,
+  credentials: grpc.ChannelCredentials,
+  options: grpc.ChannelOptions = {},
+): Promise<void> {
   const client = createDnsClient(address, credentials, options);
   try {
     const result = await client.query(query('web.cloud.example.org', 'A'), 3_000);
@@ -41,7 +49,10 @@ async function expectRejected(address: string, credentials: grpc.ChannelCredenti
   }
 }
 
-const withRunning = async (env: Record<string, string>, body: (h: Harness) => Promise<void>): Promise<void> => {
+const withRunning = async (
+  env: Record<string, string>,
+  body: (h: Harness) => Promise<void>,
+): Promise<void> => {
   const harness = await startHarness(MANIFESTS, env);
   try {
     await body(harness);
@@ -64,7 +75,10 @@ test('IPv6 loopback listener', async () => {
 });
 
 test('TLS: a client trusting the CA is answered; a plaintext client is not', async () => {
-  const env = { MERIDIAN_GRPC_TLS_CERT_FILE: pki.serverCert, MERIDIAN_GRPC_TLS_KEY_FILE: pki.serverKey };
+  const env = {
+    MERIDIAN_GRPC_TLS_CERT_FILE: pki.serverCert,
+    MERIDIAN_GRPC_TLS_KEY_FILE: pki.serverKey,
+  };
   await withRunning(env, async (h) => {
     const address = `localhost:${h.app.grpcPort}`;
     await expectAnswer(address, grpc.credentials.createSsl(pki.read(pki.caCert)));
@@ -81,20 +95,28 @@ test('mutual TLS: a client certificate signed by the client CA is required', asy
   await withRunning(env, async (h) => {
     const address = `localhost:${h.app.grpcPort}`;
     const ca = pki.read(pki.caCert);
-    await expectAnswer(address, grpc.credentials.createSsl(ca, pki.read(pki.clientKey), pki.read(pki.clientCert)));
+    await expectAnswer(
+      address,
+      grpc.credentials.createSsl(ca, pki.read(pki.clientKey), pki.read(pki.clientCert)),
+    );
     await expectRejected(address, grpc.credentials.createSsl(ca));
   });
 });
 
 test('an unreadable TLS key fails start-up with MERIDIAN_ERR_TLS', async () => {
   await expect(
-    startHarness(MANIFESTS, { MERIDIAN_GRPC_TLS_CERT_FILE: pki.serverCert, MERIDIAN_GRPC_TLS_KEY_FILE: '/nonexistent/key.pem' }),
+    startHarness(MANIFESTS, {
+      MERIDIAN_GRPC_TLS_CERT_FILE: pki.serverCert,
+      MERIDIAN_GRPC_TLS_KEY_FILE: '/nonexistent/key.pem',
+    }),
   ).rejects.toMatchObject({ code: 'MERIDIAN_ERR_TLS' });
 });
 
 test('a taken port fails start-up with MERIDIAN_ERR_LISTEN', async () => {
   await withRunning({}, async (h) => {
-    await expect(startHarness(MANIFESTS, { MERIDIAN_GRPC_LISTEN: `127.0.0.1:${h.app.grpcPort}` })).rejects.toMatchObject({
+    await expect(
+      startHarness(MANIFESTS, { MERIDIAN_GRPC_LISTEN: `127.0.0.1:${h.app.grpcPort}` }),
+    ).rejects.toMatchObject({
       code: 'MERIDIAN_ERR_LISTEN',
     });
   });
@@ -107,8 +129,12 @@ type HealthCheck = (
 type HealthClient = grpc.Client & { check: HealthCheck };
 
 function createHealthClient(address: string): HealthClient {
-  const loaded = grpc.loadPackageDefinition(protoLoader.loadSync(healthProtoPath, { keepCase: true, enums: String })) as unknown as {
-    grpc: { health: { v1: { Health: new (a: string, c: grpc.ChannelCredentials) => HealthClient } } };
+  const loaded = grpc.loadPackageDefinition(
+    protoLoader.loadSync(healthProtoPath, { keepCase: true, enums: String }),
+  ) as unknown as {
+    grpc: {
+      health: { v1: { Health: new (a: string, c: grpc.ChannelCredentials) => HealthClient } };
+    };
   };
   return new loaded.grpc.health.v1.Health(address, grpc.credentials.createInsecure());
 }
@@ -118,7 +144,9 @@ test('the standard health service reports SERVING, then NOT_SERVING while stoppi
   const client = createHealthClient(harness.grpcAddress);
   const check = (service: string): Promise<string> =>
     new Promise((resolve, reject) =>
-      client.check({ service }, (err, reply) => (err !== null ? reject(err) : resolve(reply?.status ?? ''))),
+      client.check({ service }, (err, reply) =>
+        err !== null ? reject(err) : resolve(reply?.status ?? ''),
+      ),
     );
   let stopping: Promise<void> | null = null;
   try {

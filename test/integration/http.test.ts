@@ -6,10 +6,14 @@ import { decodeReply, query } from '../helpers/dns-case';
 import { createDnsClient } from '../helpers/grpc-client';
 import { gslbYaml, startHarness, type Harness } from '../helpers/app-harness';
 
-const MANIFESTS = { 'web.yaml': gslbYaml('web', 'web.cloud.example.org', ['192.0.2.1', '192.0.2.2']) };
+const MANIFESTS = {
+  'web.yaml': gslbYaml('web', 'web.cloud.example.org', ['192.0.2.1', '192.0.2.2']),
+};
 
 async function get(harness: Harness, path: string): Promise<{ status: number; text: string }> {
-  const response = await fetch(`http://127.0.0.1:${harness.app.httpPort}${path}`, { signal: AbortSignal.timeout(5_000) });
+  const response = await fetch(`http://127.0.0.1:${harness.app.httpPort}${path}`, {
+    signal: AbortSignal.timeout(5_000),
+  });
   return { status: response.status, text: await response.text() };
 }
 
@@ -18,7 +22,12 @@ describe('a running Meridian', () => {
   beforeAll(async () => {
     harness = await startHarness(MANIFESTS);
     const client = createDnsClient(harness.grpcAddress);
-    for (const [name, type] of [['web.cloud.example.org', 'A'], ['web.cloud.example.org', 'A'], ['x.cloud.example.org', 'A'], ['cloud.example.org', 'SOA']] as const) {
+    for (const [name, type] of [
+      ['web.cloud.example.org', 'A'],
+      ['web.cloud.example.org', 'A'],
+      ['x.cloud.example.org', 'A'],
+      ['cloud.example.org', 'SOA'],
+    ] as const) {
       const result = await client.query(query(name, type));
       if (!result.ok) throw new Error(result.details);
       decodeReply(result.msg);
@@ -38,10 +47,15 @@ describe('a running Meridian', () => {
   test('/metrics counts queries by transport, qtype and rcode, and describes the table', async () => {
     const { status, text } = await get(harness, '/metrics');
     expect(status).toBe(200);
-    const value = (series: string): number => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+    const value = (series: string): number =>
+      Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
     expect(value('meridian_dns_queries_total{transport="grpc",qtype="A",rcode="NOERROR"}')).toBe(2);
-    expect(value('meridian_dns_queries_total{transport="grpc",qtype="A",rcode="NXDOMAIN"}')).toBe(1);
-    expect(value('meridian_dns_queries_total{transport="grpc",qtype="SOA",rcode="NOERROR"}')).toBe(1);
+    expect(value('meridian_dns_queries_total{transport="grpc",qtype="A",rcode="NXDOMAIN"}')).toBe(
+      1,
+    );
+    expect(value('meridian_dns_queries_total{transport="grpc",qtype="SOA",rcode="NOERROR"}')).toBe(
+      1,
+    );
     expect(value('meridian_dns_bad_requests_total{transport="grpc"}')).toBe(1);
     expect(value('meridian_grpc_errors_total{code="INVALID_ARGUMENT"}')).toBe(1);
     expect(value('meridian_dns_query_duration_seconds_count{transport="grpc"}')).toBe(4);
@@ -55,7 +69,9 @@ describe('a running Meridian', () => {
 
   test('unknown paths are 404 and other methods 405', async () => {
     expect((await get(harness, '/nope')).status).toBe(404);
-    const post = await fetch(`http://127.0.0.1:${harness.app.httpPort}/metrics`, { method: 'POST' });
+    const post = await fetch(`http://127.0.0.1:${harness.app.httpPort}/metrics`, {
+      method: 'POST',
+    });
     expect(post.status).toBe(405);
   });
 });
@@ -66,7 +82,10 @@ test('while stopping: /readyz is 503 and queries are still answered during the g
   const stopping = harness.stop();
   try {
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(await get(harness, '/readyz')).toEqual({ status: 503, text: 'not ready: shutting down\n' });
+    expect(await get(harness, '/readyz')).toEqual({
+      status: 503,
+      text: 'not ready: shutting down\n',
+    });
     const result = await client.query(query('web.cloud.example.org', 'A'));
     expect(result.ok && decodeReply(result.msg).answers.length).toBe(2);
   } finally {

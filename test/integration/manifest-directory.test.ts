@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { ManifestDirectory, type ManifestState } from '../../src/standalone/manifest-directory';
 import { createLogger } from '../../src/telemetry/logger';
-import { decodeReply, query } from '../helpers/dns-case';
+import { addressesOf, decodeReply, query } from '../helpers/dns-case';
 import { createDnsClient } from '../helpers/grpc-client';
 import { gslbYaml, startHarness, waitFor } from '../helpers/app-harness';
 
@@ -41,7 +41,8 @@ function capture(rescanIntervalMs = 60_000): Captured {
   return { states, logs, source, dir };
 }
 
-const hostsOf = (state: ManifestState | undefined): string[] => (state?.gslbs ?? []).flatMap((g) => g.hosts).sort();
+const hostsOf = (state: ManifestState | undefined): string[] =>
+  (state?.gslbs ?? []).flatMap((g) => g.hosts).sort();
 
 test('an invalid file is reported with its path and reason; its last good content keeps serving', async () => {
   const c = capture();
@@ -52,10 +53,16 @@ test('an invalid file is reported with its path and reason; its last good conten
   try {
     expect(hostsOf(c.states.at(-1))).toEqual(['a.cloud.example.org', 'b.cloud.example.org']);
     writeFileSync(file, gslbYaml('a', 'a.cloud.example.org', ['not-an-ip']));
-    await waitFor(() => (c.states.at(-1)?.invalidFiles.size ?? 0) === 1, 2_000, 'the invalid file to be reported');
+    await waitFor(
+      () => (c.states.at(-1)?.invalidFiles.size ?? 0) === 1,
+      2_000,
+      'the invalid file to be reported',
+    );
     const state = c.states.at(-1);
     expect(hostsOf(state)).toEqual(['a.cloud.example.org', 'b.cloud.example.org']);
-    expect(state?.gslbs.find((g) => g.id === 'test/a')?.clusters[0]?.addresses).toEqual(['192.0.2.1']);
+    expect(state?.gslbs.find((g) => g.id === 'test/a')?.clusters[0]?.addresses).toEqual([
+      '192.0.2.1',
+    ]);
     expect([...(state?.invalidFiles.keys() ?? [])]).toEqual([file]);
     const logged = c.logs.find((l) => l['code'] === 'MERIDIAN_ERR_MANIFEST');
     expect(logged).toMatchObject({ path: file, level: 'error', servingLastGood: true });
@@ -63,7 +70,9 @@ test('an invalid file is reported with its path and reason; its last good conten
     // Fixed: the new content serves and the error clears.
     writeFileSync(file, gslbYaml('a', 'a.cloud.example.org', ['192.0.2.9']));
     await waitFor(() => c.states.at(-1)?.invalidFiles.size === 0, 2_000, 'the error to clear');
-    expect(c.states.at(-1)?.gslbs.find((g) => g.id === 'test/a')?.clusters[0]?.addresses).toEqual(['192.0.2.9']);
+    expect(c.states.at(-1)?.gslbs.find((g) => g.id === 'test/a')?.clusters[0]?.addresses).toEqual([
+      '192.0.2.9',
+    ]);
   } finally {
     await c.source.stop();
   }
@@ -71,7 +80,10 @@ test('an invalid file is reported with its path and reason; its last good conten
 
 test('a file that was never valid serves nothing and is still reported', async () => {
   const c = capture();
-  writeFileSync(join(c.dir, 'broken.yaml'), 'kind: Gslb\napiVersion: k8gb.io/v1beta1\nspec: [unclosed');
+  writeFileSync(
+    join(c.dir, 'broken.yaml'),
+    'kind: Gslb\napiVersion: k8gb.io/v1beta1\nspec: [unclosed',
+  );
   await c.source.start();
   try {
     expect(c.states.at(-1)?.gslbs).toEqual([]);
@@ -104,30 +116,45 @@ test('the periodic re-read finds changes even without a watch event', async () =
     // Stop the watcher so only the periodic re-read can notice the file.
     (c.source as unknown as { watcher: { close(): void } | null }).watcher?.close();
     (c.source as unknown as { watcher: null }).watcher = null;
-    writeFileSync(join(c.dir, 'late.yaml'), gslbYaml('late', 'late.cloud.example.org', ['192.0.2.5']));
-    await waitFor(() => hostsOf(c.states.at(-1)).includes('late.cloud.example.org'), 3_000, 'the re-read');
+    writeFileSync(
+      join(c.dir, 'late.yaml'),
+      gslbYaml('late', 'late.cloud.example.org', ['192.0.2.5']),
+    );
+    await waitFor(
+      () => hostsOf(c.states.at(-1)).includes('late.cloud.example.org'),
+      3_000,
+      'the re-read',
+    );
   } finally {
     await c.source.stop();
   }
 });
 
 test('a missing directory fails start-up with MERIDIAN_ERR_SOURCE', async () => {
-  await expect(startHarness({}, { MERIDIAN_MANIFESTS_DIR: '/nonexistent/meridian' })).rejects.toMatchObject({
+  await expect(
+    startHarness({}, { MERIDIAN_MANIFESTS_DIR: '/nonexistent/meridian' }),
+  ).rejects.toMatchObject({
     code: 'MERIDIAN_ERR_SOURCE',
   });
 });
 
 test('through gRPC: an invalid edit leaves the served answer unchanged and raises meridian_manifest_errors', async () => {
-  const harness = await startHarness({ 'web.yaml': gslbYaml('web', 'web.cloud.example.org', ['192.0.2.1']) });
+  const harness = await startHarness({
+    'web.yaml': gslbYaml('web', 'web.cloud.example.org', ['192.0.2.1']),
+  });
   const client = createDnsClient(harness.grpcAddress);
   const answers = async (): Promise<string[]> => {
     const result = await client.query(query('web.cloud.example.org', 'A'));
-    return result.ok ? decodeReply(result.msg).answers.map((a) => String('data' in a ? a.data : '')) : [];
+    return result.ok ? addressesOf(decodeReply(result.msg).answers) : [];
   };
   try {
-    harness.writeManifest('web.yaml', 'apiVersion: k8gb.io/v1beta1\nkind: Gslb\nmetadata: {name: web}\nspec: {}');
+    harness.writeManifest(
+      'web.yaml',
+      'apiVersion: k8gb.io/v1beta1\nkind: Gslb\nmetadata: {name: web}\nspec: {}',
+    );
     await waitFor(
-      async () => (await harness.registry.getSingleMetricAsString('meridian_manifest_errors')).endsWith(' 1'),
+      async () =>
+        (await harness.registry.getSingleMetricAsString('meridian_manifest_errors')).endsWith(' 1'),
       2_000,
       'meridian_manifest_errors to reach 1',
     );

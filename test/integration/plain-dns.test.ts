@@ -32,20 +32,47 @@ test('UDP and TCP listen on the same port', () => {
 });
 
 test.each(['+notcp', '+tcp'])('kdig %s: A answer, authoritative', async (transport) => {
-  const reply = await dig('kdig', ['@127.0.0.1', '-p', port, 'web.cloud.example.org', 'A', transport]);
+  const reply = await dig('kdig', [
+    '@127.0.0.1',
+    '-p',
+    port,
+    'web.cloud.example.org',
+    'A',
+    transport,
+  ]);
   expect(reply.status).toBe('NOERROR');
   expect(reply.flags).toContain('aa');
-  expect(reply.answer).toEqual([{ name: 'web.cloud.example.org.', ttl: 30, type: 'A', data: '192.0.2.1' }]);
+  expect(reply.answer).toEqual([
+    { name: 'web.cloud.example.org.', ttl: 30, type: 'A', data: '192.0.2.1' },
+  ]);
 });
 
 test('dig echoes a mixed-case name', async () => {
-  const reply = await dig('dig', ['@127.0.0.1', '-p', port, 'WeB.CLOUD.example.ORG', 'AAAA', '+norec']);
+  const reply = await dig('dig', [
+    '@127.0.0.1',
+    '-p',
+    port,
+    'WeB.CLOUD.example.ORG',
+    'AAAA',
+    '+norec',
+  ]);
   expect(reply.question).toMatch(/^WeB\.CLOUD\.example\.ORG\.\s+IN\s+AAAA$/);
-  expect(reply.answer.map((r) => `${r.name} ${r.data}`)).toEqual(['WeB.CLOUD.example.ORG. 2001:db8::1']);
+  expect(reply.answer.map((r) => `${r.name} ${r.data}`)).toEqual([
+    'WeB.CLOUD.example.ORG. 2001:db8::1',
+  ]);
 });
 
 test('a UDP reply over 512 bytes without EDNS is truncated (TC) and kdig over TCP gets every record', async () => {
-  const udp = await dig('kdig', ['@127.0.0.1', '-p', port, 'many.cloud.example.org', 'A', '+notcp', '+noedns', '+ignore']);
+  const udp = await dig('kdig', [
+    '@127.0.0.1',
+    '-p',
+    port,
+    'many.cloud.example.org',
+    'A',
+    '+notcp',
+    '+noedns',
+    '+ignore',
+  ]);
   expect(udp.flags).toContain('tc');
   expect(udp.answer).toHaveLength(0);
   const tcp = await dig('kdig', ['@127.0.0.1', '-p', port, 'many.cloud.example.org', 'A', '+tcp']);
@@ -54,13 +81,28 @@ test('a UDP reply over 512 bytes without EDNS is truncated (TC) and kdig over TC
 });
 
 test('dig retries over TCP by itself after TC and gets all 60 records', async () => {
-  const reply = await dig('dig', ['@127.0.0.1', '-p', port, 'many.cloud.example.org', 'A', '+noedns']);
+  const reply = await dig('dig', [
+    '@127.0.0.1',
+    '-p',
+    port,
+    'many.cloud.example.org',
+    'A',
+    '+noedns',
+  ]);
   expect(reply.answer).toHaveLength(60);
   expect(reply.raw).toContain('(TCP)');
 });
 
 test('an EDNS client with a 4096-byte buffer gets all records over UDP', async () => {
-  const reply = await dig('kdig', ['@127.0.0.1', '-p', port, 'many.cloud.example.org', 'A', '+notcp', '+bufsize=4096']);
+  const reply = await dig('kdig', [
+    '@127.0.0.1',
+    '-p',
+    port,
+    'many.cloud.example.org',
+    'A',
+    '+notcp',
+    '+bufsize=4096',
+  ]);
   expect(reply.flags).not.toContain('tc');
   expect(reply.answer).toHaveLength(60);
 });
@@ -102,7 +144,9 @@ test('TCP carries several length-prefixed queries on one connection, split acros
 
 test('garbage on UDP is dropped and the listener keeps answering', async () => {
   const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.send(Buffer.from([1, 2]), Number(port), '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve) =>
+    socket.send(Buffer.from([1, 2]), Number(port), '127.0.0.1', () => resolve()),
+  );
   socket.close();
   const reply = await dig('kdig', ['@127.0.0.1', '-p', port, 'web.cloud.example.org', 'A']);
   expect(reply.status).toBe('NOERROR');

@@ -70,9 +70,7 @@ describe('loadConfig defaults', () => {
   test.each(SETTINGS.filter((s) => s.defaultValue !== null).map((s) => [s.env, s.defaultValue]))(
     '%s set to its documented default %j changes nothing',
     (env, value) => {
-      expect(loadConfig({ ...BASE, [env as string]: value as string })).toStrictEqual(
-        DEFAULT_CONFIG,
-      );
+      expect(loadConfig({ ...BASE, [env]: value as string })).toStrictEqual(DEFAULT_CONFIG);
     },
   );
 
@@ -256,9 +254,12 @@ describe('DNS_ZONES and the derived name servers', () => {
 
   const PARENT_ZONE = 'example.org:cloud.example.org';
   test.each<[string, string]>([
-    ['example.org:cloud.example.org', '"example.org:cloud.example.org" must be PARENT:ZONE:NEGTTL'],
-    [`${PARENT_ZONE}:30:1`, `"${PARENT_ZONE}:30:1" must be PARENT:ZONE:NEGTTL`],
-    ['cloud.example.org', '"cloud.example.org" must be PARENT:ZONE:NEGTTL'],
+    [
+      'example.org:cloud.example.org',
+      '"example.org:cloud.example.org": must be PARENT:ZONE:NEGTTL',
+    ],
+    [`${PARENT_ZONE}:30:1`, `"${PARENT_ZONE}:30:1": must be PARENT:ZONE:NEGTTL`],
+    ['cloud.example.org', '"cloud.example.org": must be PARENT:ZONE:NEGTTL'],
     [
       'example.org:cloud.example.net:30',
       '"example.org:cloud.example.net:30": cloud.example.net is not inside example.org',
@@ -299,7 +300,7 @@ describe('DNS_ZONES and the derived name servers', () => {
     [';', 'at least one zone is required'],
     [
       'example.org:cloud.example.org;example.org:cloud.example.org:-5',
-      '"example.org:cloud.example.org" must be PARENT:ZONE:NEGTTL; ' +
+      '"example.org:cloud.example.org": must be PARENT:ZONE:NEGTTL; ' +
         '"example.org:cloud.example.org:-5": NEGTTL must be a non-negative integer',
     ],
   ])('DNS_ZONES=%j is rejected', (value, problem) => {
