@@ -15,7 +15,7 @@ export const ERROR_CODES = Object.freeze({
   MERIDIAN_ERR_MANIFEST:
     'A standalone manifest file is invalid; it is reported with its path and its last good content keeps serving.',
   MERIDIAN_ERR_SOURCE:
-    'The manifest directory could not be read; the last good table keeps serving and the read is retried.',
+    'The manifest directory could not be read: fatal at start-up; later, the last good table keeps serving and the read is retried.',
   MERIDIAN_ERR_GSLB:
     'A Gslb cannot be served as written (host outside every zone, host claimed twice, too many targets); the rest of the table is served.',
   MERIDIAN_ERR_BAD_QUERY:
@@ -23,7 +23,7 @@ export const ERROR_CODES = Object.freeze({
   MERIDIAN_ERR_NOT_READY:
     'A query arrived before the first table was built; answered with gRPC UNAVAILABLE.',
   MERIDIAN_ERR_INTERNAL:
-    'An unexpected failure while answering; answered with gRPC INTERNAL, logged once and counted.',
+    'An unexpected failure while answering or building; gRPC INTERNAL, logged once and counted; the last good table keeps serving.',
 } as const);
 
 /** One of the registered error codes. */

@@ -3,14 +3,27 @@
  * processes with bounded waits, and runs DNS command-line clients.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
-/** The repository root. */
-export const REPO_ROOT = join(__dirname, '..', '..');
+/** The repository root: the nearest folder above this file with Meridian's package.json (also when compiled elsewhere). */
+export const REPO_ROOT = findRepoRoot(__dirname);
+
+function findRepoRoot(start: string): string {
+  for (let dir = start; dir !== dirname(dir); dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (
+      existsSync(manifest) &&
+      (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'meridian'
+    ) {
+      return dir;
+    }
+  }
+  throw new Error(`no Meridian package.json above ${start}`);
+}
 
 /** A child process with its captured output. */
 export interface Child {
@@ -131,7 +144,16 @@ export async function startCoreDns(
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return { ...child, dnsPort, metricsAddress };
+  return {
+    ...child,
+    dnsPort,
+    metricsAddress,
+    stop: async (signal, timeoutMs) => {
+      const code = await child.stop(signal, timeoutMs);
+      rmSync(dir, { recursive: true, force: true });
+      return code;
+    },
+  };
 }
 
 /** Runs Meridian's built entry point (dist/main.js) with `env`; waits until /readyz answers 200. */
