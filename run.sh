@@ -15,8 +15,12 @@ export PATH="$node_bin:$PATH"
 
 lock_stamp="node_modules/.meridian-lock-$(sha256sum package-lock.json | cut -c1-16)"
 if [ ! -e "$lock_stamp" ]; then
-  log "installing npm dependencies (npm ci)"
-  npm ci --no-audit --no-fund >&2
+  # `npm install` with the committed lock file installs exactly the locked
+  # versions. Not `npm ci`: registries that do not serve every platform's
+  # optional binaries (unrs-resolver's android/win32/… builds, say) produce a
+  # lock without them, which `npm ci` rejects as out of sync.
+  log "installing npm dependencies (locked versions)"
+  npm install --no-audit --no-fund --no-save >&2
   touch "$lock_stamp"
 fi
 
