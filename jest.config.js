@@ -2,7 +2,12 @@
 // `npm test` runs all of them. Type checking is tsc's job (npm run typecheck),
 // so ts-jest only transpiles.
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
-const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
+const common = {
+  testEnvironment: 'node',
+  transform,
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  setupFiles: ['<rootDir>/test/setup-env.js'],
+};
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -24,6 +29,7 @@ module.exports = {
       slowTestThreshold: 30,
     },
   ],
+  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
   collectCoverageFrom: ['src/**/*.ts'],
   coverageThreshold: { global: { lines: 90 } },
 };
