@@ -160,10 +160,13 @@ export async function startCoreDns(
 export async function startMeridianProcess(
   env: Record<string, string>,
   timeoutMs = 15_000,
+  args: string[] = [],
 ): Promise<Child & { readyMs: number }> {
   const started = performance.now();
-  const child = startChild(process.execPath, [join(REPO_ROOT, 'dist', 'main.js')], env);
-  const metrics = env['METRICS_ADDRESS'];
+  const child = startChild(process.execPath, [join(REPO_ROOT, 'dist', 'main.js'), ...args], env);
+  const flag = args.find((a) => a.startsWith('--metrics-address='));
+  const metrics =
+    flag === undefined ? env['METRICS_ADDRESS'] : flag.slice('--metrics-address='.length);
   if (metrics === undefined) throw new Error('startMeridianProcess needs METRICS_ADDRESS');
   for (;;) {
     if (child.process.exitCode !== null)

@@ -4,7 +4,7 @@
  */
 import { createSocket } from 'node:dgram';
 import { createConnection } from 'node:net';
-import { dig } from '../helpers/dig';
+import { dig, type DigReply } from '../helpers/dig';
 import { decodeReply, query } from '../helpers/dns-case';
 import { gslbYaml, startHarness, type Harness } from '../helpers/app-harness';
 
@@ -27,19 +27,15 @@ afterAll(async () => {
   await harness.stop();
 });
 
+const ask = (tool: 'kdig' | 'dig', ...args: string[]): Promise<DigReply> =>
+  dig(tool, ['@127.0.0.1', '-p', port, ...args]);
+
 test('UDP and TCP listen on the same port', () => {
   expect(harness.app.dnsPorts?.tcp).toBe(harness.app.dnsPorts?.udp);
 });
 
 test.each(['+notcp', '+tcp'])('kdig %s: A answer, authoritative', async (transport) => {
-  const reply = await dig('kdig', [
-    '@127.0.0.1',
-    '-p',
-    port,
-    'web.cloud.example.org',
-    'A',
-    transport,
-  ]);
+  const reply = await ask('kdig', 'web.cloud.example.org', 'A', transport);
   expect(reply.status).toBe('NOERROR');
   expect(reply.flags).toContain('aa');
   expect(reply.answer).toEqual([
@@ -48,14 +44,7 @@ test.each(['+notcp', '+tcp'])('kdig %s: A answer, authoritative', async (transpo
 });
 
 test('dig echoes a mixed-case name', async () => {
-  const reply = await dig('dig', [
-    '@127.0.0.1',
-    '-p',
-    port,
-    'WeB.CLOUD.example.ORG',
-    'AAAA',
-    '+norec',
-  ]);
+  const reply = await ask('dig', 'WeB.CLOUD.example.ORG', 'AAAA', '+norec');
   expect(reply.question).toMatch(/^WeB\.CLOUD\.example\.ORG\.\s+IN\s+AAAA$/);
   expect(reply.answer.map((r) => `${r.name} ${r.data}`)).toEqual([
     'WeB.CLOUD.example.ORG. 2001:db8::1',
@@ -63,46 +52,22 @@ test('dig echoes a mixed-case name', async () => {
 });
 
 test('a UDP reply over 512 bytes without EDNS is truncated (TC) and kdig over TCP gets every record', async () => {
-  const udp = await dig('kdig', [
-    '@127.0.0.1',
-    '-p',
-    port,
-    'many.cloud.example.org',
-    'A',
-    '+notcp',
-    '+noedns',
-    '+ignore',
-  ]);
+  const udp = await ask('kdig', 'many.cloud.example.org', 'A', '+notcp', '+noedns', '+ignore');
   expect(udp.flags).toContain('tc');
   expect(udp.answer).toHaveLength(0);
-  const tcp = await dig('kdig', ['@127.0.0.1', '-p', port, 'many.cloud.example.org', 'A', '+tcp']);
+  const tcp = await ask('kdig', 'many.cloud.example.org', 'A', '+tcp');
   expect(tcp.flags).not.toContain('tc');
   expect(tcp.answer.map((r) => r.data).sort()).toEqual([...MANY].sort());
 });
 
 test('dig retries over TCP by itself after TC and gets all 60 records', async () => {
-  const reply = await dig('dig', [
-    '@127.0.0.1',
-    '-p',
-    port,
-    'many.cloud.example.org',
-    'A',
-    '+noedns',
-  ]);
+  const reply = await ask('dig', 'many.cloud.example.org', 'A', '+noedns');
   expect(reply.answer).toHaveLength(60);
   expect(reply.raw).toContain('(TCP)');
 });
 
 test('an EDNS client with a 4096-byte buffer gets all records over UDP', async () => {
-  const reply = await dig('kdig', [
-    '@127.0.0.1',
-    '-p',
-    port,
-    'many.cloud.example.org',
-    'A',
-    '+notcp',
-    '+bufsize=4096',
-  ]);
+  const reply = await ask('kdig', 'many.cloud.example.org', 'A', '+notcp', '+bufsize=4096');
   expect(reply.flags).not.toContain('tc');
   expect(reply.answer).toHaveLength(60);
 });
@@ -148,6 +113,6 @@ test('garbage on UDP is dropped and the listener keeps answering', async () => {
     socket.send(Buffer.from([1, 2]), Number(port), '127.0.0.1', () => resolve()),
   );
   socket.close();
-  const reply = await dig('kdig', ['@127.0.0.1', '-p', port, 'web.cloud.example.org', 'A']);
+  const reply = await ask('kdig', 'web.cloud.example.org', 'A');
   expect(reply.status).toBe('NOERROR');
 });

@@ -1,0 +1,110 @@
+/**
+ * The built entry point as a user runs it: configuration errors all at once
+ * with exit status 2, --help, a taken port with status 1, SIGTERM with 0.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gslbYaml } from '../helpers/app-harness';
+import { freePort, REPO_ROOT, startMeridianProcess } from '../helpers/processes';
+
+const MAIN = join(REPO_ROOT, 'dist', 'main.js');
+
+interface Exit {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function run(args: string[], env: Record<string, string>): Promise<Exit> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [MAIN, ...args],
+      { env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 10_000 },
+      (err, stdout, stderr) => {
+        resolve({
+          code: err === null ? 0 : typeof err.code === 'number' ? err.code : null,
+          stdout,
+          stderr,
+        });
+      },
+    );
+  });
+}
+
+test('invalid configuration: every problem on stderr at once, exit status 2', async () => {
+  const result = await run([], {
+    DNS_ZONES: 'example.org',
+    NS_RECORD_TTL: 'zero',
+    LOG_LEVEL: 'loud',
+  });
+  expect(result.code).toBe(2);
+  expect(result.stderr).toContain('MERIDIAN_ERR_CONFIG');
+  for (const name of [
+    'CLUSTER_GEO_TAG is required',
+    'MERIDIAN_MANIFESTS_DIR is required',
+    'DNS_ZONES=',
+    'NS_RECORD_TTL=',
+    'LOG_LEVEL=',
+  ]) {
+    expect(result.stderr).toContain(name);
+  }
+});
+
+test('an unknown flag is a configuration error', async () => {
+  const result = await run(['--no-such-flag'], {});
+  expect(result.code).toBe(2);
+  expect(result.stderr).toContain("Unknown option '--no-such-flag'");
+});
+
+test('--help lists every setting and exits 0', async () => {
+  const result = await run(['--help'], {});
+  expect(result.code).toBe(0);
+  expect(result.stdout).toContain('MERIDIAN_GRPC_LISTEN (--grpc-listen)');
+  expect(result.stdout).toContain('DNS_ZONES (--dns-zones)');
+});
+
+describe('a running process', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-process-'));
+  writeFileSync(join(dir, 'web.yaml'), gslbYaml('web', 'web.cloud.example.org', ['192.0.2.1']));
+  const env = async (): Promise<Record<string, string>> => ({
+    DNS_ZONES: 'example.org:cloud.example.org:30',
+    CLUSTER_GEO_TAG: 'eu',
+    MERIDIAN_MANIFESTS_DIR: dir,
+    MERIDIAN_GRPC_LISTEN: `127.0.0.1:${await freePort()}`,
+    METRICS_ADDRESS: `127.0.0.1:${await freePort()}`,
+    MERIDIAN_SHUTDOWN_GRACE_SECONDS: '0.2',
+  });
+
+  test('a taken gRPC port: MERIDIAN_ERR_LISTEN, exit status 1; SIGTERM then exits 0', async () => {
+    const first = await env();
+    const meridian = await startMeridianProcess(first);
+    try {
+      const second = await run([], {
+        ...(await env()),
+        MERIDIAN_GRPC_LISTEN: first['MERIDIAN_GRPC_LISTEN'] ?? '',
+      });
+      expect(second.code).toBe(1);
+      expect(second.stdout).toContain('"code":"MERIDIAN_ERR_LISTEN"');
+    } finally {
+      expect(await meridian.stop('SIGTERM')).toBe(0);
+    }
+    expect(meridian.output()).toContain('"msg":"stopped"');
+  });
+
+  test('flags override the environment', async () => {
+    const base = await env();
+    const port = await freePort();
+    const meridian = await startMeridianProcess({ ...base, METRICS_ADDRESS: 'invalid' }, 15_000, [
+      `--metrics-address=${base['METRICS_ADDRESS']}`,
+      `--grpc-listen=127.0.0.1:${port}`,
+    ]);
+    try {
+      expect(meridian.output()).toContain(`"port":${port}`);
+    } finally {
+      await meridian.stop('SIGTERM');
+    }
+  });
+});
