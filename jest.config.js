@@ -30,6 +30,9 @@ module.exports = {
     },
   ],
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
-  collectCoverageFrom: ['src/**/*.ts'],
-  coverageThreshold: { global: { lines: 90 } },
+  // main.ts runs only as a separate process (test/integration/process.test.ts),
+  // where Jest cannot instrument it.
+  collectCoverageFrom: ['src/**/*.ts', '!src/main.ts'],
+  coverageThreshold: { global: { lines: 95 } },
+  coverageReporters: ['text-summary'],
 };

@@ -18,6 +18,9 @@ export const PROTO_PATH = join(__dirname, '..', '..', 'proto', 'dns.proto');
 /** CoreDNS caps both directions at dns.MaxMsgSize plus 4 bytes of protobuf framing (plugin/grpc/proxy.go). */
 export const MAX_GRPC_MESSAGE_BYTES = 65_535 + 4;
 
+/** Concurrent gRPC calls per connection. */
+export const MAX_CONCURRENT_STREAMS = 1024;
+
 /** The service name health checks use. */
 export const DNS_SERVICE_NAME = 'coredns.dns.DnsService';
 
@@ -55,6 +58,10 @@ export async function startGrpcServer(
     // Channelz keeps per-call statistics and references for a debugging
     // service Meridian does not expose; it costs CPU and memory on every query.
     'grpc.enable_channelz': 0,
+    // A bound on concurrent calls per connection; CoreDNS's client queues
+    // further queries until a stream frees up (HTTP/2 flow control), so this
+    // caps memory without failing queries.
+    'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
   });
   server.addService(loadDnsServiceDefinition(), { Query: handler });
   const health = new HealthImplementation({ '': 'NOT_SERVING', [DNS_SERVICE_NAME]: 'NOT_SERVING' });

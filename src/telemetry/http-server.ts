@@ -9,6 +9,9 @@ import type { Registry } from 'prom-client';
 import { MeridianError, messageOf } from '../errors';
 import type { HostPort } from '../config/load-config';
 
+/** Open HTTP connections at once; more are refused. */
+export const MAX_HTTP_CONNECTIONS = 64;
+
 /** Why Meridian is not ready, or null when it is. */
 export type ReadinessProbe = () => string | null;
 
@@ -46,6 +49,8 @@ export async function startHttpServer(
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }
   });
+  // Probes and scrapers need a handful of connections; more is a misbehaving client.
+  server.maxConnections = MAX_HTTP_CONNECTIONS;
   server.keepAliveTimeout = 5_000;
   server.headersTimeout = 10_000;
   server.requestTimeout = 10_000;
