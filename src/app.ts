@@ -23,6 +23,8 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly registry: Registry;
   readonly version: string;
+  /** The Node.js version, for meridian_build_info. */
+  readonly nodeVersion: string;
   /** Wall clock in milliseconds, for SOA serials. */
   readonly now: () => number;
 }
@@ -64,7 +66,7 @@ export function buildApp(config: Config, deps: AppDeps): App {
       serial: () => holder.current()?.serial ?? 0,
       ready: () => notReadyReason() === null,
     },
-    { version: deps.version, nodeVersion: process.versions.node },
+    { version: deps.version, nodeVersion: deps.nodeVersion },
   );
   const tableLog = logger.child({ component: 'table' });
   let reportedProblems = new Set<string>();
@@ -73,7 +75,7 @@ export function buildApp(config: Config, deps: AppDeps): App {
     try {
       swapIn(state);
     } catch (err) {
-      // The last good table keeps serving; the next change or re-read retries.
+      // The last good table keeps serving; the next source change builds again.
       tableLog.error(
         { err, code: 'MERIDIAN_ERR_INTERNAL' },
         'table build failed; serving the last good table',

@@ -68,7 +68,13 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const app = buildApp(config, { logger, registry, version: packageVersion(), now: Date.now });
+  const app = buildApp(config, {
+    logger,
+    registry,
+    version: packageVersion(),
+    nodeVersion: process.versions.node,
+    now: Date.now,
+  });
   let running: RunningApp;
   try {
     running = await app.start();

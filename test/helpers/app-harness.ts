@@ -62,6 +62,7 @@ export async function startHarness(
     logger: createLogger('silent'),
     registry,
     version: 'test',
+    nodeVersion: process.versions.node,
     now: Date.now,
   }).start();
   return {
