@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The project's entry point on a fresh machine:
 #   ./run.sh start   standalone mode on examples/ (gRPC :9053, plain DNS :5353)
-#   ./run.sh test    the whole test suite (unit, integration, end-to-end through CoreDNS)
+#   ./run.sh test    the whole test suite (unit, integration, end-to-end through CoreDNS
+#                    and against a real kube-apiserver with etcd)
 #   ./run.sh bench   dnsperf benchmarks (not part of the test suite)
 #   ./run.sh npm …   any npm command with the project's Node
-# It provides Node 24, the npm dependencies, the Debian DNS tools and the test
-# CoreDNS, each only when missing, then hands over to npm.
+# It provides Node 24, the npm dependencies, the Debian DNS tools, the test
+# CoreDNS and the test control plane (kube-apiserver, etcd, kubectl), each only
+# when missing, then hands over to npm.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/scripts/lib.sh"
 cd "$REPO_ROOT"
@@ -30,11 +32,18 @@ needs_tools() {
   export MERIDIAN_COREDNS_BIN
 }
 
+# Only the tests need the control plane; benchmarks do not. Built here rather
+# than from inside Jest, whose test timeouts a cold build (minutes) would break.
+needs_kube() {
+  MERIDIAN_KUBE_BIN_DIR="$(scripts/build-kube.sh)"
+  export MERIDIAN_KUBE_BIN_DIR
+}
+
 command="${1:-}"
 [ $# -gt 0 ] && shift
 case "$command" in
   start) exec npm start -- "$@" ;;
-  test) needs_tools; exec npm test -- "$@" ;;
+  test) needs_tools; needs_kube; exec npm test -- "$@" ;;
   bench) needs_tools; exec npm run bench -- "$@" ;;
   npm) exec npm "$@" ;;
   *) die "usage: ./run.sh start|test|bench|npm …" ;;
