@@ -9,7 +9,7 @@ command -v go >/dev/null || die "Go is needed to build CoreDNS (see README, 'Req
 stamp="$(cat "$src/go.mod" "$src/go.sum" "$src/main.go" | sha256sum | cut -c1-16)"
 out="$MERIDIAN_CACHE_DIR/coredns/$stamp/coredns"
 if [ ! -x "$out" ]; then
-  log "building CoreDNS ($(awk '/coredns\/coredns /{print $2}' "$src/go.mod")) into $out"
+  log "building CoreDNS $(awk '/github.com\/coredns\/coredns v/{print $NF}' "$src/go.mod") into $out"
   mkdir -p "$(dirname "$out")"
   (cd "$src" && CGO_ENABLED=0 go build -mod=readonly -trimpath -tags grpcnotrace -ldflags='-s -w' -o "$out.tmp" .)
   mv "$out.tmp" "$out"
