@@ -4,10 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
 import { SETTINGS } from '../../src/config/spec';
 import { ERROR_CODES } from '../../src/errors';
-import { createMetrics } from '../../src/telemetry/metrics';
+import { metricsOnNewRegistry } from '../helpers/telemetry';
 
 const ROOT = join(__dirname, '..', '..');
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -53,15 +52,7 @@ test('Configuration: one row per setting, with its flag and default', () => {
 });
 
 test('Metrics: every meridian_ metric is documented with its type, and nothing else', async () => {
-  const registry = new Registry();
-  const facts = {
-    hosts: () => 0,
-    records: () => 0,
-    generation: () => 0,
-    serial: () => 0,
-    ready: () => true,
-  };
-  createMetrics(registry, facts, { version: 'x', nodeVersion: 'y' });
+  const { registry } = metricsOnNewRegistry();
   const actual = (await registry.getMetricsAsJSON()).map((m) => [m.name, String(m.type)]).sort();
   const documented = rows('Metrics')
     .map(([name, type]) => [unquote(name), unquote(type)])

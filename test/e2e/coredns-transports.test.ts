@@ -52,6 +52,18 @@ async function meridian(env: Record<string, string>): Promise<Child> {
   return child;
 }
 
+// Meridian on a free port with mutual TLS: only clients with a certificate from the test CA.
+async function meridianRequiringClientCertificates(): Promise<number> {
+  const port = await freePort();
+  await meridian({
+    MERIDIAN_GRPC_LISTEN: `127.0.0.1:${port}`,
+    MERIDIAN_GRPC_TLS_CERT_FILE: pki.serverCert,
+    MERIDIAN_GRPC_TLS_KEY_FILE: pki.serverKey,
+    MERIDIAN_GRPC_TLS_CLIENT_CA_FILE: pki.caCert,
+  });
+  return port;
+}
+
 async function coredns(corefile: string, grpcAddress: string): Promise<CoreDns> {
   const server = await startCoreDns(
     corefile,
@@ -75,13 +87,7 @@ test('CoreDNS reaches Meridian over a unix socket', async () => {
 });
 
 test('CoreDNS reaches Meridian over mutual TLS with the README tls block', async () => {
-  const port = await freePort();
-  await meridian({
-    MERIDIAN_GRPC_LISTEN: `127.0.0.1:${port}`,
-    MERIDIAN_GRPC_TLS_CERT_FILE: pki.serverCert,
-    MERIDIAN_GRPC_TLS_KEY_FILE: pki.serverKey,
-    MERIDIAN_GRPC_TLS_CLIENT_CA_FILE: pki.caCert,
-  });
+  const port = await meridianRequiringClientCertificates();
   const grpcLine = 'grpc . {$MERIDIAN_GRPC_ADDRESS}';
   expect(COREFILE).toContain(grpcLine);
   const withTls = COREFILE.replace(
@@ -92,13 +98,7 @@ test('CoreDNS reaches Meridian over mutual TLS with the README tls block', async
 });
 
 test('without a client certificate, Meridian refuses CoreDNS and the client gets SERVFAIL', async () => {
-  const port = await freePort();
-  await meridian({
-    MERIDIAN_GRPC_LISTEN: `127.0.0.1:${port}`,
-    MERIDIAN_GRPC_TLS_CERT_FILE: pki.serverCert,
-    MERIDIAN_GRPC_TLS_KEY_FILE: pki.serverKey,
-    MERIDIAN_GRPC_TLS_CLIENT_CA_FILE: pki.caCert,
-  });
+  const port = await meridianRequiringClientCertificates();
   const serverOnlyTls = COREFILE.replace(
     'grpc . {$MERIDIAN_GRPC_ADDRESS}',
     `grpc . {$MERIDIAN_GRPC_ADDRESS} {\n        tls ${pki.caCert}\n        tls_servername localhost\n    }`,

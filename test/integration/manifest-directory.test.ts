@@ -6,9 +6,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { ManifestDirectory, type ManifestState } from '../../src/standalone/manifest-directory';
-import { createLogger } from '../../src/telemetry/logger';
+import { capturingLogger } from '../helpers/telemetry';
 import { addressesOf, decodeReply, query } from '../helpers/dns-case';
 import { createDnsClient } from '../helpers/grpc-client';
 import { gslbYaml, startHarness, waitFor } from '../helpers/app-harness';
@@ -23,19 +22,13 @@ interface Captured {
 function capture(rescanIntervalMs = 60_000): Captured {
   const dir = mkdtempSync(join(tmpdir(), 'meridian-dir-'));
   const states: ManifestState[] = [];
-  const logs: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logs.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
+  const { logger, logs } = capturingLogger();
   const source = new ManifestDirectory({
     dir,
     parse: { defaultTtlSeconds: 30, geoTag: 'eu' },
     debounceMs: 20,
     rescanIntervalMs,
-    logger: createLogger('info', sink),
+    logger,
     onChange: (state) => states.push(state),
   });
   return { states, logs, source, dir };

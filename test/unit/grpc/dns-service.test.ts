@@ -3,12 +3,10 @@
  * come back as messages; only faults become gRPC statuses, never NOT_FOUND.
  */
 import { status, type sendUnaryData, type ServerUnaryCall, type ServiceError } from '@grpc/grpc-js';
-import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { createQueryHandler, type DnsPacket } from '../../../src/grpc/dns-service';
 import type { Responder } from '../../../src/serving/responder';
-import { createLogger } from '../../../src/telemetry/logger';
-import { createMetrics } from '../../../src/telemetry/metrics';
+import { capturingLogger, metricsOnNewRegistry } from '../../helpers/telemetry';
 
 interface Outcome {
   readonly error: Partial<ServiceError> | null;
@@ -18,22 +16,8 @@ interface Outcome {
 }
 
 function call(respond: Responder, msg: unknown = Buffer.from([0, 1])): Outcome {
-  const registry = new Registry();
-  const facts = {
-    hosts: () => 0,
-    records: () => 0,
-    generation: () => 0,
-    serial: () => 0,
-    ready: () => true,
-  };
-  const metrics = createMetrics(registry, facts, { version: 't', nodeVersion: 't' });
-  const logs: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logs.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
+  const { registry, metrics } = metricsOnNewRegistry();
+  const { logger, logs } = capturingLogger();
   let error: Partial<ServiceError> | null = null;
   let reply: DnsPacket | undefined;
   const callback: sendUnaryData<DnsPacket> = (err, value) => {
@@ -41,7 +25,7 @@ function call(respond: Responder, msg: unknown = Buffer.from([0, 1])): Outcome {
     reply = value ?? undefined;
   };
   const request = { request: { msg } } as unknown as ServerUnaryCall<DnsPacket, DnsPacket>;
-  createQueryHandler(respond, metrics, createLogger('info', sink))(request, callback);
+  createQueryHandler(respond, metrics, logger)(request, callback);
   return { error, reply, logs, registry };
 }
 

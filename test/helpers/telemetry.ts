@@ -1,0 +1,39 @@
+/**
+ * Loggers and metrics for tests: a logger whose JSON lines are kept in an
+ * array, and the metrics on a fresh registry with fixed table facts.
+ */
+import { Writable } from 'node:stream';
+import { Registry } from 'prom-client';
+import { createLogger, type Logger } from '../../src/telemetry/logger';
+import { createMetrics, type Metrics } from '../../src/telemetry/metrics';
+
+/** A real pino logger and the records it wrote. */
+export function capturingLogger(level = 'info'): {
+  logger: Logger;
+  logs: Record<string, unknown>[];
+} {
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: createLogger(level, sink), logs };
+}
+
+/** Every metric on a new registry, over an empty, ready table. */
+export function metricsOnNewRegistry(): { registry: Registry; metrics: Metrics } {
+  const registry = new Registry();
+  const facts = {
+    hosts: () => 0,
+    records: () => 0,
+    generation: () => 0,
+    serial: () => 0,
+    ready: () => true,
+  };
+  return {
+    registry,
+    metrics: createMetrics(registry, facts, { version: 'test', nodeVersion: 'test' }),
+  };
+}
