@@ -4,7 +4,6 @@
  * its label boundaries, and the EDNS0 facts. Pure and synchronous.
  */
 import {
-  CLASS_IN,
   Flag,
   HEADER_BYTES,
   MAX_MESSAGE_BYTES,
@@ -128,11 +127,6 @@ export function parseQuery(message: Buffer): ParsedMessage {
     qclass: raw.qclass,
     edns: ednsInfo,
   };
-}
-
-/** True when the query asks for class IN. */
-export function isClassIn(query: Query): boolean {
-  return query.qclass === CLASS_IN;
 }
 
 // Reads QNAME label by label. A query's question is the first name in the

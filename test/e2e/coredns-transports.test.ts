@@ -10,6 +10,7 @@ import { createTestPki, type TestPki } from '../helpers/certificates';
 import { dig } from '../helpers/dig';
 import {
   freePort,
+  meridianProcessEnv,
   REPO_ROOT,
   startCoreDns,
   startMeridianProcess,
@@ -39,15 +40,7 @@ afterAll(() => {
 });
 
 async function meridian(env: Record<string, string>): Promise<Child> {
-  const child = await startMeridianProcess({
-    DNS_ZONES: `example.org:${ZONE}:30`,
-    CLUSTER_GEO_TAG: 'eu',
-    MERIDIAN_MANIFESTS_DIR: dir,
-    METRICS_ADDRESS: `127.0.0.1:${await freePort()}`,
-    MERIDIAN_SHUTDOWN_GRACE_SECONDS: '0',
-    LOG_LEVEL: 'warn',
-    ...env,
-  });
+  const child = await startMeridianProcess(await meridianProcessEnv(dir, env));
   running.push(child);
   return child;
 }

@@ -10,6 +10,7 @@ import { dig, type DigReply } from '../helpers/dig';
 import { gslbYaml, waitFor } from '../helpers/app-harness';
 import {
   freePort,
+  meridianProcessEnv,
   REPO_ROOT,
   startCoreDns,
   startMeridianProcess,
@@ -35,17 +36,11 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'v6.yaml'), gslbYaml('v6', `v6.${ZONE}`, ['2001:db8::6']));
   writeFileSync(join(dir, 'many.yaml'), gslbYaml('many', `many.${ZONE}`, MANY));
   grpcPort = await freePort();
-  meridianEnv = {
-    DNS_ZONES: `example.org:${ZONE}:30`,
-    CLUSTER_GEO_TAG: 'eu',
+  meridianEnv = await meridianProcessEnv(dir, {
     EXT_GSLB_CLUSTERS_GEO_TAGS: 'eu,us',
-    MERIDIAN_MANIFESTS_DIR: dir,
     MERIDIAN_GRPC_LISTEN: `127.0.0.1:${grpcPort}`,
-    METRICS_ADDRESS: `127.0.0.1:${await freePort()}`,
-    MERIDIAN_SHUTDOWN_GRACE_SECONDS: '0',
     MERIDIAN_RELOAD_DEBOUNCE_MS: '50',
-    LOG_LEVEL: 'warn',
-  };
+  });
   meridian = await startMeridianProcess(meridianEnv);
   const corefile = readFileSync(join(REPO_ROOT, 'Corefile.example'), 'utf8');
   coredns = await startCoreDns(

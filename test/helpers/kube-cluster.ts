@@ -5,14 +5,20 @@
  * kubelet: tests write what controllers would (EndpointSlices, say) themselves,
  * and deleted namespaces stay Terminating, so use a fresh namespace per test.
  */
-import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { freePort, REPO_ROOT, startChild, type Child } from './processes';
+import {
+  answersOk,
+  builtByScript,
+  freePort,
+  startChild,
+  waitUntilReady,
+  type Child,
+} from './processes';
 
 /** A user of the static token file (`--token-auth-file`). */
 export interface KubeUser {
@@ -84,14 +90,7 @@ export interface KubeCluster {
 
 /** Directory of kube-apiserver, etcd and kubectl, building them through the project script when needed. */
 export function kubeBinDir(): string {
-  const fromEnv = process.env['MERIDIAN_KUBE_BIN_DIR'];
-  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-  // A cold build takes minutes; run.sh does it before Jest starts, so this
-  // path is only taken when a test file is run on its own.
-  return execFileSync(join(REPO_ROOT, 'scripts', 'build-kube.sh'), {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }).trim();
+  return builtByScript('MERIDIAN_KUBE_BIN_DIR', 'build-kube.sh');
 }
 
 /** Ports that are free now and distinct from each other (freePort alone may repeat one). */
@@ -102,29 +101,6 @@ async function distinctFreePorts(count: number): Promise<number[]> {
     ports.add(await freePort());
   }
   return [...ports];
-}
-
-/** Polls `check` every 200 ms until it holds, `child` exits or `timeoutMs` passes. */
-async function waitReady(
-  what: string,
-  child: Child,
-  check: () => Promise<boolean>,
-  timeoutMs: number,
-): Promise<number> {
-  const started = performance.now();
-  for (;;) {
-    if (child.process.exitCode !== null || child.process.signalCode !== null) {
-      throw new Error(
-        `${what} exited (${child.process.exitCode ?? child.process.signalCode}):\n${child.output()}`,
-      );
-    }
-    if (await check()) return performance.now() - started;
-    if (performance.now() - started > timeoutMs) {
-      await child.stop('SIGKILL');
-      throw new Error(`${what} not ready within ${timeoutMs} ms:\n${child.output()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 /**
@@ -290,7 +266,7 @@ export async function startKubeCluster(options: KubeClusterOptions = {}): Promis
     const child = startChild(join(binDir, 'kube-apiserver'), apiserverArgs, {}, apiDir);
     apiserver = child;
     lastApiserver = child;
-    apiserverReadyMs = await waitReady(
+    apiserverReadyMs = await waitUntilReady(
       'kube-apiserver',
       child,
       // /readyz turns 200 only after the post-start hooks (RBAC bootstrap,
@@ -301,6 +277,7 @@ export async function startKubeCluster(options: KubeClusterOptions = {}): Promis
           () => false,
         ),
       readyTimeoutMs,
+      200,
     ).catch((error: unknown) => {
       apiserver = undefined;
       throw error;
@@ -343,15 +320,12 @@ export async function startKubeCluster(options: KubeClusterOptions = {}): Promis
       etcdDir,
     );
     const etcdChild = etcd;
-    await waitReady(
+    await waitUntilReady(
       'etcd',
       etcdChild,
-      () =>
-        fetch(`${etcdUrl}/health`, { signal: AbortSignal.timeout(2_000) }).then(
-          (r) => r.ok,
-          () => false,
-        ),
+      () => answersOk(`${etcdUrl}/health`),
       readyTimeoutMs,
+      200,
     );
     await startApiserver();
   } catch (error) {

@@ -7,7 +7,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gslbYaml } from '../helpers/app-harness';
-import { freePort, REPO_ROOT, startMeridianProcess } from '../helpers/processes';
+import {
+  freePort,
+  meridianProcessEnv,
+  REPO_ROOT,
+  startMeridianProcess,
+} from '../helpers/processes';
 
 const MAIN = join(REPO_ROOT, 'dist', 'main.js');
 
@@ -69,14 +74,9 @@ test('--help lists every setting and exits 0', async () => {
 describe('a running process', () => {
   const dir = mkdtempSync(join(tmpdir(), 'meridian-process-'));
   writeFileSync(join(dir, 'web.yaml'), gslbYaml('web', 'web.cloud.example.org', ['192.0.2.1']));
-  const env = async (): Promise<Record<string, string>> => ({
-    DNS_ZONES: 'example.org:cloud.example.org:30',
-    CLUSTER_GEO_TAG: 'eu',
-    MERIDIAN_MANIFESTS_DIR: dir,
-    MERIDIAN_GRPC_LISTEN: `127.0.0.1:${await freePort()}`,
-    METRICS_ADDRESS: `127.0.0.1:${await freePort()}`,
-    MERIDIAN_SHUTDOWN_GRACE_SECONDS: '0.2',
-  });
+  // Info level: the tests read the "meridian ready" and "stopped" lines.
+  const env = (): Promise<Record<string, string>> =>
+    meridianProcessEnv(dir, { MERIDIAN_SHUTDOWN_GRACE_SECONDS: '0.2', LOG_LEVEL: 'info' });
 
   test('a taken gRPC port: MERIDIAN_ERR_LISTEN, exit status 1; SIGTERM then exits 0', async () => {
     const first = await env();
