@@ -3,13 +3,7 @@
  * (echoed verbatim so the name's case survives), a canonical lookup key with
  * its label boundaries, and the EDNS0 facts. Pure and synchronous.
  */
-import {
-  Flag,
-  HEADER_BYTES,
-  MAX_MESSAGE_BYTES,
-  OPTION_CLIENT_SUBNET,
-  RCode,
-} from './constants';
+import { Flag, HEADER_BYTES, MAX_MESSAGE_BYTES, OPTION_CLIENT_SUBNET, RCode } from './constants';
 import { checkMessage, type RawOpt } from './wire';
 
 /** EDNS Client Subnet as sent by the client (RFC 7871 §6). */
