@@ -8,7 +8,7 @@ import { MAX_MESSAGE_BYTES } from '../dns/constants';
 import { encodeRecordTail } from '../dns/wire';
 import type { GslbRecord, ZoneSpec } from './model';
 import type { NameEntry, RecordSnapshot, ZoneEntry } from './snapshot';
-import type { PreparedRecords, RRSetSelector } from './selector';
+import type { AnswerStrategy, RRSetSelector } from './selector';
 import { strategyFor } from './strategies';
 
 /** Largest number of records of one type served for a name, so a reply always fits 64 KiB. */
@@ -42,13 +42,14 @@ const POINTER_TO_QUESTION = Buffer.from([0xc0, 0x0c]);
 
 /** Builds a snapshot; never throws on bad Gslb data, which becomes problems. */
 export function buildSnapshot(input: BuildInput): BuildResult {
-  const zones = new Map<string, ZoneEntry>();
-  const names = new Map<string, NameEntry>();
-  for (const spec of input.zones) {
-    const zone = prepareZone(spec, input.serial);
-    zones.set(zone.name, zone);
-    names.set(zone.name, { zone, apex: true, a: null, aaaa: null, owner: '' });
-  }
+  const zones = new Map(input.zones.map((spec) => [spec.name, prepareZone(spec, input.serial)]));
+  // Every apex exists as a name, whether or not a Gslb serves it.
+  const names = new Map<string, NameEntry>(
+    [...zones.values()].map((zone) => [
+      zone.name,
+      { zone, apex: true, a: null, aaaa: null, owner: '' },
+    ]),
+  );
 
   const problems: BuildProblem[] = [];
   let hostCount = 0;
@@ -57,6 +58,9 @@ export function buildSnapshot(input: BuildInput): BuildResult {
   const ordered = [...input.gslbs].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
   const claimedBy = new Map<string, string>();
   for (const gslb of ordered) {
+    // Encoded on the first host served and shared by the others: the records'
+    // owner is a pointer to the question, so they do not depend on the host.
+    let encoded: EncodedTargets | null = null;
     for (const host of gslb.hosts) {
       const zone = zoneOf(host, zones);
       const problem = (reason: string): void => {
@@ -72,18 +76,19 @@ export function buildSnapshot(input: BuildInput): BuildResult {
         continue;
       }
       claimedBy.set(host, gslb.id);
-      const prepared = prepareHostSafely(gslb, problem);
-      const existing = names.get(host);
+      encoded ??= encodeTargets(gslb);
+      encoded.reasons.forEach(problem);
+      const strategy = strategyFor(gslb.strategy);
       names.set(host, {
         zone,
-        apex: existing?.apex ?? false,
-        a: prepared.a,
-        aaaa: prepared.aaaa,
+        apex: names.get(host)?.apex ?? false,
+        a: selectorOf(strategy, encoded.v4),
+        aaaa: selectorOf(strategy, encoded.v6),
         owner: gslb.id,
       });
       addEmptyNonTerminals(host, zone, names);
       hostCount++;
-      recordCount += prepared.recordCount;
+      recordCount += encoded.v4.length + encoded.v6.length;
     }
   }
   return {
@@ -137,24 +142,27 @@ function zoneOf(host: string, zones: ReadonlyMap<string, ZoneEntry>): ZoneEntry 
   }
 }
 
+/** A Gslb's targets encoded once, for all of its hosts. */
+interface EncodedTargets {
+  readonly v4: readonly Buffer[];
+  readonly v6: readonly Buffer[];
+  /** Why some targets are not served; reported for every host of the Gslb. */
+  readonly reasons: readonly string[];
+}
+
 // Sources validate, but a record the encoder still rejects must cost one
-// host, never the whole table.
-function prepareHostSafely(gslb: GslbRecord, problem: (reason: string) => void): PreparedHost {
+// Gslb, never the whole table.
+function encodeTargets(gslb: GslbRecord): EncodedTargets {
+  const reasons: string[] = [];
   try {
-    return prepareHost(gslb, problem);
+    return encodeEachTarget(gslb, reasons);
   } catch (err) {
-    problem(`cannot encode records: ${err instanceof Error ? err.message : String(err)}`);
-    return { a: null, aaaa: null, recordCount: 0 };
+    reasons.push(`cannot encode records: ${err instanceof Error ? err.message : String(err)}`);
+    return { v4: [], v6: [], reasons };
   }
 }
 
-interface PreparedHost {
-  readonly a: RRSetSelector | null;
-  readonly aaaa: RRSetSelector | null;
-  readonly recordCount: number;
-}
-
-function prepareHost(gslb: GslbRecord, problem: (reason: string) => void): PreparedHost {
+function encodeEachTarget(gslb: GslbRecord, reasons: string[]): EncodedTargets {
   const v4: Buffer[] = [];
   const v6: Buffer[] = [];
   const seen = new Set<string>();
@@ -164,7 +172,7 @@ function prepareHost(gslb: GslbRecord, problem: (reason: string) => void): Prepa
       seen.add(address);
       const family = isIP(address);
       if (family === 0) {
-        problem(`target ${JSON.stringify(address)} is not an IP address`);
+        reasons.push(`target ${JSON.stringify(address)} is not an IP address`);
         continue;
       }
       const type = family === 4 ? 'A' : 'AAAA';
@@ -172,24 +180,19 @@ function prepareHost(gslb: GslbRecord, problem: (reason: string) => void): Prepa
       (family === 4 ? v4 : v6).push(record);
     }
   }
-  const strategy = strategyFor(gslb.strategy);
-  const selectorFor = (records: Buffer[], type: string): RRSetSelector | null => {
-    if (records.length === 0) return null;
-    if (records.length > MAX_RECORDS_PER_RRSET) {
-      problem(
-        `${records.length} ${type} targets; only the first ${MAX_RECORDS_PER_RRSET} are served`,
-      );
-      records.length = MAX_RECORDS_PER_RRSET;
-    }
-    const prepared: PreparedRecords = { records };
-    return strategy.createSelector(prepared);
+  const capped = (records: Buffer[], type: string): Buffer[] => {
+    if (records.length <= MAX_RECORDS_PER_RRSET) return records;
+    reasons.push(
+      `${records.length} ${type} targets; only the first ${MAX_RECORDS_PER_RRSET} are served`,
+    );
+    return records.slice(0, MAX_RECORDS_PER_RRSET);
   };
-  return {
-    a: selectorFor(v4, 'A'),
-    aaaa: selectorFor(v6, 'AAAA'),
-    recordCount:
-      Math.min(v4.length, MAX_RECORDS_PER_RRSET) + Math.min(v6.length, MAX_RECORDS_PER_RRSET),
-  };
+  return { v4: capped(v4, 'A'), v6: capped(v6, 'AAAA'), reasons };
+}
+
+// Each host gets its own selector, so round-robin positions are per name.
+function selectorOf(strategy: AnswerStrategy, records: readonly Buffer[]): RRSetSelector | null {
+  return records.length === 0 ? null : strategy.createSelector({ records });
 }
 
 // A name between a host and its zone exists (RFC 8020): it answers NODATA,

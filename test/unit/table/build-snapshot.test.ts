@@ -6,7 +6,7 @@ import {
 import { answerMessage } from '../../../src/table/answer';
 import type { GslbRecord, ZoneSpec } from '../../../src/table/model';
 import type { RecordSnapshot } from '../../../src/table/snapshot';
-import { decodeReply, query, rrLines } from '../../helpers/dns-case';
+import { addressesOf, decodeReply, query, rrLines } from '../../helpers/dns-case';
 import { ZONE, gslb, table } from '../../helpers/table-fixtures';
 
 /** A zone inside ZONE, delegated to its own name servers. */
@@ -339,5 +339,40 @@ describe('counts and duplicates', () => {
       [...first.snapshot.names.keys()].sort(),
     );
     expect(owners(second.snapshot)).toEqual(owners(first.snapshot));
+  });
+});
+
+describe('a Gslb with several hosts', () => {
+  const result = table([
+    gslb(
+      'shop/web',
+      ['a.cloud.example.org', 'b.cloud.example.org'],
+      ['192.0.2.1', '192.0.2.2', 'lb.example.org'],
+    ),
+  ]);
+
+  test('each host reports the Gslb target problems', () => {
+    expect(result.problems).toEqual([
+      {
+        gslb: 'shop/web',
+        host: 'a.cloud.example.org',
+        reason: 'target "lb.example.org" is not an IP address',
+      },
+      {
+        gslb: 'shop/web',
+        host: 'b.cloud.example.org',
+        reason: 'target "lb.example.org" is not an IP address',
+      },
+    ]);
+    expect(result.snapshot.recordCount).toBe(4);
+  });
+
+  test('each host rotates on its own', () => {
+    const first = (host: string): string | undefined =>
+      addressesOf(ask(result.snapshot, host, 'A').answers)[0];
+    const a = ['a.cloud.example.org', 'a.cloud.example.org', 'a.cloud.example.org'].map(first);
+    expect(a).toEqual(['192.0.2.1', '192.0.2.2', '192.0.2.1']);
+    // A cursor shared with a would now point at 192.0.2.2.
+    expect(first('b.cloud.example.org')).toBe('192.0.2.1');
   });
 });
