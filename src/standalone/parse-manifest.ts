@@ -3,19 +3,20 @@
  * is valid only as a whole, so that a half-valid edit never half-applies; the
  * caller keeps serving the file's last valid content instead.
  */
-import { isIP } from 'node:net';
 import { parseAllDocuments } from 'yaml';
 import { canonicalName, checkName } from '../config/load-config';
-import { STRATEGY_TYPES, type GslbRecord, type StrategyType } from '../table/model';
-
-/** The group/version Meridian reads, as k8gb defines it. */
-export const GSLB_API_VERSION = 'k8gb.io/v1beta1';
-
-const ANNOTATION_HOSTNAME = 'k8gb.io/hostname';
-const ANNOTATION_EXPOSED_IPS = 'k8gb.io/exposed-ip-addresses';
-const MAX_WEIGHT = 1000;
-/** RFC 2181 §8: a TTL is at most 2^31 - 1. */
-const MAX_TTL = 2_147_483_647;
+import {
+  ANNOTATION_EXPOSED_IPS,
+  ANNOTATION_HOSTNAME,
+  GSLB_API_VERSION,
+  InvalidGslb as Invalid,
+  isObject,
+  objectOr,
+  parseAddressList,
+  parseStrategy,
+  type Json,
+} from '../gslb/gslb-spec';
+import type { GslbRecord } from '../table/model';
 
 /** The outcome of parsing one file. */
 export type ManifestParse =
@@ -27,8 +28,6 @@ export interface ParseOptions {
   readonly defaultTtlSeconds: number;
   readonly geoTag: string;
 }
-
-type Json = Record<string, unknown>;
 
 /** Parses every YAML document in `text`; documents of other kinds are ignored. */
 export function parseManifest(text: string, options: ParseOptions): ManifestParse {
@@ -55,9 +54,6 @@ export function parseManifest(text: string, options: ParseOptions): ManifestPars
   });
   return errors.length > 0 ? { ok: false, errors } : { ok: true, gslbs };
 }
-
-/** Thrown by the field parsers below; parseGslb turns it into the file's error. */
-class Invalid extends Error {}
 
 function parseGslb(object: Json, options: ParseOptions): GslbRecord | string {
   const metadata: Json = objectOr<Json>(object['metadata'], {});
@@ -86,43 +82,6 @@ function parseGslb(object: Json, options: ParseOptions): GslbRecord | string {
   } catch (err) {
     if (!(err instanceof Invalid)) throw err;
     return `Gslb ${namespace}/${name === '' ? '?' : name}: ${err.message}`;
-  }
-}
-
-interface ParsedStrategy {
-  readonly type: StrategyType;
-  readonly ttlSeconds: number;
-}
-
-function parseStrategy(value: unknown, defaultTtl: number): ParsedStrategy {
-  if (!isObject(value)) throw new Invalid('spec.strategy is required');
-  const type = STRATEGY_TYPES.find((t) => t === value['type']);
-  if (type === undefined) {
-    throw new Invalid(
-      `spec.strategy.type must be one of ${STRATEGY_TYPES.join(', ')}, found ${JSON.stringify(value['type'])}`,
-    );
-  }
-  const ttl = value['dnsTtlSeconds'];
-  if (ttl !== undefined && !isIntegerIn(ttl, 0, MAX_TTL)) {
-    throw new Invalid(
-      `spec.strategy.dnsTtlSeconds must be an integer from 0 to ${MAX_TTL}, found ${JSON.stringify(ttl)}`,
-    );
-  }
-  if (value['weight'] !== undefined) checkWeights(value['weight'], type);
-  // k8gb replaces a missing or zero TTL with the default.
-  return { type, ttlSeconds: ttl === undefined || ttl === 0 ? defaultTtl : (ttl as number) };
-}
-
-function checkWeights(weight: unknown, type: StrategyType): void {
-  if (type !== 'roundRobin')
-    throw new Invalid('spec.strategy.weight is only allowed with type roundRobin');
-  if (!isObject(weight)) throw new Invalid('spec.strategy.weight must map geotags to integers');
-  for (const [tag, w] of Object.entries(weight)) {
-    if (!/^[A-Za-z0-9-]+$/.test(tag))
-      throw new Invalid(`spec.strategy.weight: invalid geotag ${JSON.stringify(tag)}`);
-    if (!isIntegerIn(w, 0, MAX_WEIGHT)) {
-      throw new Invalid(`spec.strategy.weight.${tag} must be an integer from 0 to ${MAX_WEIGHT}`);
-    }
   }
 }
 
@@ -168,33 +127,8 @@ function parseAddresses(value: unknown): string[] {
   }
   if (typeof value !== 'string')
     throw new Invalid(`annotation ${ANNOTATION_EXPOSED_IPS} must be a string`);
-  const addresses = value
-    .split(',')
-    .map((a) => a.trim())
-    .filter((a) => a !== '');
-  const bad = addresses.filter((a) => isIP(a) === 0);
-  if (bad.length > 0)
-    throw new Invalid(`annotation ${ANNOTATION_EXPOSED_IPS}: not IP addresses: ${bad.join(', ')}`);
+  const addresses = parseAddressList(value, `annotation ${ANNOTATION_EXPOSED_IPS}`);
   if (addresses.length === 0)
     throw new Invalid(`annotation ${ANNOTATION_EXPOSED_IPS} lists no address`);
-  return addresses.map(canonicalAddress);
-}
-
-// One spelling per address, so `2001:db8::1` and `2001:DB8:0:0:0:0:0:1` are
-// recognised as the same target. The URL parser applies RFC 5952.
-function canonicalAddress(address: string): string {
-  if (isIP(address) !== 6) return address;
-  return new URL(`http://[${address}]/`).hostname.slice(1, -1);
-}
-
-function isIntegerIn(value: unknown, min: number, max: number): boolean {
-  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
-}
-
-function objectOr<T extends Json | null>(value: unknown, fallback: T): Json | T {
-  return isObject(value) ? value : fallback;
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return addresses;
 }
