@@ -8,13 +8,17 @@ import type { Registry } from 'prom-client';
 import type { Config } from './config/load-config';
 import { messageOf } from './errors';
 import { createQueryHandler } from './grpc/dns-service';
+import type { KubeApi } from './k8s/kube-api';
+import { KubernetesSource } from './k8s/kubernetes-source';
 import { startGrpcServer, type GrpcEndpoint } from './grpc/grpc-server';
 import { startDnsListener, type DnsListener } from './plain-dns/dns-listener';
 import { createResponder } from './serving/responder';
 import { ManifestDirectory, type ManifestState } from './standalone/manifest-directory';
 import { buildSnapshot, type BuildProblem } from './table/build-snapshot';
+import type { GslbRecord } from './table/model';
 import { TableHolder } from './table/table-holder';
 import { startHttpServer, type HttpEndpoints } from './telemetry/http-server';
+import { createKubeMetrics } from './telemetry/kube-metrics';
 import type { Logger } from './telemetry/logger';
 import { createMetrics } from './telemetry/metrics';
 
@@ -27,7 +31,21 @@ export interface AppDeps {
   readonly nodeVersion: string;
   /** Wall clock in milliseconds, for SOA serials. */
   readonly now: () => number;
+  /**
+   * Connects to the apiserver (kubeconfig file, or null for in-cluster), for
+   * Kubernetes mode. Injected so that only main.ts loads the client library.
+   */
+  readonly connectKube?: (kubeconfigPath: string | null) => Promise<KubeApi>;
 }
+
+/** Where Gslbs come from: a manifest directory or the Kubernetes API. */
+interface RunningSource {
+  stop(): Promise<void>;
+  notReadyReason(): string | null;
+}
+
+/** How often a Kubernetes reconcile may be delayed by a stream of changes. */
+const KUBE_MAX_DELAY_MS = 500;
 
 /** A running Meridian. */
 export interface RunningApp {
@@ -51,8 +69,11 @@ export function buildApp(config: Config, deps: AppDeps): App {
   const holder = new TableHolder();
   let stopping = false;
   let listening = false;
+  let source: RunningSource | null = null;
   const notReadyReason = (): string | null => {
     if (stopping) return 'shutting down';
+    const sourceReason = source?.notReadyReason() ?? null;
+    if (sourceReason !== null) return sourceReason;
     if (holder.current() === null) return 'record table not built yet';
     if (!listening) return 'listeners not started';
     return null;
@@ -71,29 +92,29 @@ export function buildApp(config: Config, deps: AppDeps): App {
   const tableLog = logger.child({ component: 'table' });
   let reportedProblems = new Set<string>();
 
-  const rebuild = (state: ManifestState): void => {
+  const rebuild = (gslbs: readonly GslbRecord[]): readonly BuildProblem[] => {
     try {
-      swapIn(state);
+      return swapIn(gslbs);
     } catch (err) {
       // The last good table keeps serving; the next source change builds again.
       tableLog.error(
         { err, code: 'MERIDIAN_ERR_INTERNAL' },
         'table build failed; serving the last good table',
       );
+      return [];
     }
   };
-  const swapIn = (state: ManifestState): void => {
+  const swapIn = (gslbs: readonly GslbRecord[]): readonly BuildProblem[] => {
     const started = performance.now();
     const { snapshot, problems } = buildSnapshot({
       zones: config.zones,
-      gslbs: state.gslbs,
+      gslbs,
       serial: holder.nextSerial(deps.now()),
       generation: holder.nextGeneration(),
     });
     holder.swap(snapshot);
     const seconds = (performance.now() - started) / 1000;
     metrics.recordBuild(seconds, problems.length, deps.now());
-    metrics.setManifestErrors(state.invalidFiles.size);
     reportedProblems = reportNewProblems(tableLog, problems, reportedProblems);
     tableLog.info(
       {
@@ -101,11 +122,50 @@ export function buildApp(config: Config, deps: AppDeps): App {
         serial: snapshot.serial,
         hosts: snapshot.hostCount,
         records: snapshot.recordCount,
-        invalidFiles: state.invalidFiles.size,
         seconds,
       },
       'record table swapped',
     );
+    return problems;
+  };
+  const startManifests = async (): Promise<RunningSource> => {
+    const manifests = new ManifestDirectory({
+      dir: config.manifestsDir,
+      parse: { defaultTtlSeconds: config.defaultTtlSeconds, geoTag: config.clusterGeoTag },
+      debounceMs: config.reloadDebounceMs,
+      rescanIntervalMs: config.rescanIntervalMs,
+      logger: logger.child({ component: 'manifests' }),
+      onChange: (state: ManifestState) => {
+        metrics.setManifestErrors(state.invalidFiles.size);
+        rebuild(state.gslbs);
+      },
+    });
+    await manifests.start();
+    if (holder.current() === null) rebuild([]);
+    return { stop: () => manifests.stop(), notReadyReason: () => null };
+  };
+  const startKubernetes = async (): Promise<RunningSource> => {
+    if (deps.connectKube === undefined)
+      throw new Error(
+        'Kubernetes mode needs a Kubernetes client; set MERIDIAN_MANIFESTS_DIR for standalone mode',
+      );
+    const kube = new KubernetesSource({
+      api: await deps.connectKube(config.kubeconfigPath),
+      geoTag: config.clusterGeoTag,
+      defaultTtlSeconds: config.defaultTtlSeconds,
+      clusterExposedIps: config.clusterExposedIps,
+      inZone: (host) => config.zones.some((z) => host === z.name || host.endsWith(`.${z.name}`)),
+      edgeDnsServers: config.edgeDnsServers,
+      debounceMs: Math.min(config.reloadDebounceMs, KUBE_MAX_DELAY_MS),
+      maxDelayMs: KUBE_MAX_DELAY_MS,
+      resyncIntervalMs: config.reconcileIntervalMs,
+      logger: logger.child({ component: 'kubernetes' }),
+      metrics: createKubeMetrics(deps.registry),
+      now: () => new Date(deps.now()),
+      serve: rebuild,
+    });
+    kube.start();
+    return kube;
   };
 
   return {
@@ -115,22 +175,15 @@ export function buildApp(config: Config, deps: AppDeps): App {
         deps.registry,
         notReadyReason,
       );
-      const source = new ManifestDirectory({
-        dir: config.manifestsDir,
-        parse: { defaultTtlSeconds: config.defaultTtlSeconds, geoTag: config.clusterGeoTag },
-        debounceMs: config.reloadDebounceMs,
-        rescanIntervalMs: config.rescanIntervalMs,
-        logger: logger.child({ component: 'manifests' }),
-        onChange: rebuild,
-      });
       const closeAll: (() => Promise<void>)[] = [() => http.close()];
       const unwind = async (): Promise<void> => {
         for (const close of closeAll.reverse()) await close().catch(() => undefined);
       };
       try {
-        await source.start();
-        closeAll.push(() => source.stop());
-        if (holder.current() === null) rebuild({ gslbs: [], invalidFiles: new Map() });
+        const started =
+          config.manifestsDir === '' ? await startKubernetes() : await startManifests();
+        source = started;
+        closeAll.push(() => started.stop());
         const respond = createResponder(holder, metrics);
         const handler = createQueryHandler(respond, metrics, logger.child({ component: 'grpc' }));
         const grpc: GrpcEndpoint = await startGrpcServer(
@@ -164,7 +217,7 @@ export function buildApp(config: Config, deps: AppDeps): App {
             await new Promise((resolve) => setTimeout(resolve, config.shutdownGraceMs));
             await grpc.shutdown(2_000);
             await dns?.close();
-            await source.stop();
+            await started.stop();
             await http.close();
             logger.info('stopped');
           },

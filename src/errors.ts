@@ -16,6 +16,8 @@ export const ERROR_CODES = Object.freeze({
     'A standalone manifest file is invalid; it is reported with its path and its last good content keeps serving.',
   MERIDIAN_ERR_SOURCE:
     'The manifest directory could not be read: fatal at start-up; later, the last good table keeps serving and the read is retried.',
+  MERIDIAN_ERR_KUBE:
+    'A Kubernetes list, watch or write failed; watches are retried with backoff and writes retried or planned again, while the last table keeps serving.',
   MERIDIAN_ERR_GSLB:
     'A Gslb cannot be served as written (host outside every zone, host claimed twice, too many targets); the rest of the table is served.',
   MERIDIAN_ERR_BAD_QUERY:

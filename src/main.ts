@@ -74,6 +74,10 @@ async function main(): Promise<void> {
     version: packageVersion(),
     nodeVersion: process.versions.node,
     now: Date.now,
+    // Loaded only in Kubernetes mode: the client library costs start-up time
+    // that standalone mode has no use for.
+    connectKube: async (kubeconfigPath) =>
+      (await import('./k8s/kube-client.js')).createKubeApi({ kubeconfigPath }),
   });
   let running: RunningApp;
   try {

@@ -5,6 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { MeridianError } from '../errors';
+import { parseAddressList } from '../gslb/gslb-spec';
 import { DEFAULT_TTL_SECONDS, type ZoneSpec } from '../table/model';
 import { SETTINGS } from './spec';
 
@@ -34,7 +35,15 @@ export interface Config {
   readonly zones: readonly ZoneSpec[];
   readonly clusterGeoTag: string;
   readonly peerGeoTags: readonly string[];
+  /** Standalone mode when non-empty; Kubernetes mode otherwise. */
   readonly manifestsDir: string;
+  /** Kubernetes mode: a kubeconfig file, or null for the in-cluster service account. */
+  readonly kubeconfigPath: string | null;
+  /** CLUSTER_EXPOSED_IPS, canonical. */
+  readonly clusterExposedIps: readonly string[];
+  /** EDGE_DNS_SERVERS as `IP` or `IP:PORT`. */
+  readonly edgeDnsServers: readonly string[];
+  readonly reconcileIntervalMs: number;
   readonly grpcListen: GrpcListen;
   readonly grpcTls: TlsFiles | null;
   readonly dnsListen: HostPort | null;
@@ -107,6 +116,10 @@ export function loadConfig(
     [] as ZoneSpec[],
   );
   const manifestsDir = raw('MERIDIAN_MANIFESTS_DIR');
+  const kubeconfig = raw('KUBECONFIG');
+  const clusterExposedIps = parse('CLUSTER_EXPOSED_IPS', parseIpList, [] as string[]);
+  const edgeDnsServers = parse('EDGE_DNS_SERVERS', parseDnsServers, [] as string[]);
+  const reconcileIntervalMs = parse('RECONCILE_REQUEUE_SECONDS', seconds(1, 86_400), 30_000);
   const grpcListen = parse('MERIDIAN_GRPC_LISTEN', parseGrpcListen, {
     kind: 'tcp',
     host: '127.0.0.1',
@@ -127,6 +140,10 @@ export function loadConfig(
     clusterGeoTag,
     peerGeoTags,
     manifestsDir,
+    kubeconfigPath: kubeconfig === '' ? null : kubeconfig,
+    clusterExposedIps,
+    edgeDnsServers,
+    reconcileIntervalMs,
     grpcListen,
     grpcTls,
     dnsListen,
@@ -152,6 +169,37 @@ function parseGeoTagList(value: string): string[] {
     throw new Invalid(`geotags must be letters, digits and '-': ${bad.join(', ')}`);
   if (new Set(tags).size !== tags.length) throw new Invalid('geotags must be unique');
   return tags;
+}
+
+function parseIpList(value: string): string[] {
+  try {
+    return parseAddressList(value, 'expected comma-separated IP addresses');
+  } catch (err) {
+    throw new Invalid((err as Error).message);
+  }
+}
+
+/** k8gb's `host[:port]` list, limited to IP addresses (node:dns queries servers by address). */
+function parseDnsServers(value: string): string[] {
+  const servers = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const server of servers) {
+    const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(server);
+    const [host, port] = bracketed
+      ? [bracketed[1] ?? '', bracketed[2]]
+      : isIP(server) === 6
+        ? [server, undefined]
+        : server.split(':');
+    if (isIP(host ?? '') === 0)
+      throw new Invalid(
+        `${JSON.stringify(server)} is not IP or IP:PORT (use an address, not a name)`,
+      );
+    if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65_535))
+      throw new Invalid(`${JSON.stringify(server)}: port must be 1-65535`);
+  }
+  return servers;
 }
 
 function integerIn(min: number, max: number): (value: string) => number {

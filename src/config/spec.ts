@@ -65,8 +65,32 @@ export const SETTINGS: readonly SettingSpec[] = Object.freeze([
   {
     env: 'MERIDIAN_MANIFESTS_DIR',
     flag: 'manifests',
-    defaultValue: null,
-    help: 'Standalone mode: directory of YAML files holding `k8gb.io/v1beta1` Gslb objects; watched for changes.',
+    defaultValue: '',
+    help: 'Standalone mode: directory of YAML files holding `k8gb.io/v1beta1` Gslb objects; watched for changes. Empty means Kubernetes mode.',
+  },
+  {
+    env: 'KUBECONFIG',
+    flag: 'kubeconfig',
+    defaultValue: '',
+    help: "Kubernetes mode: kubeconfig file to use (its current context); empty means the Pod's service account.",
+  },
+  {
+    env: 'CLUSTER_EXPOSED_IPS',
+    flag: null,
+    defaultValue: '',
+    help: 'Comma-separated addresses to publish for every Gslb without an exposed-* annotation, instead of its Ingress, Service or Gateway status (IPv4 and IPv6).',
+  },
+  {
+    env: 'EDGE_DNS_SERVERS',
+    flag: null,
+    defaultValue: '',
+    help: "Comma-separated `IP[:PORT]` of the edge DNS servers that resolve exposed host names; empty means the system's resolvers.",
+  },
+  {
+    env: 'RECONCILE_REQUEUE_SECONDS',
+    flag: null,
+    defaultValue: '30',
+    help: 'Kubernetes mode: seconds between full reconciles (exposed host names resolved again), on top of reacting to every change.',
   },
   {
     env: 'MERIDIAN_GRPC_LISTEN',

@@ -5,6 +5,7 @@
 import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { createLogger, type Logger } from '../../src/telemetry/logger';
+import { createKubeMetrics } from '../../src/telemetry/kube-metrics';
 import { createMetrics, type Metrics } from '../../src/telemetry/metrics';
 
 /** A real pino logger and the records it wrote. */
@@ -22,9 +23,10 @@ export function capturingLogger(level = 'info'): {
   return { logger: createLogger(level, sink), logs };
 }
 
-/** Every metric on a new registry, over an empty, ready table. */
+/** Every metric on a new registry (the Kubernetes source's too), over an empty, ready table. */
 export function metricsOnNewRegistry(): { registry: Registry; metrics: Metrics } {
   const registry = new Registry();
+  createKubeMetrics(registry);
   const facts = {
     hosts: () => 0,
     records: () => 0,

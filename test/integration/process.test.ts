@@ -44,18 +44,35 @@ test('invalid configuration: every problem on stderr at once, exit status 2', as
     DNS_ZONES: 'example.org',
     NS_RECORD_TTL: 'zero',
     LOG_LEVEL: 'loud',
+    EDGE_DNS_SERVERS: 'dns.example.org',
   });
   expect(result.code).toBe(2);
   expect(result.stderr).toContain('MERIDIAN_ERR_CONFIG');
   for (const name of [
     'CLUSTER_GEO_TAG is required',
-    'MERIDIAN_MANIFESTS_DIR is required',
+    'EDGE_DNS_SERVERS=',
     'DNS_ZONES=',
     'NS_RECORD_TTL=',
     'LOG_LEVEL=',
   ]) {
     expect(result.stderr).toContain(name);
   }
+});
+
+test('Kubernetes mode with no kubeconfig outside a cluster: exit status 1 with MERIDIAN_ERR_KUBE', async () => {
+  const env = {
+    DNS_ZONES: 'example.org:cloud.example.org:30',
+    CLUSTER_GEO_TAG: 'eu',
+    METRICS_ADDRESS: '127.0.0.1:0',
+    MERIDIAN_GRPC_LISTEN: '127.0.0.1:0',
+  };
+  const outside = await run([], env);
+  expect(outside.code).toBe(1);
+  expect(outside.stdout).toContain('MERIDIAN_ERR_KUBE');
+  expect(outside.stdout).toContain('outside a cluster set KUBECONFIG');
+  const missing = await run(['--kubeconfig=/nonexistent/kubeconfig'], env);
+  expect(missing.code).toBe(1);
+  expect(missing.stdout).toContain('cannot load kubeconfig /nonexistent/kubeconfig');
 });
 
 test('an unknown flag is a configuration error', async () => {

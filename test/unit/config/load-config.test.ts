@@ -14,11 +14,10 @@ import type { ZoneSpec } from '../../../src/table/model';
 
 type Env = Record<string, string | undefined>;
 
-/** The three required settings, valid. */
+/** The two required settings, valid (Kubernetes mode: no manifest directory). */
 const BASE: Env = {
   DNS_ZONES: 'example.org:cloud.example.org:30',
   CLUSTER_GEO_TAG: 'eu',
-  MERIDIAN_MANIFESTS_DIR: '/etc/meridian/gslbs',
 };
 
 function helpOf(env: string): string {
@@ -50,7 +49,11 @@ const DEFAULT_CONFIG: Config = {
   ],
   clusterGeoTag: 'eu',
   peerGeoTags: [],
-  manifestsDir: '/etc/meridian/gslbs',
+  manifestsDir: '',
+  kubeconfigPath: null,
+  clusterExposedIps: [],
+  edgeDnsServers: [],
+  reconcileIntervalMs: 30_000,
   grpcListen: { kind: 'tcp', host: '127.0.0.1', port: 9053 },
   grpcTls: null,
   dnsListen: null,
@@ -110,7 +113,6 @@ describe('loadConfig problems', () => {
     const expected = [
       `CLUSTER_GEO_TAG is required (${helpOf('CLUSTER_GEO_TAG')})`,
       `DNS_ZONES is required (${helpOf('DNS_ZONES')})`,
-      `MERIDIAN_MANIFESTS_DIR is required (${helpOf('MERIDIAN_MANIFESTS_DIR')})`,
       'MERIDIAN_GRPC_TLS_CERT_FILE and MERIDIAN_GRPC_TLS_KEY_FILE must be set together',
       'LOG_LEVEL="loud": must be one of trace, debug, info, warn, error, fatal',
       'MERIDIAN_RESCAN_SECONDS="0": must be a number of seconds from 1 to 86400',
@@ -119,7 +121,7 @@ describe('loadConfig problems', () => {
     expect(error.message).toBe(`invalid configuration:\n  - ${expected.join('\n  - ')}`);
   });
 
-  test.each(['DNS_ZONES', 'CLUSTER_GEO_TAG', 'MERIDIAN_MANIFESTS_DIR'])(
+  test.each(['DNS_ZONES', 'CLUSTER_GEO_TAG'])(
     'required %s: missing or empty is reported',
     (name) => {
       const expected = [`${name} is required (${helpOf(name)})`];
@@ -337,6 +339,51 @@ describe('DNS_ZONES and the derived name servers', () => {
     ).toStrictEqual([
       zone('a.b.example.com', 'example.com', 10, ['eu-a-b.example.com', 'us-a-b.example.com'], 60),
     ]);
+  });
+});
+
+describe('the source', () => {
+  test('a manifest directory selects standalone mode; otherwise Kubernetes mode, in-cluster or from KUBECONFIG', () => {
+    expect(loadConfig({ ...BASE, MERIDIAN_MANIFESTS_DIR: '/etc/gslbs' }).manifestsDir).toBe(
+      '/etc/gslbs',
+    );
+    expect(loadConfig(BASE).kubeconfigPath).toBeNull();
+    expect(loadConfig({ ...BASE, KUBECONFIG: '/home/me/.kube/config' }).kubeconfigPath).toBe(
+      '/home/me/.kube/config',
+    );
+    expect(loadConfig(BASE, { KUBECONFIG: '/flag/config' }).kubeconfigPath).toBe('/flag/config');
+  });
+
+  test('CLUSTER_EXPOSED_IPS keeps IPv4 and IPv6, canonical, and rejects names', () => {
+    expect(
+      loadConfig({ ...BASE, CLUSTER_EXPOSED_IPS: '10.0.0.1, 2001:DB8:0::1' }).clusterExposedIps,
+    ).toEqual(['10.0.0.1', '2001:db8::1']);
+    expect(problemsOf({ ...BASE, CLUSTER_EXPOSED_IPS: '10.0.0.1,lb.example.org' })).toEqual([
+      'CLUSTER_EXPOSED_IPS="10.0.0.1,lb.example.org": expected comma-separated IP addresses: not IP addresses: lb.example.org',
+    ]);
+  });
+
+  test.each([
+    ['10.0.0.53', ['10.0.0.53']],
+    ['10.0.0.53:1053, 10.0.0.54', ['10.0.0.53:1053', '10.0.0.54']],
+    ['[2001:db8::53]:53,2001:db8::54', ['[2001:db8::53]:53', '2001:db8::54']],
+  ])('EDGE_DNS_SERVERS %j', (value, servers) => {
+    expect(loadConfig({ ...BASE, EDGE_DNS_SERVERS: value }).edgeDnsServers).toEqual(servers);
+  });
+
+  test.each([
+    ['dns.example.org', 'is not IP or IP:PORT'],
+    ['10.0.0.53:0', 'port must be 1-65535'],
+    ['10.0.0.53:99999', 'port must be 1-65535'],
+  ])('EDGE_DNS_SERVERS %j is refused', (value, message) => {
+    expect(problemsOf({ ...BASE, EDGE_DNS_SERVERS: value })).toEqual([
+      expect.stringContaining(message),
+    ]);
+  });
+
+  test('RECONCILE_REQUEUE_SECONDS is a number of seconds', () => {
+    expect(loadConfig({ ...BASE, RECONCILE_REQUEUE_SECONDS: '5' }).reconcileIntervalMs).toBe(5000);
+    expect(problemsOf({ ...BASE, RECONCILE_REQUEUE_SECONDS: '0' })).toHaveLength(1);
   });
 });
 

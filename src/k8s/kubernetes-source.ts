@@ -1,0 +1,255 @@
+/**
+ * The Kubernetes source: watches Gslbs and the objects they reference,
+ * reconciles after every change (coalesced), hands the records to the table
+ * and sends the writes the reconcile plans. It is ready once every watcher has
+ * listed once; before that nothing is served, so a half-listed cluster never
+ * answers NXDOMAIN for a name that exists.
+ */
+import type { BuildProblem } from '../table/build-snapshot';
+import type { GslbRecord } from '../table/model';
+import type { Logger } from '../telemetry/logger';
+import type { KubeMetrics } from '../telemetry/kube-metrics';
+import { GslbReconciler } from './gslb-reconciler';
+import { HostnameCache } from './hostname-cache';
+import type { KubeApi, WatchedResource, Watcher } from './kube-api';
+import { ObjectIndex, WATCHED_KINDS, type WatchedKind } from './object-index';
+import type { PlannedWrite } from './planned-write';
+import type { ResolveContext } from './resolve-gslb';
+import { WriteQueue } from './write-queue';
+
+/** The collections behind each watched kind. */
+export const RESOURCES: Readonly<Record<WatchedKind, WatchedResource>> = {
+  Gslb: { group: 'k8gb.io', version: 'v1beta1', plural: 'gslbs' },
+  Ingress: { group: 'networking.k8s.io', version: 'v1', plural: 'ingresses' },
+  Service: { group: '', version: 'v1', plural: 'services' },
+  EndpointSlice: { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices' },
+  Gateway: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gateways' },
+  HTTPRoute: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' },
+  GRPCRoute: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'grpcroutes' },
+};
+
+/** Options of {@link KubernetesSource}. */
+export interface KubernetesSourceOptions {
+  readonly api: KubeApi;
+  readonly geoTag: string;
+  readonly defaultTtlSeconds: number;
+  readonly clusterExposedIps: readonly string[];
+  readonly inZone: (host: string) => boolean;
+  readonly edgeDnsServers: readonly string[];
+  /** Quiet time after a change before reconciling. */
+  readonly debounceMs: number;
+  /** A reconcile runs at the latest this long after the first pending change. */
+  readonly maxDelayMs: number;
+  /** Periodic reconcile and re-resolution of exposed host names (RECONCILE_REQUEUE_SECONDS). */
+  readonly resyncIntervalMs: number;
+  readonly logger: Logger;
+  readonly metrics: KubeMetrics;
+  readonly now: () => Date;
+  /** Serves `records`; returns the problems the table build found. */
+  readonly serve: (records: readonly GslbRecord[]) => readonly BuildProblem[];
+}
+
+/** Most concurrent writes: enough for 10,000 status writes in seconds, gentle on the apiserver. */
+const WRITE_CONCURRENCY = 8;
+/** Bound of the write queue; every write is planned again by the next pass. */
+const MAX_PENDING_WRITES = 100_000;
+const MAX_WRITE_ATTEMPTS = 5;
+const MAX_HOSTNAMES = 10_000;
+const DNS_TIMEOUT_MS = 2_000;
+
+export class KubernetesSource {
+  private readonly index = new ObjectIndex();
+  private readonly synced = new Set<WatchedKind>();
+  private readonly watchers: Watcher[] = [];
+  private readonly reconciler: GslbReconciler;
+  private readonly hostnames: HostnameCache;
+  private readonly writes: WriteQueue;
+  private readonly log: Logger;
+  /** The last error logged per resource: a failure repeating while retrying is logged once. */
+  private readonly lastError = new Map<WatchedKind, string>();
+  private readonly knownGslbs = new Set<string>();
+  private debounceTimer: NodeJS.Timeout | undefined;
+  private firstPendingAt = 0;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private reconciledOnce = false;
+
+  constructor(private readonly options: KubernetesSourceOptions) {
+    this.log = options.logger;
+    this.hostnames = new HostnameCache({
+      servers: options.edgeDnsServers,
+      maxNames: MAX_HOSTNAMES,
+      timeoutMs: DNS_TIMEOUT_MS,
+      onChange: () => this.schedule(),
+    });
+    const context: ResolveContext = {
+      geoTag: options.geoTag,
+      defaultTtlSeconds: options.defaultTtlSeconds,
+      clusterExposedIps: options.clusterExposedIps,
+      inZone: options.inZone,
+      lookupHostname: (name) => this.hostnames.lookup(name),
+    };
+    this.reconciler = new GslbReconciler({
+      context,
+      geoTag: options.geoTag,
+      now: options.now,
+      serve: options.serve,
+    });
+    this.writes = new WriteQueue({
+      concurrency: WRITE_CONCURRENCY,
+      maxPending: MAX_PENDING_WRITES,
+      maxAttempts: MAX_WRITE_ATTEMPTS,
+      onResult: (kind, result) => options.metrics.recordWrite(kind, result),
+    });
+  }
+
+  /** Starts every watcher; returns at once (see notReadyReason). */
+  start(): void {
+    this.log.info({ apiserver: this.options.api.describe() }, 'watching Kubernetes');
+    for (const kind of WATCHED_KINDS) {
+      this.options.metrics.setSynced(kind, false);
+      this.watchers.push(this.watchKind(kind));
+    }
+    this.resyncTimer = setInterval(() => {
+      this.hostnames.refresh();
+      this.schedule();
+    }, this.options.resyncIntervalMs);
+    this.resyncTimer.unref();
+  }
+
+  /** Null when ready; otherwise what is still missing. */
+  notReadyReason(): string | null {
+    const waiting = WATCHED_KINDS.filter((k) => !this.synced.has(k));
+    if (waiting.length > 0) return `waiting for the first list of ${waiting.join(', ')}`;
+    return this.reconciledOnce ? null : 'first reconcile pending';
+  }
+
+  /** Stops watching; waits up to `graceMs` for writes in flight. */
+  async stop(graceMs = 2_000): Promise<void> {
+    this.stopped = true;
+    for (const watcher of this.watchers) watcher.stop();
+    clearTimeout(this.debounceTimer);
+    clearInterval(this.resyncTimer);
+    this.hostnames.stop();
+    await this.writes.idle(graceMs);
+    this.writes.stop();
+  }
+
+  /** Watcher restarts so far, for tests and diagnostics. */
+  watchRestarts(): number {
+    return this.watchers.reduce((sum, w) => sum + w.restarts(), 0);
+  }
+
+  private watchKind(kind: WatchedKind): Watcher {
+    const resource = RESOURCES[kind];
+    return this.options.api.watch(resource, {
+      onEvent: (event) => {
+        this.lastError.delete(kind);
+        this.options.metrics.recordWatchEvent(kind);
+        this.index.apply(kind, event);
+        this.schedule();
+      },
+      onSynced: () => {
+        this.synced.add(kind);
+        this.options.metrics.setSynced(kind, true);
+        this.log.info({ resource: kind }, 'listed');
+        this.schedule();
+      },
+      onError: (error) => {
+        this.options.metrics.recordWatchError(kind);
+        const repeated = this.lastError.get(kind) === error.message;
+        this.lastError.set(kind, error.message);
+        const fields = {
+          resource: kind,
+          status: error.statusCode,
+          err: error.message,
+          code: 'MERIDIAN_ERR_KUBE',
+        };
+        const level = repeated ? 'debug' : 'warn';
+        if (error.statusCode === 404)
+          this.log[level](
+            fields,
+            `${kind} is not served by the apiserver (CRD not installed?); treated as empty, looked for again`,
+          );
+        else this.log[level](fields, 'watch failed; retrying with backoff');
+      },
+    });
+  }
+
+  /** Coalesces changes: reconciles after `debounceMs` of quiet, at most `maxDelayMs` after the first. */
+  private schedule(): void {
+    if (this.stopped) return;
+    const now = performance.now();
+    if (this.debounceTimer === undefined) this.firstPendingAt = now;
+    clearTimeout(this.debounceTimer);
+    const waited = now - this.firstPendingAt;
+    const delay = Math.max(0, Math.min(this.options.debounceMs, this.options.maxDelayMs - waited));
+    this.debounceTimer = setTimeout(() => {
+      this.debounceTimer = undefined;
+      this.reconcile();
+    }, delay);
+  }
+
+  private reconcile(): void {
+    if (this.stopped || this.notReadyReason()?.startsWith('waiting') === true) return;
+    const started = performance.now();
+    const result = this.reconciler.pass(this.index);
+    this.reconciledOnce = true;
+    for (const write of result.writes) this.send(write);
+    const seen = new Set<string>();
+    for (const gslb of this.index.gslbs.values()) {
+      const resolution = result.resolutions.get(gslb.key)!;
+      seen.add(gslb.key);
+      this.options.metrics.recordGslb({
+        namespace: gslb.namespace,
+        name: gslb.name,
+        ok: resolution.reason === 'Serving',
+        healthyRecords: Object.values(resolution.healthyRecords).reduce((n, a) => n + a.length, 0),
+        health: resolution.health,
+      });
+    }
+    for (const key of this.knownGslbs) {
+      if (seen.has(key)) continue;
+      const [namespace = '', name = ''] = key.split('/');
+      this.options.metrics.forgetGslb(namespace, name);
+    }
+    this.knownGslbs.clear();
+    for (const key of seen) this.knownGslbs.add(key);
+    this.options.metrics.recordReconcile((performance.now() - started) / 1000);
+  }
+
+  private send(write: PlannedWrite): void {
+    this.writes.push({
+      key: write.key,
+      kind: write.kind,
+      run: async () => {
+        const reply = await this.options.api.request(
+          write.method,
+          write.path,
+          write.body,
+          write.bodyType,
+        );
+        if (reply.status >= 200 && reply.status < 300) {
+          write.onSuccess?.(reply.body);
+          return 'done';
+        }
+        // Gone, or changed meanwhile: the next pass plans again from the newer state.
+        if (reply.status === 404 || reply.status === 409) return 'done';
+        const message = (reply.body as { message?: unknown } | undefined)?.message;
+        const retry = reply.status === 429 || reply.status >= 500;
+        this.log.warn(
+          {
+            kind: write.kind,
+            method: write.method,
+            path: write.path,
+            status: reply.status,
+            err: typeof message === 'string' ? message : undefined,
+            code: 'MERIDIAN_ERR_KUBE',
+          },
+          retry ? 'write failed; retrying' : 'write refused',
+        );
+        return retry ? 'retry' : 'done';
+      },
+    });
+  }
+}

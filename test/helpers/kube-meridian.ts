@@ -1,0 +1,400 @@
+/**
+ * Meridian in Kubernetes mode, end to end: a real kube-apiserver + etcd with
+ * RBAC on, Meridian's CRDs and the Gateway API CRDs installed, Meridian as a
+ * separate process authenticated as its service account (bound to the
+ * ClusterRole in deploy/rbac), a real CoreDNS running Corefile.example in
+ * front of it, and a second CoreDNS acting as the edge DNS that resolves
+ * load-balancer host names. Plus the object helpers the tests share.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dig, type DigReply } from './dig';
+import { applyManifests, installGatewayApiCrds, waitForCrds } from './gateway-api';
+import {
+  startKubeCluster,
+  type KubeCluster,
+  type KubeClusterOptions,
+  type KubeReply,
+} from './kube-cluster';
+import {
+  freePort,
+  REPO_ROOT,
+  startCoreDns,
+  startMeridianProcess,
+  type Child,
+  type CoreDns,
+} from './processes';
+import { meridianServiceAccountKubeconfig, mergePatch } from './service-account';
+
+export const ZONE = 'cloud.example.org';
+/** Names the edge DNS answers, as a cloud load balancer's DNS name would resolve. */
+export const EDGE_NAMES: Readonly<Record<string, readonly string[]>> = {
+  'lb.edge.test': ['192.0.2.77', '2001:db8::77'],
+  'other-lb.edge.test': ['192.0.2.78'],
+};
+
+/** The running environment. */
+export interface KubeMeridian {
+  readonly cluster: KubeCluster;
+  readonly kubeconfigPath: string;
+  meridian: Child;
+  readonly meridianEnv: Record<string, string>;
+  readonly coredns: CoreDns;
+  readonly edge: CoreDns;
+  /** Starts Meridian again with the same settings (after `meridian.stop()`). */
+  restartMeridian(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startKubeMeridian}. */
+export interface KubeMeridianOptions {
+  readonly cluster?: KubeClusterOptions;
+  readonly meridianEnv?: Record<string, string>;
+}
+
+/** The edge zone as a zone file, served by CoreDNS's `file` plugin. */
+function edgeCorefile(dir: string): string {
+  const records = Object.entries(EDGE_NAMES).flatMap(([name, addresses]) =>
+    addresses.map((address) => `${name}. 30 IN ${address.includes(':') ? 'AAAA' : 'A'} ${address}`),
+  );
+  const zoneFile = join(dir, 'db.edge.test');
+  writeFileSync(
+    zoneFile,
+    [
+      'edge.test. 30 IN SOA ns.edge.test. hostmaster.edge.test. 1 7200 1800 86400 30',
+      'edge.test. 30 IN NS ns.edge.test.',
+      'ns.edge.test. 30 IN A 127.0.0.1',
+      ...records,
+      '',
+    ].join('\n'),
+  );
+  return `edge.test:{$DNS_PORT} {\n  file ${zoneFile}\n  ready {$READY_ADDRESS}\n}\n`;
+}
+
+/** Starts everything; the caller must call stop(). */
+export async function startKubeMeridian(options: KubeMeridianOptions = {}): Promise<KubeMeridian> {
+  const cluster = await startKubeCluster({ authorizationMode: 'RBAC', ...options.cluster });
+  const started: { stop(): Promise<unknown> }[] = [cluster];
+  try {
+    const crdDir = join(REPO_ROOT, 'deploy', 'crds');
+    await applyManifests(
+      cluster,
+      readdirSync(crdDir)
+        .filter((f) => f.endsWith('.yaml'))
+        .map((f) => join(crdDir, f)),
+    );
+    await waitForCrds(cluster, ['gslbs.k8gb.io', 'zonedelegations.k8gb.io']);
+    await installGatewayApiCrds(cluster);
+    const { kubeconfigPath } = await meridianServiceAccountKubeconfig(cluster);
+    const edgeDir = mkdtempSync(join(tmpdir(), 'meridian-edge-'));
+    started.push({
+      stop: () => Promise.resolve(rmSync(edgeDir, { recursive: true, force: true })),
+    });
+    const edge = await startCoreDns(edgeCorefile(edgeDir), {}, await freePort());
+    started.push(edge);
+    const grpcPort = await freePort();
+    const meridianEnv: Record<string, string> = {
+      DNS_ZONES: `example.org:${ZONE}:30`,
+      CLUSTER_GEO_TAG: 'eu',
+      KUBECONFIG: kubeconfigPath,
+      EDGE_DNS_SERVERS: `127.0.0.1:${edge.dnsPort}`,
+      MERIDIAN_GRPC_LISTEN: `127.0.0.1:${grpcPort}`,
+      METRICS_ADDRESS: `127.0.0.1:${await freePort()}`,
+      MERIDIAN_SHUTDOWN_GRACE_SECONDS: '0',
+      MERIDIAN_RELOAD_DEBOUNCE_MS: '20',
+      LOG_LEVEL: 'info',
+      ...options.meridianEnv,
+    };
+    let meridian = await startMeridianProcess(meridianEnv, 60_000);
+    started.push({ stop: () => meridian.stop() });
+    const coredns = await startCoreDns(
+      readFileSync(join(REPO_ROOT, 'Corefile.example'), 'utf8'),
+      { MERIDIAN_ZONE: ZONE, MERIDIAN_GRPC_ADDRESS: `127.0.0.1:${grpcPort}` },
+      await freePort(),
+    );
+    started.push(coredns);
+    const env: KubeMeridian = {
+      cluster,
+      kubeconfigPath,
+      meridian,
+      meridianEnv,
+      coredns,
+      edge,
+      async restartMeridian() {
+        meridian = await startMeridianProcess(meridianEnv, 60_000);
+        env.meridian = meridian;
+      },
+      async stop() {
+        for (const part of started.reverse()) await part.stop().catch(() => undefined);
+      },
+    };
+    return env;
+  } catch (err) {
+    for (const part of started.reverse()) await part.stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Fails with the apiserver's reason unless the reply has one of `statuses`. */
+export function expectOk(reply: KubeReply, ...statuses: number[]): KubeReply {
+  const allowed = statuses.length === 0 ? [200, 201] : statuses;
+  if (!allowed.includes(reply.status))
+    throw new Error(`expected HTTP ${allowed.join('/')}, got ${reply.status}: ${reply.text}`);
+  return reply;
+}
+
+let namespaces = 0;
+
+/** Creates a fresh namespace (a deleted one cannot be reused: nothing finalizes it). */
+export async function freshNamespace(cluster: KubeCluster, prefix: string): Promise<string> {
+  const name = `${prefix}-${Date.now().toString(36)}-${++namespaces}`;
+  expectOk(
+    await cluster.request('POST', '/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name },
+    }),
+  );
+  return name;
+}
+
+const COLLECTIONS: Readonly<Record<string, string>> = {
+  Gslb: '/apis/k8gb.io/v1beta1/namespaces/NS/gslbs',
+  Ingress: '/apis/networking.k8s.io/v1/namespaces/NS/ingresses',
+  Service: '/api/v1/namespaces/NS/services',
+  EndpointSlice: '/apis/discovery.k8s.io/v1/namespaces/NS/endpointslices',
+  Gateway: '/apis/gateway.networking.k8s.io/v1/namespaces/NS/gateways',
+  HTTPRoute: '/apis/gateway.networking.k8s.io/v1/namespaces/NS/httproutes',
+  GRPCRoute: '/apis/gateway.networking.k8s.io/v1/namespaces/NS/grpcroutes',
+  Event: '/api/v1/namespaces/NS/events',
+};
+
+/** The path of a kind's collection in `namespace`, or of one object in it. */
+export function pathOf(kind: string, namespace: string, name?: string): string {
+  const collection = COLLECTIONS[kind];
+  if (collection === undefined) throw new Error(`no path for ${kind}`);
+  const base = collection.replace('NS', namespace);
+  return name === undefined ? base : `${base}/${name}`;
+}
+
+interface Manifest {
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace: string };
+}
+
+/** Creates `object` as the admin. */
+export async function create(cluster: KubeCluster, object: Manifest): Promise<KubeReply> {
+  return expectOk(
+    await cluster.request('POST', pathOf(object.kind, object.metadata.namespace), object),
+  );
+}
+
+/** Merge-patches an object (or its status subresource) as the admin. */
+export async function patch(
+  cluster: KubeCluster,
+  kind: string,
+  namespace: string,
+  name: string,
+  body: unknown,
+  subresource = '',
+): Promise<KubeReply> {
+  const path = `${pathOf(kind, namespace, name)}${subresource === '' ? '' : `/${subresource}`}`;
+  return expectOk(await mergePatch(cluster, path, body), 200);
+}
+
+/** GETs one object; null when it does not exist. */
+export async function read<T>(
+  cluster: KubeCluster,
+  kind: string,
+  namespace: string,
+  name: string,
+): Promise<T | null> {
+  const reply = await cluster.request('GET', pathOf(kind, namespace, name));
+  if (reply.status === 404) return null;
+  return expectOk(reply, 200).json as T;
+}
+
+/** A Service with one port, and its EndpointSlice with one endpoint of the given readiness. */
+export async function backend(
+  cluster: KubeCluster,
+  namespace: string,
+  name: string,
+  ready: boolean,
+  type = 'ClusterIP',
+): Promise<void> {
+  await create(cluster, {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace },
+    spec: { type, ports: [{ port: 80, protocol: 'TCP' }] },
+  } as Manifest);
+  await create(cluster, endpointSlice(namespace, name, ready));
+}
+
+/** An EndpointSlice of Service `service` (named after it) with one endpoint. */
+export function endpointSlice(namespace: string, service: string, ready: boolean): Manifest {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: {
+      name: `${service}-slice`,
+      namespace,
+      labels: { 'kubernetes.io/service-name': service },
+    },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: ['10.1.0.10'], conditions: { ready } }],
+    ports: [{ port: 80, protocol: 'TCP' }],
+  } as Manifest;
+}
+
+/** Sets the readiness of the one endpoint of `service`'s slice. */
+export async function setReady(
+  cluster: KubeCluster,
+  namespace: string,
+  service: string,
+  ready: boolean,
+): Promise<void> {
+  await patch(cluster, 'EndpointSlice', namespace, `${service}-slice`, {
+    endpoints: [{ addresses: ['10.1.0.10'], conditions: { ready } }],
+  });
+}
+
+/** An Ingress with one rule per host, each to `service`. */
+export function ingress(
+  namespace: string,
+  name: string,
+  hosts: readonly string[],
+  service: string,
+  metadata: Record<string, unknown> = {},
+): Manifest {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name, namespace, ...metadata },
+    spec: ingressSpec(hosts, service),
+  } as Manifest;
+}
+
+export function ingressSpec(hosts: readonly string[], service: string): Record<string, unknown> {
+  return {
+    rules: hosts.map((host) => ({
+      host,
+      http: {
+        paths: [
+          {
+            path: '/',
+            pathType: 'Prefix',
+            backend: { service: { name: service, port: { number: 80 } } },
+          },
+        ],
+      },
+    })),
+  };
+}
+
+/** Writes `status.loadBalancer.ingress` of an Ingress or Service. */
+export async function setLoadBalancer(
+  cluster: KubeCluster,
+  kind: 'Ingress' | 'Service',
+  namespace: string,
+  name: string,
+  entries: readonly ({ ip: string } | { hostname: string })[],
+): Promise<void> {
+  await patch(
+    cluster,
+    kind,
+    namespace,
+    name,
+    { status: { loadBalancer: { ingress: entries } } },
+    'status',
+  );
+}
+
+/** A Gslb with a resourceRef. */
+export function gslbRef(
+  namespace: string,
+  name: string,
+  resourceRef: Record<string, unknown>,
+  extra: { annotations?: Record<string, string>; strategy?: Record<string, unknown> } = {},
+): Manifest {
+  return {
+    apiVersion: 'k8gb.io/v1beta1',
+    kind: 'Gslb',
+    metadata: { name, namespace, ...(extra.annotations ? { annotations: extra.annotations } : {}) },
+    spec: { resourceRef, strategy: { type: 'roundRobin', dnsTtlSeconds: 30, ...extra.strategy } },
+  } as Manifest;
+}
+
+/** The parts of a Gslb status the tests read. */
+export interface GslbStatus {
+  serviceHealth?: Record<string, string>;
+  healthyRecords?: Record<string, string[]>;
+  geoTag?: string;
+  hosts?: string;
+  loadBalancer?: { exposedIps?: string[] };
+  servers?: { host: string; services: { name: string; namespace: string }[] }[];
+  observedGeneration?: number;
+  conditions?: { type: string; status: string; reason: string; message: string }[];
+}
+
+export async function gslbStatus(
+  cluster: KubeCluster,
+  namespace: string,
+  name: string,
+): Promise<GslbStatus> {
+  const gslb = await read<{ status?: GslbStatus }>(cluster, 'Gslb', namespace, name);
+  return gslb?.status ?? {};
+}
+
+/** The Ready condition of a Gslb, or undefined. */
+export async function readyOf(
+  cluster: KubeCluster,
+  namespace: string,
+  name: string,
+): Promise<{ status: string; reason: string; message: string } | undefined> {
+  return (await gslbStatus(cluster, namespace, name)).conditions?.find((c) => c.type === 'Ready');
+}
+
+/** Events about one object. */
+export async function eventsAbout(
+  cluster: KubeCluster,
+  namespace: string,
+  name: string,
+): Promise<{ reason: string; type: string; message: string; involvedObject: { kind: string } }[]> {
+  const reply = expectOk(
+    await cluster.request(
+      'GET',
+      `${pathOf('Event', namespace)}?fieldSelector=involvedObject.name%3D${encodeURIComponent(name)}`,
+    ),
+    200,
+  );
+  return (reply.json as { items: never[] }).items;
+}
+
+/** Asks CoreDNS (kdig, UDP) for `name`. */
+export function ask(env: KubeMeridian, name: string, type = 'A'): Promise<DigReply> {
+  return dig('kdig', ['@127.0.0.1', '-p', String(env.coredns.dnsPort), name, type]);
+}
+
+/** The sorted data of the answer section. */
+export async function answer(env: KubeMeridian, name: string, type = 'A'): Promise<string[]> {
+  return (await ask(env, name, type)).answer.map((r) => r.data).sort();
+}
+
+/** Polls `read` every 50 ms until `accept` holds; fails after `timeoutMs` with the last value. */
+export async function eventually<T>(
+  readValue: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T;
+  for (;;) {
+    last = await readValue();
+    if (accept(last)) return last;
+    if (Date.now() > deadline)
+      throw new Error(`not within ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
