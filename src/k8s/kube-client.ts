@@ -159,12 +159,16 @@ interface ListPage {
 
 type Request = KubeApi['request'];
 
-/** A full list, page by page; resourceVersion is the list's, for the watch that follows. */
+/**
+ * A full list, page by page, each item handed to `onItem` as it arrives so
+ * that only one page is held at a time; resolves with the list's
+ * resourceVersion, for the watch that follows.
+ */
 async function listAll(
   request: Request,
   path: string,
-): Promise<{ items: KubeObject[]; resourceVersion: string }> {
-  const items: KubeObject[] = [];
+  onItem: (item: KubeObject) => void,
+): Promise<string> {
   let token = '';
   for (;;) {
     const query = `?limit=${LIST_PAGE_SIZE}${token === '' ? '' : `&continue=${encodeURIComponent(token)}`}`;
@@ -175,10 +179,20 @@ async function listAll(
     const kind = page.kind?.replace(/List$/, '');
     // List items carry no apiVersion/kind; watch events do. Make them alike.
     for (const item of page.items ?? [])
-      items.push({ apiVersion: page.apiVersion, kind, ...item } as KubeObject);
+      onItem({ apiVersion: page.apiVersion, kind, ...item } as KubeObject);
     token = page.metadata?.continue ?? '';
-    if (token === '') return { items, resourceVersion: page.metadata?.resourceVersion ?? '' };
+    if (token === '') return page.metadata?.resourceVersion ?? '';
   }
+}
+
+/** What the watcher remembers of an object: enough to dedupe and to report a deletion. */
+function stub(object: KubeObject): KubeObject {
+  const { name, namespace, resourceVersion } = object.metadata;
+  return {
+    apiVersion: object.apiVersion,
+    kind: object.kind,
+    metadata: { name, namespace, resourceVersion },
+  } as KubeObject;
 }
 
 function watchResource(
@@ -189,6 +203,8 @@ function watchResource(
 ): Watcher {
   const path = collectionPath(resource);
   const watch = new Watch(config);
+  // Stubs only (name, namespace, resourceVersion): the source keeps its own
+  // small records, so full objects are never held twice.
   const cache = new Map<string, KubeObject>();
   // The last resourceVersion seen; '' when the next session must list.
   let resourceVersion = '';
@@ -207,13 +223,8 @@ function watchResource(
       sink.event({ type: 'update', object });
   };
 
-  /** Makes the cache equal to `items`, reporting only the differences. */
-  const replaceAll = (items: readonly KubeObject[], sink: WatchSessionSink<WatchEvent>): void => {
-    const seen = new Set<string>();
-    for (const item of items) {
-      seen.add(keyOf(item));
-      changed(item, sink);
-    }
+  /** Reports the deletions a complete list implies: what the cache has and the list had not. */
+  const deleteUnseen = (seen: ReadonlySet<string>, sink: WatchSessionSink<WatchEvent>): void => {
     for (const [key, object] of [...cache]) {
       if (!seen.has(key)) sink.event({ type: 'delete', object });
     }
@@ -269,9 +280,14 @@ function watchResource(
     };
 
     const list = async (): Promise<boolean> => {
-      let listed;
+      const seen = new Set<string>();
+      let listedVersion: string;
       try {
-        listed = await listAll(request, path);
+        listedVersion = await listAll(request, path, (item) => {
+          if (!live()) return;
+          seen.add(keyOf(item));
+          changed(item, sink);
+        });
       } catch (err) {
         const error =
           err instanceof KubeRequestError
@@ -280,15 +296,15 @@ function watchResource(
         if (!live()) return false;
         if (error.statusCode === 404) {
           // Not served (CRD not installed): empty for now, looked for again after a backoff.
-          replaceAll([], sink);
+          deleteUnseen(new Set(), sink);
           synced();
         }
         sink.ended(error);
         return false;
       }
       if (!live()) return false;
-      replaceAll(listed.items, sink);
-      resourceVersion = listed.resourceVersion;
+      deleteUnseen(seen, sink);
+      resourceVersion = listedVersion;
       sink.listed();
       return true;
     };
@@ -324,7 +340,7 @@ function watchResource(
       // Only the current session's events arrive here, so a stale watch never
       // touches the cache.
       if (event.type === 'delete') cache.delete(keyOf(event.object));
-      else cache.set(keyOf(event.object), event.object);
+      else cache.set(keyOf(event.object), stub(event.object));
       handlers.onEvent(event);
     },
     onSynced: synced,
