@@ -40,31 +40,21 @@ const HOST = 'shop.cloud.example.org';
 
 /** deploy/rbac/clusterrole.yaml as the apiserver must store it; a new rule must be added here on purpose. */
 const EXPECTED_RULES = [
-  {
-    apiGroups: ['k8gb.io'],
-    resources: ['gslbs'],
-    verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'],
-  },
-  { apiGroups: ['k8gb.io'], resources: ['gslbs/status'], verbs: ['get', 'update', 'patch'] },
-  { apiGroups: ['k8gb.io'], resources: ['zonedelegations'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['k8gb.io'], resources: ['gslbs'], verbs: ['list', 'watch', 'create', 'patch'] },
+  { apiGroups: ['k8gb.io'], resources: ['gslbs/status'], verbs: ['patch'] },
   {
     apiGroups: ['networking.k8s.io'],
     resources: ['ingresses'],
-    verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+    verbs: ['list', 'watch', 'create', 'patch', 'delete'],
   },
-  { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch'] },
-  {
-    apiGroups: ['discovery.k8s.io'],
-    resources: ['endpointslices'],
-    verbs: ['get', 'list', 'watch'],
-  },
+  { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch'] },
+  { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
   {
     apiGroups: ['gateway.networking.k8s.io'],
     resources: ['gateways', 'httproutes', 'grpcroutes'],
-    verbs: ['get', 'list', 'watch'],
+    verbs: ['list', 'watch'],
   },
-  { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
-  { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+  { apiGroups: [''], resources: ['events'], verbs: ['create'] },
 ];
 
 let cluster: KubeCluster;
@@ -269,7 +259,6 @@ describe("Meridian's service account", () => {
 
   const readable: readonly (readonly [resource: string, path: string, kind: string])[] = [
     ['gslbs', `${K8GB}/gslbs`, 'GslbList'],
-    ['zonedelegations', `${K8GB}/zonedelegations`, 'ZoneDelegationList'],
     ['ingresses', '/apis/networking.k8s.io/v1/ingresses', 'IngressList'],
     ['services', '/api/v1/services', 'ServiceList'],
     ['endpointslices', '/apis/discovery.k8s.io/v1/endpointslices', 'EndpointSliceList'],
@@ -304,7 +293,7 @@ describe("Meridian's service account", () => {
     const reply = await mergePatch(cluster, `${GSLB}/status`, { status }, meridian.token);
     expectStatus(reply, 200);
     expect(reply.json).toMatchObject({ status });
-    const stored = await asMeridian('GET', GSLB);
+    const stored = await cluster.request('GET', GSLB);
     expectStatus(stored, 200);
     expect(stored.json).toMatchObject({
       spec: {
@@ -332,7 +321,7 @@ describe("Meridian's service account", () => {
     });
   }, 30_000);
 
-  test('records Events through both event APIs, and patches a repeated one', async () => {
+  test('records an Event about a Gslb', async () => {
     const regarding = { apiVersion: 'k8gb.io/v1beta1', kind: 'Gslb', name: 'shop', namespace: NS };
     const now = new Date().toISOString();
     expectStatus(
@@ -348,31 +337,6 @@ describe("Meridian's service account", () => {
         firstTimestamp: now,
         lastTimestamp: now,
         count: 1,
-      }),
-      201,
-    );
-    const repeated = await mergePatch(
-      cluster,
-      `/api/v1/namespaces/${NS}/events/shop.core`,
-      { count: 2 },
-      meridian.token,
-    );
-    expectStatus(repeated, 200);
-    expect(repeated.json).toMatchObject({ count: 2 });
-    expectStatus(
-      await asMeridian('POST', `/apis/events.k8s.io/v1/namespaces/${NS}/events`, {
-        apiVersion: 'events.k8s.io/v1',
-        kind: 'Event',
-        metadata: { name: 'shop.events' },
-        // MicroTime: exactly six fractional digits.
-        eventTime: now.replace('Z', '000Z'),
-        reportingController: 'k8gb.io/meridian',
-        reportingInstance: 'meridian-0',
-        action: 'Serve',
-        reason: 'Serving',
-        type: 'Normal',
-        regarding,
-        note: `answering for ${HOST}`,
       }),
       201,
     );
@@ -405,7 +369,7 @@ describe("Meridian's service account", () => {
     );
     const path = `/apis/networking.k8s.io/v1/namespaces/${NS}/ingresses/embedded`;
     expectStatus(await asMeridian('DELETE', path), 200);
-    expectStatus(await asMeridian('GET', path), 404);
+    expectStatus(await cluster.request('GET', path), 404);
   }, 30_000);
 
   interface Refused {
@@ -436,6 +400,14 @@ describe("Meridian's service account", () => {
     { what: 'delete a Gslb', method: 'DELETE', path: GSLB },
     { what: 'list Pods', method: 'GET', path: '/api/v1/pods' },
     { what: 'list Events', method: 'GET', path: `/api/v1/namespaces/${NS}/events` },
+    { what: 'replace a Gslb (update)', method: 'PUT', path: GSLB, body: {} },
+    { what: 'list ZoneDelegations (not read yet)', method: 'GET', path: `${K8GB}/zonedelegations` },
+    {
+      what: 'create an events.k8s.io Event',
+      method: 'POST',
+      path: `/apis/events.k8s.io/v1/namespaces/${NS}/events`,
+      body: {},
+    },
   ];
 
   test.each(refused)(
