@@ -52,8 +52,35 @@ export class GslbReconciler {
 
   constructor(private readonly options: ReconcilerOptions) {}
 
-  /** One pass; `gslbsSynced` gates deletions that need the full Gslb list. */
+  /** One pass over every Gslb: serves the records and returns the writes to send. */
   pass(index: ObjectIndex): PassResult {
+    const { resolutions, records } = this.resolveAll(index);
+    const problems = groupProblems(this.options.serve(records));
+    const writes: PlannedWrite[] = [];
+    for (const gslb of index.gslbs.values()) {
+      const resolution = withBuildProblems(resolutions.get(gslb.key)!, problems.get(gslb.key));
+      resolutions.set(gslb.key, resolution);
+      // A first lookup in flight ends in a pass of its own moments later.
+      if (resolution.pending === true) continue;
+      writes.push(...this.statusWrites(gslb, resolution));
+      const event = this.eventFor(gslb, resolution);
+      if (event !== null) writes.push(eventWrite(event, this.options.now()));
+    }
+    for (const key of [...this.written.keys()])
+      if (index.gslbs.get(key) === undefined) this.written.delete(key);
+    writes.push(...ingressWrites(index, this.ingressState));
+    for (const planned of ingressAnnotationGslb(index, this.ingressState, this.options.context))
+      writes.push(
+        planned.kind === 'event' ? eventWrite(planned.event, this.options.now()) : planned.write,
+      );
+    return { records, writes, resolutions };
+  }
+
+  /** Resolves every Gslb; a Gslb with a problem serves its last good records when it has any. */
+  private resolveAll(index: ObjectIndex): {
+    resolutions: Map<string, Resolution>;
+    records: GslbRecord[];
+  } {
     const resolutions = new Map<string, Resolution>();
     const records: GslbRecord[] = [];
     const uids = new Set<string>();
@@ -71,23 +98,7 @@ export class GslbReconciler {
     }
     forget(this.lastGood, uids);
     forget(this.lastOutcome, uids);
-    const problems = groupProblems(this.options.serve(records));
-    const writes: PlannedWrite[] = [];
-    for (const gslb of index.gslbs.values()) {
-      const resolution = withBuildProblems(resolutions.get(gslb.key)!, problems.get(gslb.key));
-      resolutions.set(gslb.key, resolution);
-      writes.push(...this.statusWrites(gslb, resolution));
-      const event = this.eventFor(gslb, resolution);
-      if (event !== null) writes.push(eventWrite(event, this.options.now()));
-    }
-    for (const key of [...this.written.keys()])
-      if (index.gslbs.get(key) === undefined) this.written.delete(key);
-    writes.push(...ingressWrites(index, this.ingressState));
-    for (const planned of ingressAnnotationGslb(index, this.ingressState, this.options.context))
-      writes.push(
-        planned.kind === 'event' ? eventWrite(planned.event, this.options.now()) : planned.write,
-      );
-    return { records, writes, resolutions };
+    return { resolutions, records };
   }
 
   private statusWrites(gslb: GslbSource, resolution: Resolution): PlannedWrite[] {

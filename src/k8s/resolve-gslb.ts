@@ -82,6 +82,11 @@ export interface Resolution {
    * names: whatever it served before keeps serving until it is fixed.
    */
   readonly keepLastGood: boolean;
+  /**
+   * True while an exposed host name is still being looked up for the first
+   * time: not news, so no status or Event is written until it settles.
+   */
+  readonly pending?: boolean;
 }
 
 /** Thrown inside resolution; becomes a not-Ready Resolution. */
@@ -89,6 +94,7 @@ class NotServed extends Error {
   constructor(
     readonly reason: Exclude<ReadyReason, 'Serving'>,
     message: string,
+    readonly pending = false,
   ) {
     super(message);
   }
@@ -106,8 +112,14 @@ export function resolveGslb(gslb: GslbSource, index: ObjectIndex, ctx: ResolveCo
     return resolveOrThrow(gslb, index, ctx);
   } catch (err) {
     if (err instanceof InvalidGslb) return notServed('InvalidSpec', err.message, true);
-    if (err instanceof NotServed)
-      return notServed(err.reason, err.message, err.reason === 'ExposedAddressesUnresolved');
+    if (err instanceof NotServed) {
+      const resolution = notServed(
+        err.reason,
+        err.message,
+        err.reason === 'ExposedAddressesUnresolved',
+      );
+      return err.pending ? { ...resolution, pending: true } : resolution;
+    }
     throw err;
   }
 }
@@ -431,12 +443,13 @@ function checkedAddress(value: string): string {
 function resolved(name: string, ctx: ResolveContext): readonly string[] {
   const lookup = ctx.lookupHostname(canonicalName(name));
   if (lookup.state === 'resolved') return lookup.addresses;
-  throw new NotServed(
-    'ExposedAddressesUnresolved',
-    lookup.state === 'pending'
-      ? `resolving ${name} through the edge DNS servers`
-      : `cannot resolve ${name}: ${lookup.error}`,
-  );
+  if (lookup.state === 'pending')
+    throw new NotServed(
+      'ExposedAddressesUnresolved',
+      `resolving ${name} through the edge DNS servers`,
+      true,
+    );
+  throw new NotServed('ExposedAddressesUnresolved', `cannot resolve ${name}: ${lookup.error}`);
 }
 
 function unique(values: readonly string[]): string[] {
