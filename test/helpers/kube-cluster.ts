@@ -119,6 +119,24 @@ function kubeRequest(
   timeoutMs: number,
 ): Promise<KubeReply> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
+  return sendToApiserver({ server, token, method, path, payload, timeoutMs });
+}
+
+/** A request with a body already encoded, of any content type (JSON by default). */
+export interface RawKubeRequest {
+  readonly server: string;
+  readonly token: string;
+  readonly method: string;
+  readonly path: string;
+  readonly payload: string | undefined;
+  readonly timeoutMs: number;
+  readonly contentType?: string;
+}
+
+/** Sends `raw` (see kubeRequest on why node:https); resolves with any HTTP status. */
+export function sendToApiserver(raw: RawKubeRequest): Promise<KubeReply> {
+  const { server, token, method, path, payload, timeoutMs } = raw;
+  const contentType = raw.contentType ?? 'application/json';
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
       new URL(path, server),
@@ -131,7 +149,7 @@ function kubeRequest(
           accept: 'application/json',
           ...(payload === undefined
             ? {}
-            : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+            : { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) }),
         },
       },
       (res) => {

@@ -6,11 +6,10 @@
  * AlwaysAllow every request is allowed.
  */
 import { writeFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { applyManifests } from './gateway-api';
-import type { KubeCluster, KubeReply } from './kube-cluster';
+import { sendToApiserver, type KubeCluster, type KubeReply } from './kube-cluster';
 import { REPO_ROOT } from './processes';
 
 export const MERIDIAN_NAMESPACE = 'meridian';
@@ -38,41 +37,14 @@ export function requestWithContentType(
   token = cluster.adminToken,
   timeoutMs = 10_000,
 ): Promise<KubeReply> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      new URL(path, cluster.server),
-      {
-        method,
-        rejectUnauthorized: false,
-        timeout: timeoutMs,
-        headers: {
-          authorization: `Bearer ${token}`,
-          accept: 'application/json',
-          'content-type': contentType,
-          'content-length': Buffer.byteLength(body),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, text, json });
-        });
-      },
-    );
-    req.on('timeout', () =>
-      req.destroy(new Error(`${method} ${path}: no reply in ${timeoutMs} ms`)),
-    );
-    req.on('error', reject);
-    req.end(body);
+  return sendToApiserver({
+    server: cluster.server,
+    token,
+    method,
+    path,
+    payload: body,
+    timeoutMs,
+    contentType,
   });
 }
 
