@@ -1,0 +1,573 @@
+/**
+ * The Kubernetes source over a fake KubeApi, under fake timers: the test
+ * delivers watch events, first lists and errors by hand and scripts the
+ * replies to writes. Covers readiness (nothing served before every kind is
+ * listed), coalescing of changes, the write path (merge patches, 404/409 as
+ * done, retries of 429/5xx and of requests without an answer), logging of
+ * repeated watch errors, metrics, the periodic resync and stop().
+ */
+import type {
+  KubeApi,
+  KubeBodyType,
+  KubeObject,
+  KubeReply,
+  WatchHandlers,
+  WatchedResource,
+  Watcher,
+} from '../../../src/k8s/kube-api';
+import { KubeRequestError } from '../../../src/k8s/kube-api';
+import {
+  KubernetesSource,
+  RESOURCES,
+  type KubernetesSourceOptions,
+} from '../../../src/k8s/kubernetes-source';
+import { WATCHED_KINDS, type WatchedKind } from '../../../src/k8s/object-index';
+import type { BuildProblem } from '../../../src/table/build-snapshot';
+import type { GslbRecord } from '../../../src/table/model';
+import type { GslbOutcome, KubeMetrics } from '../../../src/telemetry/kube-metrics';
+import { capturingLogger } from '../../helpers/telemetry';
+import {
+  ANNOTATION_EXPOSED_IPS,
+  gslbObject,
+  ingressObject,
+  serviceObject,
+  sliceObject,
+} from '../../helpers/kube-objects';
+
+const HOST = 'app.cloud.example.org';
+const STATUS_PATH = '/apis/k8gb.io/v1beta1/namespaces/shop/gslbs/web/status';
+const DEBOUNCE = 100;
+const MAX_DELAY = 1000;
+const RESYNC = 60_000;
+const RECORD: GslbRecord = {
+  id: 'shop/web',
+  hosts: [HOST],
+  strategy: 'roundRobin',
+  ttlSeconds: 30,
+  clusters: [{ geoTag: 'eu', addresses: ['192.0.2.10'] }],
+};
+
+interface Request {
+  readonly method: string;
+  readonly path: string;
+  readonly body: unknown;
+  readonly bodyType: KubeBodyType | undefined;
+}
+
+interface FakeWatch {
+  readonly resource: WatchedResource;
+  readonly handlers: WatchHandlers;
+  stopped: boolean;
+}
+
+/** A KubeApi whose watches the test drives and whose replies it scripts. */
+class FakeApi implements KubeApi {
+  readonly watches: FakeWatch[] = [];
+  readonly requests: Request[] = [];
+  /** Replies in order; once used up, every request gets `fallback`. */
+  readonly replies: (KubeReply | Error | 'hang')[] = [];
+  fallback: KubeReply = { status: 200, body: {} };
+  restartsEach = 0;
+
+  watch(resource: WatchedResource, handlers: WatchHandlers): Watcher {
+    const watch: FakeWatch = { resource, handlers, stopped: false };
+    this.watches.push(watch);
+    return {
+      stop: () => {
+        watch.stopped = true;
+      },
+      restarts: () => this.restartsEach,
+    };
+  }
+
+  request(
+    method: string,
+    path: string,
+    body?: unknown,
+    bodyType?: KubeBodyType,
+  ): Promise<KubeReply> {
+    this.requests.push({ method, path, body, bodyType });
+    const reply = this.replies.shift() ?? this.fallback;
+    if (reply === 'hang') return new Promise(() => undefined);
+    return reply instanceof Error ? Promise.reject(reply) : Promise.resolve(reply);
+  }
+
+  describe(): string {
+    return 'https://apiserver.test:6443 as meridian';
+  }
+
+  handlers(kind: WatchedKind): WatchHandlers {
+    const watch = this.watches.find((w) => w.resource === RESOURCES[kind]);
+    if (watch === undefined) throw new Error(`${kind} is not watched`);
+    return watch.handlers;
+  }
+
+  event(kind: WatchedKind, object: KubeObject, type: 'add' | 'update' | 'delete' = 'add'): void {
+    this.handlers(kind).onEvent({ type, object });
+  }
+
+  /** Marks every kind but `except` as listed. */
+  syncAll(...except: WatchedKind[]): void {
+    for (const kind of WATCHED_KINDS) if (!except.includes(kind)) this.handlers(kind).onSynced();
+  }
+
+  statusWrites(): Request[] {
+    return this.requests.filter((r) => r.path === STATUS_PATH);
+  }
+}
+
+/** KubeMetrics that records each call as text. */
+function recordingMetrics(): KubeMetrics & { calls: string[]; gslbs: GslbOutcome[] } {
+  const calls: string[] = [];
+  const gslbs: GslbOutcome[] = [];
+  return {
+    calls,
+    gslbs,
+    setSynced: (resource, synced) => calls.push(`synced ${resource} ${synced}`),
+    recordWatchError: (resource) => calls.push(`watchError ${resource}`),
+    recordWatchEvent: (resource) => calls.push(`watchEvent ${resource}`),
+    recordWrite: (kind, result) => calls.push(`write ${kind} ${result}`),
+    recordReconcile: (seconds) => calls.push(`reconcile ${typeof seconds}`),
+    recordGslb: (outcome) => {
+      gslbs.push(outcome);
+      calls.push(`gslb ${outcome.namespace}/${outcome.name} ${outcome.ok}`);
+    },
+    forgetGslb: (namespace, name) => calls.push(`forget ${namespace}/${name}`),
+  };
+}
+
+let api: FakeApi;
+let served: (readonly GslbRecord[])[];
+let problems: BuildProblem[];
+let metrics: ReturnType<typeof recordingMetrics>;
+let logs: Record<string, unknown>[];
+let source: KubernetesSource | undefined;
+
+function start(options: Partial<KubernetesSourceOptions> = {}): KubernetesSource {
+  const captured = capturingLogger('debug');
+  logs = captured.logs;
+  const created = new KubernetesSource({
+    api,
+    geoTag: 'eu',
+    defaultTtlSeconds: 30,
+    clusterExposedIps: [],
+    inZone: (host) => host.endsWith('.cloud.example.org'),
+    edgeDnsServers: [],
+    debounceMs: DEBOUNCE,
+    maxDelayMs: MAX_DELAY,
+    resyncIntervalMs: RESYNC,
+    logger: captured.logger,
+    metrics,
+    now: () => new Date('2026-03-01T12:00:00Z'),
+    serve: (records) => {
+      served.push(records);
+      return problems;
+    },
+    ...options,
+  });
+  source = created;
+  created.start();
+  return created;
+}
+
+/** The objects of one served Gslb: shop/web → Ingress front → Service web (ready), IP 192.0.2.10. */
+function deliverWorld(): void {
+  api.event(
+    'Gslb',
+    gslbObject({
+      annotations: { [ANNOTATION_EXPOSED_IPS]: '192.0.2.10' },
+      resourceRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'front' },
+    }),
+  );
+  api.event('Ingress', ingressObject('front', { hosts: { [HOST]: ['web'] } }));
+  api.event('Service', serviceObject('web'));
+  api.event('EndpointSlice', sliceObject('web-1', 'web', true));
+}
+
+/** Starts, delivers the world, lists everything and runs the first reconcile. */
+async function startReady(options: Partial<KubernetesSourceOptions> = {}): Promise<void> {
+  start(options);
+  deliverWorld();
+  api.syncAll();
+  await jest.advanceTimersByTimeAsync(DEBOUNCE);
+  expect(served).toHaveLength(1);
+}
+
+function current(): KubernetesSource {
+  if (source === undefined) throw new Error('not started');
+  return source;
+}
+
+const advance = (ms: number): Promise<void> => jest.advanceTimersByTimeAsync(ms);
+
+beforeEach(() => {
+  jest.useFakeTimers();
+  api = new FakeApi();
+  served = [];
+  problems = [];
+  metrics = recordingMetrics();
+  source = undefined;
+});
+
+afterEach(async () => {
+  if (source !== undefined) {
+    const stopped = source.stop(0);
+    await advance(1);
+    await stopped;
+  }
+  jest.useRealTimers();
+});
+
+test('RESOURCES names the collection of every watched kind', () => {
+  expect(RESOURCES).toEqual({
+    Gslb: { group: 'k8gb.io', version: 'v1beta1', plural: 'gslbs' },
+    Ingress: { group: 'networking.k8s.io', version: 'v1', plural: 'ingresses' },
+    Service: { group: '', version: 'v1', plural: 'services' },
+    EndpointSlice: { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices' },
+    Gateway: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gateways' },
+    HTTPRoute: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' },
+    GRPCRoute: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'grpcroutes' },
+  });
+});
+
+describe('readiness', () => {
+  test('start watches every kind, marks each unsynced and logs the apiserver', () => {
+    start();
+    expect(api.watches.map((w) => w.resource.plural)).toEqual([
+      'gslbs',
+      'ingresses',
+      'services',
+      'endpointslices',
+      'gateways',
+      'httproutes',
+      'grpcroutes',
+    ]);
+    expect(metrics.calls).toEqual(WATCHED_KINDS.map((k) => `synced ${k} false`));
+    expect(logs).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        msg: 'watching Kubernetes',
+        apiserver: 'https://apiserver.test:6443 as meridian',
+      }),
+    ]);
+    expect(current().notReadyReason()).toBe(
+      'waiting for the first list of Gslb, Ingress, Service, EndpointSlice, Gateway, HTTPRoute, GRPCRoute',
+    );
+  });
+
+  test('nothing is served until every kind is listed; then one reconcile serves the records', async () => {
+    start();
+    deliverWorld();
+    api.syncAll('GRPCRoute');
+    await advance(10 * MAX_DELAY);
+    expect(served).toEqual([]);
+    expect(api.requests).toEqual([]);
+    expect(current().notReadyReason()).toBe('waiting for the first list of GRPCRoute');
+    api.handlers('GRPCRoute').onSynced();
+    expect(current().notReadyReason()).toBe('first reconcile pending');
+    await advance(DEBOUNCE - 1);
+    expect(served).toEqual([]);
+    await advance(1);
+    expect(served).toEqual([[RECORD]]);
+    expect(current().notReadyReason()).toBeNull();
+    expect(metrics.calls.filter((c) => c.startsWith('synced') && c.endsWith('true'))).toEqual(
+      WATCHED_KINDS.map((k) => `synced ${k} true`),
+    );
+    expect(logs.filter((l) => l['msg'] === 'listed').map((l) => l['resource'])).toEqual([
+      ...WATCHED_KINDS,
+    ]);
+  });
+
+  test('a kind listed again changes nothing; the one not listed is still awaited', async () => {
+    start();
+    api.syncAll('Gateway');
+    api.handlers('Service').onSynced();
+    await advance(DEBOUNCE);
+    expect(current().notReadyReason()).toBe('waiting for the first list of Gateway');
+  });
+});
+
+describe('coalescing', () => {
+  test('a burst of changes is one reconcile, after the quiet time', async () => {
+    await startReady();
+    for (let i = 0; i < 5; i++) {
+      api.event('EndpointSlice', sliceObject(`web-${i + 2}`, 'web', i % 2 === 0));
+      await advance(DEBOUNCE / 2);
+    }
+    expect(served).toHaveLength(1);
+    await advance(DEBOUNCE / 2 - 1);
+    expect(served).toHaveLength(1);
+    await advance(1);
+    expect(served).toHaveLength(2);
+    await advance(10 * DEBOUNCE);
+    expect(served).toHaveLength(2);
+  });
+
+  test('a steady stream of changes still reconciles within maxDelayMs of the first', async () => {
+    await startReady();
+    const first = 0;
+    for (let t = first; t < MAX_DELAY; t += 50) {
+      api.event('Service', serviceObject(`s-${t}`));
+      await advance(t + 50 < MAX_DELAY ? 50 : 49);
+    }
+    // 999 ms after the first change: not yet.
+    expect(served).toHaveLength(1);
+    await advance(1);
+    expect(served).toHaveLength(2);
+  });
+
+  test('the periodic resync reconciles without any change', async () => {
+    await startReady();
+    await advance(RESYNC - 1);
+    expect(served).toHaveLength(1);
+    await advance(1 + DEBOUNCE);
+    expect(served).toHaveLength(2);
+  });
+});
+
+describe('writes', () => {
+  test('the status is sent as a merge patch; after a 2xx the same status is not sent again', async () => {
+    await startReady();
+    expect(api.requests).toEqual([
+      {
+        method: 'PATCH',
+        path: STATUS_PATH,
+        body: {
+          status: expect.objectContaining({ serviceHealth: { [HOST]: 'Healthy' }, geoTag: 'eu' }),
+        },
+        bodyType: 'merge-patch',
+      },
+    ]);
+    await advance(0);
+    expect(metrics.calls.filter((c) => c.startsWith('write'))).toEqual(['write status done']);
+    api.event('Service', serviceObject('unrelated'));
+    await advance(DEBOUNCE);
+    expect(served).toHaveLength(2);
+    expect(api.statusWrites()).toHaveLength(1);
+  });
+
+  test.each([404, 409])('a %d reply is done, not retried and not logged', async (status) => {
+    api.replies.push({ status, body: { message: 'gone' } });
+    await startReady();
+    await advance(RESYNC / 2);
+    expect(api.statusWrites()).toHaveLength(1);
+    expect(metrics.calls.filter((c) => c.startsWith('write'))).toEqual(['write status done']);
+    expect(logs.filter((l) => l['level'] === 'warn')).toEqual([]);
+  });
+
+  test.each([429, 500, 503])(
+    'a %d reply is retried after a backoff, with one warning per failure',
+    async (status) => {
+      api.replies.push({ status, body: { message: 'try later' } });
+      await startReady();
+      await advance(0);
+      expect(api.statusWrites()).toHaveLength(1);
+      expect(logs.filter((l) => l['level'] === 'warn')).toEqual([
+        expect.objectContaining({
+          msg: 'write failed; retrying',
+          kind: 'status',
+          method: 'PATCH',
+          path: STATUS_PATH,
+          status,
+          err: 'try later',
+          code: 'MERIDIAN_ERR_KUBE',
+        }),
+      ]);
+      // Full jitter under a 400 ms ceiling for the first retry.
+      await advance(400);
+      expect(api.statusWrites()).toHaveLength(2);
+      expect(metrics.calls.filter((c) => c.startsWith('write'))).toEqual(['write status done']);
+    },
+  );
+
+  test('a request without an answer is retried', async () => {
+    api.replies.push(new Error('connect ECONNREFUSED'));
+    await startReady();
+    await advance(400);
+    expect(api.statusWrites()).toHaveLength(2);
+    expect(metrics.calls.filter((c) => c.startsWith('write'))).toEqual(['write status done']);
+  });
+
+  test.each<[number, unknown, string | undefined]>([
+    [422, { message: 'status.conditions: Invalid value' }, 'status.conditions: Invalid value'],
+    [403, { message: 42 }, undefined],
+    [400, undefined, undefined],
+  ])('a %d reply is refused: logged once, not retried', async (status, body, err) => {
+    api.replies.push({ status, body });
+    await startReady();
+    await advance(RESYNC / 2);
+    expect(api.statusWrites()).toHaveLength(1);
+    const warnings = logs.filter((l) => l['level'] === 'warn');
+    expect(warnings).toEqual([expect.objectContaining({ msg: 'write refused', status })]);
+    expect(warnings[0]?.['err']).toBe(err);
+    expect(metrics.calls.filter((c) => c.startsWith('write'))).toEqual(['write status done']);
+  });
+
+  test('Events and Ingress writes go through the same path', async () => {
+    start();
+    api.event('Gslb', gslbObject({ strategy: { type: 'manual' } }));
+    api.syncAll();
+    await advance(DEBOUNCE);
+    expect(api.requests.map((r) => `${r.method} ${r.path} ${r.bodyType ?? '-'}`)).toEqual([
+      `PATCH ${STATUS_PATH} merge-patch`,
+      'POST /api/v1/namespaces/shop/events -',
+    ]);
+    expect((api.requests[1]?.body as { reason: string }).reason).toBe('InvalidSpec');
+  });
+});
+
+describe('watch errors', () => {
+  const notServed = (): KubeRequestError =>
+    new KubeRequestError('the server could not find the requested resource', 404);
+
+  test('a 404 (CRD not installed) is logged at warn once, then at debug while it repeats', () => {
+    start();
+    api.handlers('HTTPRoute').onError(notServed());
+    api.handlers('HTTPRoute').onError(notServed());
+    api.handlers('HTTPRoute').onError(notServed());
+    const entries = logs.filter((l) => l['resource'] === 'HTTPRoute');
+    expect(entries.map((l) => l['level'])).toEqual(['warn', 'debug', 'debug']);
+    expect(entries[0]).toEqual(
+      expect.objectContaining({
+        msg: 'HTTPRoute is not served by the apiserver (CRD not installed?); treated as empty, looked for again',
+        status: 404,
+        err: 'the server could not find the requested resource',
+        code: 'MERIDIAN_ERR_KUBE',
+      }),
+    );
+    expect(metrics.calls.filter((c) => c.startsWith('watchError'))).toEqual([
+      'watchError HTTPRoute',
+      'watchError HTTPRoute',
+      'watchError HTTPRoute',
+    ]);
+  });
+
+  test('other errors: warn, then debug while the same message repeats; a new message or progress warns again', () => {
+    start();
+    const failing = api.handlers('Service');
+    failing.onError(new KubeRequestError('connect ECONNREFUSED', undefined));
+    failing.onError(new KubeRequestError('connect ECONNREFUSED', undefined));
+    failing.onError(new KubeRequestError('Unauthorized', 401));
+    api.event('Service', serviceObject('web'));
+    failing.onError(new KubeRequestError('Unauthorized', 401));
+    // Errors of one kind do not silence another.
+    api.handlers('Gslb').onError(new KubeRequestError('Unauthorized', 401));
+    const entries = logs.filter((l) => l['msg'] === 'watch failed; retrying with backoff');
+    expect(entries.map((l) => [l['resource'], l['level'], l['err'], l['status']])).toEqual([
+      ['Service', 'warn', 'connect ECONNREFUSED', undefined],
+      ['Service', 'debug', 'connect ECONNREFUSED', undefined],
+      ['Service', 'warn', 'Unauthorized', 401],
+      ['Service', 'warn', 'Unauthorized', 401],
+      ['Gslb', 'warn', 'Unauthorized', 401],
+    ]);
+  });
+});
+
+describe('metrics', () => {
+  test('each reconcile records every Gslb and its duration; a deleted Gslb is forgotten once', async () => {
+    await startReady();
+    expect(metrics.gslbs).toEqual([
+      {
+        namespace: 'shop',
+        name: 'web',
+        ok: true,
+        healthyRecords: 1,
+        health: { [HOST]: 'Healthy' },
+      },
+    ]);
+    expect(metrics.calls.filter((c) => c.startsWith('watchEvent'))).toEqual([
+      'watchEvent Gslb',
+      'watchEvent Ingress',
+      'watchEvent Service',
+      'watchEvent EndpointSlice',
+    ]);
+    api.event('Gslb', gslbObject({ name: 'broken', uid: 'b', strategy: {} }));
+    await advance(DEBOUNCE);
+    expect(metrics.gslbs.slice(1).map((g) => `${g.name} ${g.ok}`)).toEqual([
+      'web true',
+      'broken false',
+    ]);
+    api.event('Gslb', gslbObject(), 'delete');
+    await advance(DEBOUNCE);
+    api.event('Service', serviceObject('x'));
+    await advance(DEBOUNCE);
+    const tail = metrics.calls.filter((c) => /^(gslb|forget|reconcile)/.test(c));
+    expect(tail).toEqual([
+      'gslb shop/web true',
+      'reconcile number',
+      'gslb shop/web true',
+      'gslb shop/broken false',
+      'reconcile number',
+      'gslb shop/broken false',
+      'forget shop/web',
+      'reconcile number',
+      'gslb shop/broken false',
+      'reconcile number',
+    ]);
+  });
+
+  test('healthyRecords counts the addresses across hosts', async () => {
+    start();
+    api.event(
+      'Gslb',
+      gslbObject({
+        annotations: { [ANNOTATION_EXPOSED_IPS]: '192.0.2.1,192.0.2.2' },
+        ingress: {
+          rules: [
+            {
+              host: 'a.cloud.example.org',
+              http: { paths: [{ backend: { service: { name: 'web' } } }] },
+            },
+            {
+              host: 'b.cloud.example.org',
+              http: { paths: [{ backend: { service: { name: 'web' } } }] },
+            },
+          ],
+        },
+      }),
+    );
+    api.event('Service', serviceObject('web'));
+    api.event('EndpointSlice', sliceObject('web-1', 'web', true));
+    api.syncAll();
+    await advance(DEBOUNCE);
+    expect(metrics.gslbs[0]?.healthyRecords).toBe(4);
+  });
+});
+
+describe('stop', () => {
+  test('stops every watcher; later events and timers reconcile nothing', async () => {
+    await startReady();
+    await current().stop();
+    expect(api.watches.every((w) => w.stopped)).toBe(true);
+    api.event('Service', serviceObject('late'));
+    await advance(RESYNC * 2);
+    expect(served).toHaveLength(1);
+  });
+
+  test('a pending reconcile is cancelled', async () => {
+    start();
+    api.syncAll();
+    await current().stop();
+    await advance(DEBOUNCE * 10);
+    expect(served).toEqual([]);
+  });
+
+  test('waits for a write in flight, up to the grace time', async () => {
+    api.replies.push('hang');
+    await startReady();
+    let stopped = false;
+    void current()
+      .stop(500)
+      .then(() => (stopped = true));
+    await advance(499);
+    expect(stopped).toBe(false);
+    await advance(1);
+    expect(stopped).toBe(true);
+  });
+});
+
+test('watchRestarts adds up the restarts of every watcher', () => {
+  api.restartsEach = 2;
+  start();
+  expect(current().watchRestarts()).toBe(2 * WATCHED_KINDS.length);
+});
