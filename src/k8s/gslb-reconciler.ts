@@ -41,7 +41,7 @@ const GSLB_API = 'k8gb.io/v1beta1';
 export class GslbReconciler {
   /** uid → records of the last pass in which the Gslb was valid. */
   private readonly lastGood = new Map<string, readonly GslbRecord[]>();
-  /** key → status JSON last written, so a status the apiserver normalises is not rewritten forever. */
+  /** uid → status JSON last written, so a status the apiserver normalises is not rewritten forever. */
   private readonly written = new Map<string, string>();
   /** uid → `reason message` of the last pass, to send an Event only on a change. */
   private readonly lastOutcome = new Map<string, string>();
@@ -66,8 +66,6 @@ export class GslbReconciler {
       const event = this.eventFor(gslb, resolution);
       if (event !== null) writes.push(eventWrite(event, this.options.now()));
     }
-    for (const key of [...this.written.keys()])
-      if (index.gslbs.get(key) === undefined) this.written.delete(key);
     writes.push(...ingressWrites(index, this.ingressState));
     for (const planned of ingressAnnotationGslb(index, this.ingressState, this.options.context))
       writes.push(
@@ -98,6 +96,7 @@ export class GslbReconciler {
     }
     forget(this.lastGood, uids);
     forget(this.lastOutcome, uids);
+    forget(this.written, uids);
     return { resolutions, records };
   }
 
@@ -105,10 +104,10 @@ export class GslbReconciler {
     const status = desiredStatus(gslb, resolution, this.options.geoTag, this.options.now);
     const update = statusUpdate(gslb, status);
     if (update === null) {
-      this.written.delete(gslb.key);
+      this.written.delete(gslb.uid);
       return [];
     }
-    if (this.written.get(gslb.key) === withoutTimes(update.json)) return [];
+    if (this.written.get(gslb.uid) === withoutTimes(update.json)) return [];
     const written = this.written;
     return [
       {
@@ -118,7 +117,7 @@ export class GslbReconciler {
         path: `/apis/k8gb.io/v1beta1/namespaces/${encodeURIComponent(gslb.namespace)}/gslbs/${encodeURIComponent(gslb.name)}/status`,
         body: update.patch,
         bodyType: 'merge-patch',
-        onSuccess: () => written.set(gslb.key, withoutTimes(update.json)),
+        onSuccess: () => written.set(gslb.uid, withoutTimes(update.json)),
       },
     ];
   }

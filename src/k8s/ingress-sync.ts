@@ -67,8 +67,8 @@ function referencesSomething(gslb: GslbSource): boolean {
 function isOrphan(ingress: IngressSource, gslbUids: ReadonlySet<string>): boolean {
   return (
     ingress.labels[MANAGED_BY_LABEL] === MANAGED_BY_VALUE &&
-    ingress.controllerUid !== null &&
-    !gslbUids.has(ingress.controllerUid)
+    ingress.ownerGslbUid !== null &&
+    !gslbUids.has(ingress.ownerGslbUid)
   );
 }
 
@@ -213,8 +213,14 @@ function annotationStrategy(ingress: IngressSource, ctx: ResolveContext): Json |
   if (type === 'failover' && (primary === undefined || primary === ''))
     return `${ANNOTATION_PRIMARY} is required with ${ANNOTATION_STRATEGY}: failover`;
   const ttlText = ingress.annotations[ANNOTATION_TTL];
-  const ttl = ttlText === undefined ? ctx.defaultTtlSeconds : Number(ttlText);
-  if (!Number.isInteger(ttl) || ttl < 0)
+  // k8gb parses a strict decimal integer: no '', '0x10' or '1e2'.
+  const ttl =
+    ttlText === undefined
+      ? ctx.defaultTtlSeconds
+      : /^\d{1,10}$/.test(ttlText)
+        ? Number(ttlText)
+        : NaN;
+  if (!Number.isInteger(ttl) || ttl > 2_147_483_647)
     return `${ANNOTATION_TTL} must be a whole number of seconds, found ${JSON.stringify(ttlText)}`;
   return { type, dnsTtlSeconds: ttl, ...(primary === undefined ? {} : { primaryGeoTag: primary }) };
 }

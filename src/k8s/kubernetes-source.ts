@@ -5,6 +5,7 @@
  * listed once; before that nothing is served, so a half-listed cluster never
  * answers NXDOMAIN for a name that exists.
  */
+import { messageOf } from '../errors';
 import type { BuildProblem } from '../table/build-snapshot';
 import type { GslbRecord } from '../table/model';
 import type { Logger } from '../telemetry/logger';
@@ -223,12 +224,27 @@ export class KubernetesSource {
       key: write.key,
       kind: write.kind,
       run: async () => {
-        const reply = await this.options.api.request(
-          write.method,
-          write.path,
-          write.body,
-          write.bodyType,
-        );
+        let reply;
+        try {
+          reply = await this.options.api.request(
+            write.method,
+            write.path,
+            write.body,
+            write.bodyType,
+          );
+        } catch (err) {
+          this.log.warn(
+            {
+              kind: write.kind,
+              method: write.method,
+              path: write.path,
+              err: messageOf(err),
+              code: 'MERIDIAN_ERR_KUBE',
+            },
+            'write got no answer; retrying',
+          );
+          return 'retry';
+        }
         if (reply.status >= 200 && reply.status < 300) {
           write.onSuccess?.(reply.body);
           return 'done';

@@ -83,6 +83,8 @@ export interface IngressSource {
   readonly annotations: Readonly<Record<string, string>>;
   /** uid of the controlling owner, if any. */
   readonly controllerUid: string | null;
+  /** uid of the controlling owner when that is a `k8gb.io` Gslb (one Meridian may have made it for). */
+  readonly ownerGslbUid: string | null;
   readonly servers: readonly ServerSource[];
   readonly addresses: readonly LoadBalancerAddress[];
   /** The spec as canonical JSON, to tell whether an owned Ingress drifted. */
@@ -195,19 +197,25 @@ function selectorOf(value: Json): LabelSelector | null {
 
 function resourceRefOf(value: unknown, namespace: string): ResourceRef | null {
   if (!isObject(value)) return null;
+  const name = text(value['name']);
   return {
     apiVersion: text(value['apiVersion']),
     kind: text(value['kind']),
-    name: text(value['name']),
-    namespace: text(value['namespace']) || namespace,
+    name,
+    // A name may point into another namespace; a selector lists in the
+    // Gslb's own namespace only (k8gb-reference §1.2).
+    namespace: name === '' ? namespace : text(value['namespace']) || namespace,
     selector: selectorOf(value),
   };
 }
 
-/** The uid of the controlling owner of `kind`, or null. */
-function controllerUid(object: KubeObject, kind?: string): string | null {
+/** The uid of the controlling owner (of `kind`, in `group` when given), or null. */
+function controllerUid(object: KubeObject, kind?: string, group?: string): string | null {
   const owner = (object.metadata.ownerReferences ?? []).find(
-    (o) => o.controller === true && (kind === undefined || o.kind === kind),
+    (o) =>
+      o.controller === true &&
+      (kind === undefined || o.kind === kind) &&
+      (group === undefined || o.apiVersion.startsWith(`${group}/`)),
   );
   return owner?.uid ?? null;
 }
@@ -238,7 +246,7 @@ export function toGslb(object: KubeObject): GslbSource {
       ]),
     ],
     readyCondition: readyConditionOf(at(object, 'status', 'conditions')),
-    ownerIngressUid: controllerUid(object, 'Ingress'),
+    ownerIngressUid: controllerUid(object, 'Ingress', 'networking.k8s.io'),
   };
 }
 
@@ -277,6 +285,7 @@ export function toIngress(object: KubeObject): IngressSource {
     labels: strings(object.metadata.labels),
     annotations: strings(object.metadata.annotations),
     controllerUid: controllerUid(object),
+    ownerGslbUid: controllerUid(object, 'Gslb', 'k8gb.io'),
     servers: ingressServers(object['spec']),
     addresses: loadBalancerAddresses(object['status']),
     specJson: canonicalJson(object['spec'] ?? {}),

@@ -146,9 +146,7 @@ function resolveOrThrow(gslb: GslbSource, index: ObjectIndex, ctx: ResolveContex
   const strategy = parseStrategy(gslb.strategy, ctx.defaultTtlSeconds);
   const policy = parsePolicy(gslb.serviceHealthPolicy);
   const declaration = declarationOf(gslb, index, ctx);
-  const servers = declaration.servers
-    .map((s) => ({ ...s, host: canonicalHost(s.host) }))
-    .filter((s) => ctx.inZone(s.host));
+  const servers = mergeServers(declaration.servers).filter((s) => ctx.inZone(s.host));
   if (servers.length === 0) {
     const all = declaration.servers.map((s) => s.host).join(', ') || 'none';
     throw new NotServed('NoHostInZone', `no host lies in a zone of DNS_ZONES (hosts: ${all})`);
@@ -187,6 +185,19 @@ function resolveOrThrow(gslb: GslbSource, index: ObjectIndex, ctx: ResolveContex
     hosts: servers.map((s) => s.host),
     keepLastGood: false,
   };
+}
+
+/** Servers by canonical host: one name spelled two ways (case, trailing dot) is one host. */
+function mergeServers(servers: readonly ServerStatus[]): ServerStatus[] {
+  const byHost = new Map<string, Map<string, ServerStatus['services'][number]>>();
+  for (const server of servers) {
+    const host = canonicalHost(server.host);
+    const services = byHost.get(host) ?? new Map<string, ServerStatus['services'][number]>();
+    byHost.set(host, services);
+    for (const service of server.services)
+      services.set(`${service.namespace}/${service.name}`, service);
+  }
+  return [...byHost].map(([host, services]) => ({ host, services: [...services.values()] }));
 }
 
 function healthSummary(health: Readonly<Record<string, HostHealth>>): string {
@@ -315,9 +326,8 @@ function routeDeclaration(
       `${route.kind} ${route.key} must have exactly one parentRef of kind Gateway, found ${gateways.length}`,
     );
   const parent = gateways[0]!;
-  const services = route.backends
-    .filter((b) => b.kind === 'Service' && b.group === '')
-    .map((b) => ({ name: b.name, namespace: b.namespace }));
+  // k8gb takes every backendRef as a Service name, whatever its kind.
+  const services = route.backends.map((b) => ({ name: b.name, namespace: b.namespace }));
   return {
     servers: route.hostnames.map((host) => ({ host, services })),
     statusAddresses: () => {
@@ -357,6 +367,7 @@ function pickOne<T extends { key: string; labels?: Readonly<Record<string, strin
     return found;
   }
   const selector = ref.selector!;
+  checkSelector(selector);
   const matches = [...objects.inNamespace(ref.namespace)].filter((o) =>
     matchesSelector(o.labels ?? {}, selector),
   );
@@ -373,6 +384,21 @@ function pickOne<T extends { key: string; labels?: Readonly<Record<string, strin
       .sort()
       .join(', ')}); it must match exactly one`,
   );
+}
+
+const SELECTOR_OPERATORS = new Set(['In', 'NotIn', 'Exists', 'DoesNotExist']);
+
+/** Rejects what the apiserver's own selector validation rejects, before anything is listed. */
+function checkSelector(selector: LabelSelector): void {
+  for (const e of selector.matchExpressions) {
+    if (!SELECTOR_OPERATORS.has(e.operator))
+      throw new InvalidGslb(`resourceRef selector: unknown operator ${JSON.stringify(e.operator)}`);
+    const wantsValues = e.operator === 'In' || e.operator === 'NotIn';
+    if (wantsValues !== e.values.length > 0)
+      throw new InvalidGslb(
+        `resourceRef selector: ${e.operator} on ${JSON.stringify(e.key)} ${wantsValues ? 'needs values' : 'takes no values'}`,
+      );
+  }
 }
 
 /** Kubernetes label selector semantics. */

@@ -28,37 +28,44 @@ export interface WriteQueueOptions {
 }
 
 interface Pending {
-  write: QueuedWrite;
+  readonly write: QueuedWrite;
   attempts: number;
 }
 
 export class WriteQueue {
   private readonly waiting = new Map<string, Pending>();
   private readonly running = new Set<string>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Writes waiting out their backoff, by key, with the timer that brings them back. */
+  private readonly backingOff = new Map<string, { timer: NodeJS.Timeout; pending: Pending }>();
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly options: WriteQueueOptions) {}
 
-  /** Queues `write`, replacing a queued write with the same key. */
+  /** Queues `write`; it replaces a queued or backing-off write with the same key. */
   push(write: QueuedWrite): void {
     if (this.stopped) return;
-    const existing = this.waiting.get(write.key);
-    if (existing === undefined && this.waiting.size >= this.options.maxPending) {
+    const retry = this.backingOff.get(write.key);
+    if (retry !== undefined) {
+      // The newer write says what the object should be now; the old retry is moot.
+      clearTimeout(retry.timer);
+      this.backingOff.delete(write.key);
+    }
+    const replaces = retry !== undefined || this.waiting.has(write.key);
+    if (!replaces && this.waiting.size + this.backingOff.size >= this.options.maxPending) {
       this.options.onResult(write.kind, 'dropped');
       return;
     }
-    this.waiting.set(write.key, { write, attempts: existing?.attempts ?? 0 });
+    this.waiting.set(write.key, { write, attempts: 0 });
     this.pump();
   }
 
-  /** Writes waiting or running. */
+  /** Writes waiting, running or backing off. */
   get size(): number {
-    return this.waiting.size + this.running.size;
+    return this.waiting.size + this.running.size + this.backingOff.size;
   }
 
-  /** Resolves when nothing is waiting or running, or after `timeoutMs`. */
+  /** Resolves when nothing is waiting, running or backing off, or after `timeoutMs`. */
   idle(timeoutMs: number): Promise<void> {
     if (this.size === 0) return Promise.resolve();
     return new Promise((resolve) => {
@@ -73,8 +80,9 @@ export class WriteQueue {
   stop(): void {
     this.stopped = true;
     this.waiting.clear();
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    for (const { timer } of this.backingOff.values()) clearTimeout(timer);
+    this.backingOff.clear();
+    this.notifyIdle();
   }
 
   private pump(): void {
@@ -109,16 +117,17 @@ export class WriteQueue {
       this.options.onResult(write.kind, 'failed');
       return;
     }
+    // A newer write for the key, queued while this one ran, supersedes the retry.
+    if (this.waiting.has(write.key)) return;
     const delay = backoffDelayMs(pending.attempts, this.options.random ?? Math.random, 200, 10_000);
     const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      // A newer write for the key, queued meanwhile, supersedes the retry.
-      if (!this.waiting.has(write.key)) this.push(write);
-      const queued = this.waiting.get(write.key);
-      if (queued !== undefined && queued.write === write) queued.attempts = pending.attempts;
+      this.backingOff.delete(write.key);
+      if (this.stopped) return;
+      this.waiting.set(write.key, pending);
+      this.pump();
     }, delay);
     timer.unref();
-    this.timers.add(timer);
+    this.backingOff.set(write.key, { timer, pending });
   }
 
   private notifyIdle(): void {
