@@ -36,6 +36,12 @@ import {
 const LIST_PAGE_SIZE = 500;
 /** Every request but a watch gets an answer within this or fails. */
 const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * Cap of the restart backoff. After an apiserver outage every watcher is
+ * back within this (client-go's 30 s would leave answers stale for that
+ * long); the jitter still spreads many replicas over the window.
+ */
+const MAX_BACKOFF_MS = 5_000;
 /** Server-side end of a watch; the session then resumes from its resourceVersion. */
 const WATCH_TIMEOUT_SECONDS = 290;
 
@@ -294,9 +300,10 @@ function watchResource(
             ? err
             : new KubeRequestError(`list ${path}: ${describeError(err)}`, undefined);
         if (!live()) return false;
-        if (error.statusCode === 404) {
-          // Not served (CRD not installed): empty for now, looked for again after a backoff.
-          deleteUnseen(new Set(), sink);
+        if (error.statusCode === 404 && !reportedSynced) {
+          // Not served (CRD not installed): empty for now, looked for again
+          // after a backoff. Only before the first list: a 404 later (an
+          // apiserver still starting) must not drop what is known.
           synced();
         }
         sink.ended(error);
@@ -336,6 +343,7 @@ function watchResource(
 
   const supervisor = createWatchSupervisor<WatchEvent>({
     startSession,
+    maxBackoffMs: MAX_BACKOFF_MS,
     onEvent: (event) => {
       // Only the current session's events arrive here, so a stale watch never
       // touches the cache.
