@@ -109,6 +109,7 @@ export function buildApp(config: Config, deps: AppDeps): App {
     const { snapshot, problems } = buildSnapshot({
       zones: config.zones,
       gslbs,
+      localGeoTag: config.clusterGeoTag,
       serial: holder.nextSerial(deps.now()),
       generation: holder.nextGeneration(),
     });

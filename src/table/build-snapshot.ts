@@ -28,6 +28,11 @@ export interface BuildProblem {
 export interface BuildInput {
   readonly zones: readonly ZoneSpec[];
   readonly gslbs: readonly GslbRecord[];
+  /**
+   * This cluster's geotag: its targets of each host are also published as
+   * `localtargets-<host>`, the name k8gb peers poll. None when absent.
+   */
+  readonly localGeoTag?: string;
   readonly serial: number;
   readonly generation: number;
 }
@@ -51,46 +56,18 @@ export function buildSnapshot(input: BuildInput): BuildResult {
     ]),
   );
 
-  const problems: BuildProblem[] = [];
-  let hostCount = 0;
-  let recordCount = 0;
+  const build: Building = {
+    zones,
+    names,
+    problems: [],
+    claimedBy: new Map(),
+    hostCount: 0,
+    recordCount: 0,
+  };
   // Deterministic precedence: when two Gslbs claim a host, the first by id wins.
   const ordered = [...input.gslbs].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
-  const claimedBy = new Map<string, string>();
-  for (const gslb of ordered) {
-    // Encoded on the first host served and shared by the others: the records'
-    // owner is a pointer to the question, so they do not depend on the host.
-    let encoded: EncodedTargets | null = null;
-    for (const host of gslb.hosts) {
-      const zone = zoneOf(host, zones);
-      const problem = (reason: string): void => {
-        problems.push({ gslb: gslb.id, host, reason });
-      };
-      if (zone === null) {
-        problem('host is not inside any zone in DNS_ZONES');
-        continue;
-      }
-      const holder = claimedBy.get(host);
-      if (holder !== undefined) {
-        problem(`host is already served by Gslb ${holder}`);
-        continue;
-      }
-      claimedBy.set(host, gslb.id);
-      encoded ??= encodeTargets(gslb);
-      encoded.reasons.forEach(problem);
-      const strategy = strategyFor(gslb.strategy);
-      names.set(host, {
-        zone,
-        apex: names.get(host)?.apex ?? false,
-        a: selectorOf(strategy, encoded.v4),
-        aaaa: selectorOf(strategy, encoded.v6),
-        owner: gslb.id,
-      });
-      addEmptyNonTerminals(host, zone, names);
-      hostCount++;
-      recordCount += encoded.v4.length + encoded.v6.length;
-    }
-  }
+  for (const gslb of ordered) addGslb(build, gslb, localTargets(gslb, input.localGeoTag));
+  const { problems, hostCount, recordCount } = build;
   return {
     snapshot: {
       serial: input.serial,
@@ -102,6 +79,99 @@ export function buildSnapshot(input: BuildInput): BuildResult {
     },
     problems,
   };
+}
+
+/** The table under construction. */
+interface Building {
+  readonly zones: ReadonlyMap<string, ZoneEntry>;
+  readonly names: Map<string, NameEntry>;
+  readonly problems: BuildProblem[];
+  readonly claimedBy: Map<string, string>;
+  hostCount: number;
+  recordCount: number;
+}
+
+/** Serves every host of `gslb` that lies in a zone and is not taken. */
+function addGslb(build: Building, gslb: GslbRecord, local: GslbRecord | null): void {
+  // Encoded on the first host served and shared by the others: the records'
+  // owner is a pointer to the question, so they do not depend on the host.
+  let encoded: EncodedTargets | null = null;
+  let localEncoded: EncodedTargets | null = null;
+  const strategy = strategyFor(gslb.strategy);
+  for (const host of gslb.hosts) {
+    const zone = zoneOf(host, build.zones);
+    const problem = (reason: string): void => {
+      build.problems.push({ gslb: gslb.id, host, reason });
+    };
+    if (zone === null) {
+      problem('host is not inside any zone in DNS_ZONES');
+      continue;
+    }
+    const holder = build.claimedBy.get(host);
+    if (holder !== undefined) {
+      problem(`host is already served by Gslb ${holder}`);
+      continue;
+    }
+    build.claimedBy.set(host, gslb.id);
+    encoded ??= encodeTargets(gslb);
+    encoded.reasons.forEach(problem);
+    build.names.set(host, {
+      zone,
+      apex: build.names.get(host)?.apex ?? false,
+      a: selectorOf(strategy, encoded.v4),
+      aaaa: selectorOf(strategy, encoded.v6),
+      owner: gslb.id,
+    });
+    addEmptyNonTerminals(host, zone, build.names);
+    build.hostCount++;
+    build.recordCount += encoded.v4.length + encoded.v6.length;
+    if (local === null) continue;
+    localEncoded ??= encodeTargets(local);
+    build.recordCount += publishLocalTargets(host, zone, localEncoded, build.names, problem);
+  }
+}
+
+/** The prefix k8gb gives the name that carries one cluster's own targets of a host. */
+export const LOCAL_TARGETS_PREFIX = 'localtargets-';
+const MAX_LABEL = 63;
+const MAX_NAME = 253;
+
+/** The Gslb reduced to this cluster's targets, or null when it has none to publish. */
+function localTargets(gslb: GslbRecord, localGeoTag: string | undefined): GslbRecord | null {
+  if (localGeoTag === undefined) return null;
+  const local = gslb.clusters.find((c) => c.geoTag === localGeoTag && c.addresses.length > 0);
+  return local === undefined ? null : { ...gslb, clusters: [local] };
+}
+
+/**
+ * Adds `localtargets-<host>` with this cluster's targets, in the order given
+ * (k8gb peers read the whole set; order carries no meaning). Returns the
+ * number of records added.
+ */
+function publishLocalTargets(
+  host: string,
+  zone: ZoneEntry,
+  encoded: EncodedTargets,
+  names: Map<string, NameEntry>,
+  problem: (reason: string) => void,
+): number {
+  const name = `${LOCAL_TARGETS_PREFIX}${host}`;
+  const firstLabel = name.slice(0, name.indexOf('.'));
+  if (firstLabel.length > MAX_LABEL || name.length > MAX_NAME) {
+    problem(`${name} is too long for DNS; peers cannot read this host's local targets`);
+    return 0;
+  }
+  // A Gslb that claims the name itself wins over the published copy.
+  if (names.get(name)?.owner) return 0;
+  const strategy = strategyFor('failover');
+  names.set(name, {
+    zone,
+    apex: false,
+    a: selectorOf(strategy, encoded.v4),
+    aaaa: selectorOf(strategy, encoded.v6),
+    owner: `${LOCAL_TARGETS_PREFIX}${host}`,
+  });
+  return encoded.v4.length + encoded.v6.length;
 }
 
 function prepareZone(spec: ZoneSpec, serial: number): ZoneEntry {

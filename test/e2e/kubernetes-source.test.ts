@@ -5,8 +5,10 @@
  * status, conditions and Events read back from the API. Meridian runs as its
  * service account under RBAC, bound to deploy/rbac's ClusterRole only.
  */
+import { dig } from '../helpers/dig';
 import {
   answer,
+  ask,
   backend,
   create,
   EDGE_NAMES,
@@ -62,6 +64,16 @@ describe('resourceRef to an Ingress', () => {
       ),
     ).toEqual(['192.0.2.10']);
     expect(await answer(env, host, 'AAAA')).toEqual(['2001:db8::10']);
+    // What k8gb peers poll: plain UDP, no EDNS0.
+    const local = await dig('kdig', [
+      '@127.0.0.1',
+      '-p',
+      String(env.coredns.dnsPort),
+      '+noedns',
+      `localtargets-${host}`,
+      'A',
+    ]);
+    expect([local.status, local.answer.map((r) => r.data)]).toEqual(['NOERROR', ['192.0.2.10']]);
     const status = await eventually(
       () => gslbStatus(cluster, ns, 'app'),
       (s) => s.conditions?.[0]?.status === 'True',
@@ -95,6 +107,8 @@ describe('resourceRef to an Ingress', () => {
       () => gslbStatus(cluster, ns, 'app'),
       (s) => s.serviceHealth?.[host] === 'Unhealthy' && s.healthyRecords?.[host] === undefined,
     );
+    // Only a Healthy host is published to peers.
+    expect((await ask(env, `localtargets-${host}`)).status).toBe('NXDOMAIN');
     await setReady(cluster, ns, 'app', true);
     expect(
       await eventually(

@@ -376,3 +376,83 @@ describe('a Gslb with several hosts', () => {
     expect(first('b.cloud.example.org')).toBe('192.0.2.1');
   });
 });
+
+describe('localtargets-<host>: this cluster targets, as k8gb peers read them', () => {
+  const APP = 'app.cloud.example.org';
+  const LOCAL = `localtargets-${APP}`;
+  const build = (gslbs: GslbRecord[], localGeoTag?: string): ReturnType<typeof buildSnapshot> =>
+    buildSnapshot({
+      zones: [ZONE],
+      gslbs,
+      serial: 1,
+      generation: 1,
+      ...(localGeoTag === undefined ? {} : { localGeoTag }),
+    });
+
+  test('published with the local cluster A and AAAA records, TTL of the Gslb, fixed order', () => {
+    const record: GslbRecord = {
+      ...gslb('shop/web', [APP], ['192.0.2.1', '192.0.2.2', '2001:db8::1'], { ttl: 45 }),
+      clusters: [
+        { geoTag: 'eu', addresses: ['192.0.2.1', '192.0.2.2', '2001:db8::1'] },
+        { geoTag: 'us', addresses: ['198.51.100.1'] },
+      ],
+    };
+    const { snapshot, problems } = build([record], 'eu');
+    expect(problems).toEqual([]);
+    for (let i = 0; i < 3; i++) {
+      const a = ask(snapshot, LOCAL, 'A');
+      expect(rrLines(a.answers)).toEqual([`${LOCAL} 45 A 192.0.2.1`, `${LOCAL} 45 A 192.0.2.2`]);
+      expect(a.flags.aa).toBe(true);
+    }
+    expect(addressesOf(ask(snapshot, LOCAL, 'AAAA').answers)).toEqual(['2001:db8::1']);
+    // The host itself keeps every cluster's targets.
+    expect(addressesOf(ask(snapshot, APP, 'A').answers).sort()).toEqual([
+      '192.0.2.1',
+      '192.0.2.2',
+      '198.51.100.1',
+    ]);
+    expect(snapshot.recordCount).toBe(4 + 3);
+  });
+
+  test.each<[string, GslbRecord, string | undefined]>([
+    [
+      'no local geotag given (standalone tests, older callers)',
+      gslb('shop/web', [APP], ['192.0.2.1']),
+      undefined,
+    ],
+    [
+      'the local cluster has no targets (not healthy here)',
+      { ...gslb('shop/web', [APP], []), clusters: [] },
+      'eu',
+    ],
+    [
+      'only peers have targets',
+      { ...gslb('shop/web', [APP], []), clusters: [{ geoTag: 'us', addresses: ['198.51.100.1'] }] },
+      'eu',
+    ],
+  ])('absent (NXDOMAIN) when %s', (_case, record, localGeoTag) => {
+    const { snapshot } = build([record], localGeoTag);
+    expect(ask(snapshot, LOCAL, 'A').rcode).toBe('NXDOMAIN');
+  });
+
+  test('a host whose first label is too long for the prefix is served, and the problem reported', () => {
+    const host = `${'a'.repeat(60)}.cloud.example.org`;
+    const { snapshot, problems } = build([gslb('shop/long', [host], ['192.0.2.1'])], 'eu');
+    expect(addressesOf(ask(snapshot, host, 'A').answers)).toEqual(['192.0.2.1']);
+    expect(problems).toEqual([
+      {
+        gslb: 'shop/long',
+        host,
+        reason: `localtargets-${host} is too long for DNS; peers cannot read this host's local targets`,
+      },
+    ]);
+  });
+
+  test('a Gslb that serves a localtargets- name itself keeps it', () => {
+    const { snapshot } = build(
+      [gslb('a/first', [APP], ['192.0.2.1']), gslb('b/second', [LOCAL], ['203.0.113.9'])],
+      'eu',
+    );
+    expect(addressesOf(ask(snapshot, LOCAL, 'A').answers)).toEqual(['203.0.113.9']);
+  });
+});
