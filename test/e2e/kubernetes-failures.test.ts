@@ -404,7 +404,13 @@ describe('410 Gone when a watch resumes from a resourceVersion that is gone', ()
     );
 
     // The relists, seen by the new apiserver (its counters start at zero).
-    const lists = completedLists(await apiserverMetrics(cluster), PLURALS);
+    // A resource nobody changed meanwhile may still be in its backoff (at most
+    // MAX_BACKOFF_MS after its 410), so wait for every relist, within bounds.
+    const lists = await eventually(
+      async () => completedLists(await apiserverMetrics(cluster), PLURALS),
+      (counts) => PLURALS.every((plural) => (counts[plural] ?? 0) > 0),
+      CATCH_UP_MS,
+    ).catch(async () => completedLists(await apiserverMetrics(cluster), PLURALS));
     report(`cluster-wide LISTs served by the restarted apiserver: ${JSON.stringify(lists)}`);
     for (const plural of PLURALS)
       expect({ plural, listed: lists[plural]! > 0 }).toEqual({

@@ -60,7 +60,8 @@ describe('a running Meridian', () => {
     expect(value('meridian_grpc_errors_total{code="INVALID_ARGUMENT"}')).toBe(1);
     expect(value('meridian_dns_query_duration_seconds_count{transport="grpc"}')).toBe(4);
     expect(value('meridian_table_hosts')).toBe(1);
-    expect(value('meridian_table_records')).toBe(2);
+    // The host's two records, and the same two as localtargets-<host> for peers.
+    expect(value('meridian_table_records')).toBe(4);
     expect(value('meridian_table_generation')).toBe(1);
     expect(value('meridian_table_serial')).toBe(harness.app.table.current()?.serial);
     expect(value('meridian_ready')).toBe(1);
