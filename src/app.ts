@@ -31,6 +31,8 @@ export interface AppDeps {
   readonly nodeVersion: string;
   /** Wall clock in milliseconds, for SOA serials. */
   readonly now: () => number;
+  /** This process's default identity among replicas (host name and pid). */
+  readonly instanceName: string;
   /**
    * Connects to the apiserver (kubeconfig file, or null for in-cluster), for
    * Kubernetes mode. Injected so that only main.ts loads the client library.
@@ -164,6 +166,10 @@ export function buildApp(config: Config, deps: AppDeps): App {
       metrics: createKubeMetrics(deps.registry),
       now: () => new Date(deps.now()),
       serve: rebuild,
+      writerLease: {
+        namespace: config.podNamespace,
+        identity: config.podName === '' ? deps.instanceName : config.podName,
+      },
     });
     kube.start();
     return kube;

@@ -3,6 +3,7 @@
  * flags and environment once, starts the app, handles signals and exit codes.
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
     version: packageVersion(),
     nodeVersion: process.versions.node,
     now: Date.now,
+    instanceName: `${hostname()}-${process.pid}`,
     // Loaded only in Kubernetes mode: the client library costs start-up time
     // that standalone mode has no use for.
     connectKube: async (kubeconfigPath) =>

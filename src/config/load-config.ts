@@ -44,6 +44,10 @@ export interface Config {
   /** EDGE_DNS_SERVERS as `IP` or `IP:PORT`. */
   readonly edgeDnsServers: readonly string[];
   readonly reconcileIntervalMs: number;
+  /** Namespace of the writer Lease. */
+  readonly podNamespace: string;
+  /** Identity in the writer Lease; '' means host name and pid (filled in by the caller). */
+  readonly podName: string;
   readonly grpcListen: GrpcListen;
   readonly grpcTls: TlsFiles | null;
   readonly dnsListen: HostPort | null;
@@ -120,6 +124,8 @@ export function loadConfig(
   const clusterExposedIps = parse('CLUSTER_EXPOSED_IPS', parseIpList, [] as string[]);
   const edgeDnsServers = parse('EDGE_DNS_SERVERS', parseDnsServers, [] as string[]);
   const reconcileIntervalMs = parse('RECONCILE_REQUEUE_SECONDS', seconds(1, 86_400), 30_000);
+  const podNamespace = parse('POD_NAMESPACE', parseLabel, 'meridian');
+  const podName = raw('POD_NAME');
   const grpcListen = parse('MERIDIAN_GRPC_LISTEN', parseGrpcListen, {
     kind: 'tcp',
     host: '127.0.0.1',
@@ -144,6 +150,8 @@ export function loadConfig(
     clusterExposedIps,
     edgeDnsServers,
     reconcileIntervalMs,
+    podNamespace,
+    podName,
     grpcListen,
     grpcTls,
     dnsListen,
@@ -200,6 +208,13 @@ function parseDnsServers(value: string): string[] {
       throw new Invalid(`${JSON.stringify(server)}: port must be 1-65535`);
   }
   return servers;
+}
+
+/** A namespace name (RFC 1123 label). */
+function parseLabel(value: string): string {
+  if (!LABEL.test(value))
+    throw new Invalid('must be a lower-case RFC 1123 label (a namespace name)');
+  return value;
 }
 
 function integerIn(min: number, max: number): (value: string) => number {

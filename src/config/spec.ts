@@ -75,6 +75,18 @@ export const SETTINGS: readonly SettingSpec[] = Object.freeze([
     help: "Kubernetes mode: kubeconfig file to use (its current context); empty means the Pod's service account.",
   },
   {
+    env: 'POD_NAMESPACE',
+    flag: null,
+    defaultValue: 'meridian',
+    help: "Kubernetes mode: Meridian's own namespace, where replicas elect the one that writes (Lease `meridian-writer`).",
+  },
+  {
+    env: 'POD_NAME',
+    flag: null,
+    defaultValue: '',
+    help: "Kubernetes mode: this replica's name in the writer Lease; empty means the host name and process id.",
+  },
+  {
     env: 'CLUSTER_EXPOSED_IPS',
     flag: null,
     defaultValue: '',

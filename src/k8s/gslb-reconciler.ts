@@ -52,14 +52,25 @@ export class GslbReconciler {
 
   constructor(private readonly options: ReconcilerOptions) {}
 
-  /** One pass over every Gslb: serves the records and returns the writes to send. */
-  pass(index: ObjectIndex): PassResult {
+  /**
+   * One pass over every Gslb: serves the records and returns the writes to
+   * send. A replica that is not the writer plans none, and so remembers none
+   * as sent: when it becomes the writer, its first pass plans them all.
+   */
+  pass(index: ObjectIndex, writer = true): PassResult {
     const { resolutions, records } = this.resolveAll(index);
     const problems = groupProblems(this.options.serve(records));
+    for (const gslb of index.gslbs.values()) {
+      const resolution = resolutions.get(gslb.key)!;
+      resolutions.set(gslb.key, withBuildProblems(resolution, problems.get(gslb.key)));
+    }
+    return { records, writes: writer ? this.plan(index, resolutions) : [], resolutions };
+  }
+
+  private plan(index: ObjectIndex, resolutions: ReadonlyMap<string, Resolution>): PlannedWrite[] {
     const writes: PlannedWrite[] = [];
     for (const gslb of index.gslbs.values()) {
-      const resolution = withBuildProblems(resolutions.get(gslb.key)!, problems.get(gslb.key));
-      resolutions.set(gslb.key, resolution);
+      const resolution = resolutions.get(gslb.key)!;
       // A first lookup in flight ends in a pass of its own moments later.
       if (resolution.pending === true) continue;
       writes.push(...this.statusWrites(gslb, resolution));
@@ -71,7 +82,7 @@ export class GslbReconciler {
       writes.push(
         planned.kind === 'event' ? eventWrite(planned.event, this.options.now()) : planned.write,
       );
-    return { records, writes, resolutions };
+    return writes;
   }
 
   /** Resolves every Gslb; a Gslb with a problem serves its last good records when it has any. */

@@ -15,8 +15,9 @@ import { HostnameCache } from './hostname-cache';
 import type { KubeApi, WatchedResource, Watcher } from './kube-api';
 import { ObjectIndex, WATCHED_KINDS, type WatchedKind } from './object-index';
 import type { PlannedWrite } from './planned-write';
-import type { ResolveContext } from './resolve-gslb';
+import type { Resolution, ResolveContext } from './resolve-gslb';
 import { WriteQueue } from './write-queue';
+import { WriterLease } from './writer-lease';
 
 /** The collections behind each watched kind. */
 export const RESOURCES: Readonly<Record<WatchedKind, WatchedResource>> = {
@@ -48,6 +49,8 @@ export interface KubernetesSourceOptions {
   readonly now: () => Date;
   /** Serves `records`; returns the problems the table build found. */
   readonly serve: (records: readonly GslbRecord[]) => readonly BuildProblem[];
+  /** The Lease that elects the one replica that writes; null: this replica always writes. */
+  readonly writerLease: { readonly namespace: string; readonly identity: string } | null;
 }
 
 /** Most concurrent writes: enough for 10,000 status writes in seconds, gentle on the apiserver. */
@@ -57,6 +60,10 @@ const MAX_PENDING_WRITES = 100_000;
 const MAX_WRITE_ATTEMPTS = 5;
 const MAX_HOSTNAMES = 10_000;
 const DNS_TIMEOUT_MS = 2_000;
+/** client-go's defaults: another replica takes over writing within 15 s of a crash. */
+const LEASE_NAME = 'meridian-writer';
+const LEASE_DURATION_MS = 15_000;
+const LEASE_RENEW_MS = 2_000;
 
 export class KubernetesSource {
   private readonly index = new ObjectIndex();
@@ -65,6 +72,7 @@ export class KubernetesSource {
   private readonly reconciler: GslbReconciler;
   private readonly hostnames: HostnameCache;
   private readonly writes: WriteQueue;
+  private readonly lease: WriterLease | null;
   private readonly log: Logger;
   /** The last error logged per resource: a failure repeating while retrying is logged once. */
   private readonly lastError = new Map<WatchedKind, string>();
@@ -96,6 +104,26 @@ export class KubernetesSource {
       now: options.now,
       serve: options.serve,
     });
+    this.lease =
+      options.writerLease === null
+        ? null
+        : new WriterLease({
+            api: options.api,
+            namespace: options.writerLease.namespace,
+            name: LEASE_NAME,
+            identity: options.writerLease.identity,
+            leaseDurationMs: LEASE_DURATION_MS,
+            renewIntervalMs: LEASE_RENEW_MS,
+            onChange: (leading) => {
+              this.log.info(
+                { lease: `${options.writerLease?.namespace}/${LEASE_NAME}`, leading },
+                leading ? 'this replica now writes status and Events' : 'another replica writes',
+              );
+              options.metrics.setWriter(leading);
+              // The new writer plans every write afresh.
+              this.schedule();
+            },
+          });
     this.writes = new WriteQueue({
       concurrency: WRITE_CONCURRENCY,
       maxPending: MAX_PENDING_WRITES,
@@ -111,6 +139,7 @@ export class KubernetesSource {
       this.options.metrics.setSynced(kind, false);
       this.watchers.push(this.watchKind(kind));
     }
+    this.lease?.start();
     this.resyncTimer = setInterval(() => {
       this.hostnames.refresh();
       this.schedule();
@@ -134,6 +163,7 @@ export class KubernetesSource {
     this.hostnames.stop();
     await this.writes.idle(graceMs);
     this.writes.stop();
+    await this.lease?.stop();
   }
 
   /** Watcher restarts so far, for tests and diagnostics. */
@@ -194,12 +224,18 @@ export class KubernetesSource {
   private reconcile(): void {
     if (this.stopped || this.notReadyReason()?.startsWith('waiting') === true) return;
     const started = performance.now();
-    const result = this.reconciler.pass(this.index);
+    const result = this.reconciler.pass(this.index, this.lease?.isLeading() ?? true);
     this.reconciledOnce = true;
     for (const write of result.writes) this.send(write);
+    this.recordGslbMetrics(result.resolutions);
+    this.options.metrics.recordReconcile((performance.now() - started) / 1000);
+  }
+
+  /** k8gb's per-Gslb series, and the removal of those of deleted Gslbs. */
+  private recordGslbMetrics(resolutions: ReadonlyMap<string, Resolution>): void {
     const seen = new Set<string>();
     for (const gslb of this.index.gslbs.values()) {
-      const resolution = result.resolutions.get(gslb.key)!;
+      const resolution = resolutions.get(gslb.key)!;
       seen.add(gslb.key);
       this.options.metrics.recordGslb({
         namespace: gslb.namespace,
@@ -216,7 +252,6 @@ export class KubernetesSource {
     }
     this.knownGslbs.clear();
     for (const key of seen) this.knownGslbs.add(key);
-    this.options.metrics.recordReconcile((performance.now() - started) / 1000);
   }
 
   private send(write: PlannedWrite): void {

@@ -17,6 +17,7 @@ export const KUBE_METRIC_NAMES = Object.freeze({
   watchEvents: 'meridian_kube_watch_events_total',
   writes: 'meridian_kube_writes_total',
   reconcileDuration: 'meridian_kube_reconcile_duration_seconds',
+  writer: 'meridian_kube_writer',
 });
 
 const HEALTH_STATES = ['Healthy', 'Unhealthy', 'NotFound'] as const;
@@ -38,6 +39,8 @@ export interface KubeMetrics {
   recordWatchEvent(resource: string): void;
   recordWrite(kind: string, result: string): void;
   recordReconcile(seconds: number): void;
+  /** Whether this replica holds the writer Lease. */
+  setWriter(leading: boolean): void;
   recordGslb(outcome: GslbOutcome): void;
   /** Drops the series of a deleted Gslb. */
   forgetGslb(namespace: string, name: string): void;
@@ -100,7 +103,13 @@ export function createKubeMetrics(registry: Registry): KubeMetrics {
     help: 'Duration of the last reconcile pass over every Gslb.',
     registers,
   });
+  const writer = new Gauge({
+    name: KUBE_METRIC_NAMES.writer,
+    help: '1 while this replica holds the writer Lease (writes status, Events, owned objects).',
+    registers,
+  });
   return {
+    setWriter: (leading) => writer.set(leading ? 1 : 0),
     setSynced: (resource, value) => synced.set({ resource }, value ? 1 : 0),
     recordWatchError: (resource) => watchErrors.inc({ resource }),
     recordWatchEvent: (resource) => watchEvents.inc({ resource }),

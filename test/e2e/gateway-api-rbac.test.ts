@@ -401,6 +401,11 @@ describe("Meridian's service account", () => {
     { what: 'list Pods', method: 'GET', path: '/api/v1/pods' },
     { what: 'list Events', method: 'GET', path: `/api/v1/namespaces/${NS}/events` },
     { what: 'replace a Gslb (update)', method: 'PUT', path: GSLB, body: {} },
+    {
+      what: 'read a Lease outside its own namespace',
+      method: 'GET',
+      path: `/apis/coordination.k8s.io/v1/namespaces/${NS}/leases/meridian-writer`,
+    },
     { what: 'list ZoneDelegations (not read yet)', method: 'GET', path: `${K8GB}/zonedelegations` },
     {
       what: 'create an events.k8s.io Event',
@@ -459,6 +464,41 @@ describe('deploy/rbac', () => {
     );
     expectStatus(role, 200);
     expect((role.json as { rules: unknown }).rules).toEqual(EXPECTED_RULES);
+  }, 30_000);
+
+  test('the namespaced Role grants only the writer Lease, in its own namespace', async () => {
+    const role = await cluster.request(
+      'GET',
+      `/apis/rbac.authorization.k8s.io/v1/namespaces/${MERIDIAN_NAMESPACE}/roles/meridian`,
+    );
+    expectStatus(role, 200);
+    expect((role.json as { rules: unknown }).rules).toEqual([
+      {
+        apiGroups: ['coordination.k8s.io'],
+        resources: ['leases'],
+        verbs: ['get', 'create', 'update'],
+      },
+    ]);
+    const leases = `/apis/coordination.k8s.io/v1/namespaces/${MERIDIAN_NAMESPACE}/leases`;
+    const lease = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'meridian-writer' },
+      spec: { holderIdentity: 'replica-a', leaseDurationSeconds: 15 },
+    };
+    const created = await asMeridian('POST', leases, lease);
+    expectStatus(created, 201);
+    expectStatus(await asMeridian('GET', `${leases}/meridian-writer`), 200);
+    const rv = (created.json as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+    expectStatus(
+      await asMeridian('PUT', `${leases}/meridian-writer`, {
+        ...lease,
+        metadata: { ...lease.metadata, resourceVersion: rv },
+        spec: { ...lease.spec, holderIdentity: 'replica-b' },
+      }),
+      200,
+    );
+    expectStatus(await asMeridian('DELETE', `${leases}/meridian-writer`), 403);
   }, 30_000);
 
   test('the ClusterRoleBinding gives that role to the service account and nobody else', async () => {

@@ -6,6 +6,7 @@
  * service account under RBAC, bound to deploy/rbac's ClusterRole only.
  */
 import { dig } from '../helpers/dig';
+import { freePort, startMeridianProcess } from '../helpers/processes';
 import {
   answer,
   ask,
@@ -514,4 +515,50 @@ describe('invalid Gslbs', () => {
       (events) => events.some((e) => e.reason === 'UnsupportedResource'),
     );
   }, 30_000);
+});
+
+describe('two replicas', () => {
+  test('one replica writes; when it stops, the other takes over writing', async () => {
+    const { cluster } = env;
+    const ns = await freshNamespace(cluster, 'replicas');
+    const metricsOf = async (address: string): Promise<number> => {
+      const text = await (await fetch(`http://${address}/metrics`)).text();
+      return Number(/^meridian_kube_writer (\d)/m.exec(text)?.[1] ?? NaN);
+    };
+    const secondEnv = {
+      ...env.meridianEnv,
+      POD_NAME: 'replica-two',
+      MERIDIAN_GRPC_LISTEN: `127.0.0.1:${await freePort()}`,
+      METRICS_ADDRESS: `127.0.0.1:${await freePort()}`,
+    };
+    const second = await startMeridianProcess(secondEnv, 60_000);
+    try {
+      const writers = await eventually(
+        async () => [
+          await metricsOf(env.meridianEnv['METRICS_ADDRESS']!),
+          await metricsOf(secondEnv.METRICS_ADDRESS),
+        ],
+        (flags) => flags.every((f) => f === 0 || f === 1),
+      );
+      // The first replica has held the Lease since the suite began.
+      expect(writers).toEqual([1, 0]);
+
+      await env.meridian.stop('SIGTERM');
+      await eventually(
+        () => metricsOf(secondEnv.METRICS_ADDRESS),
+        (flag) => flag === 1,
+        10_000,
+      );
+      await backend(cluster, ns, 'web', true);
+      await create(cluster, ingress(ns, 'after', [`after.${ns}.${ZONE}`], 'web'));
+      await create(cluster, gslbRef(ns, 'after', { ...INGRESS_REF, name: 'after' }));
+      await eventually(
+        () => readyOf(cluster, ns, 'after'),
+        (c) => c?.status === 'True',
+      );
+    } finally {
+      await second.stop();
+      await env.restartMeridian();
+    }
+  }, 90_000);
 });

@@ -64,6 +64,7 @@ export async function startHarness(
     version: 'test',
     nodeVersion: process.versions.node,
     now: Date.now,
+    instanceName: 'test-harness',
   }).start();
   return {
     app,

@@ -20,6 +20,8 @@ export const RBAC_FILES = [
   'serviceaccount.yaml',
   'clusterrole.yaml',
   'clusterrolebinding.yaml',
+  'role.yaml',
+  'rolebinding.yaml',
 ].map((file) => join(REPO_ROOT, 'deploy', 'rbac', file));
 
 /**

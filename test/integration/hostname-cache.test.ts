@@ -287,6 +287,7 @@ describe('in the Kubernetes source', () => {
         served.push(records);
         return [];
       },
+      writerLease: null,
     });
     source.start();
     try {

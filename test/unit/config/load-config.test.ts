@@ -54,6 +54,8 @@ const DEFAULT_CONFIG: Config = {
   clusterExposedIps: [],
   edgeDnsServers: [],
   reconcileIntervalMs: 30_000,
+  podNamespace: 'meridian',
+  podName: '',
   grpcListen: { kind: 'tcp', host: '127.0.0.1', port: 9053 },
   grpcTls: null,
   dnsListen: null,

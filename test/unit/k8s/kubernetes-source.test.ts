@@ -133,6 +133,7 @@ function recordingMetrics(): KubeMetrics & { calls: string[]; gslbs: GslbOutcome
       calls.push(`gslb ${outcome.namespace}/${outcome.name} ${outcome.ok}`);
     },
     forgetGslb: (namespace, name) => calls.push(`forget ${namespace}/${name}`),
+    setWriter: (leading) => calls.push(`writer ${leading}`),
   };
 }
 
@@ -163,6 +164,8 @@ function start(options: Partial<KubernetesSourceOptions> = {}): KubernetesSource
       served.push(records);
       return problems;
     },
+    // Elections are tested on their own (writer-lease.test.ts).
+    writerLease: null,
     ...options,
   });
   source = created;
