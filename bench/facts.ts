@@ -51,15 +51,20 @@ export function loadAverage(): string {
 
 // The settings are spelled out, defaults included, so the line reruns as is.
 function commandLine(options: BenchOptions): string {
-  const settings = [
-    `BENCH_SIZES=${options.sizes.join(',')}`,
-    `BENCH_SECONDS=${options.seconds}`,
-    `BENCH_REPEATS=${options.repeats}`,
-  ].join(' ');
+  const settings = [`BENCH_PARTS=${options.parts.join(',')}`];
+  if (options.parts.includes('data-plane'))
+    settings.push(`BENCH_SIZES=${options.sizes.join(',')}`, `BENCH_SECONDS=${options.seconds}`);
+  settings.push(`BENCH_REPEATS=${options.repeats}`);
+  if (options.parts.includes('control-plane'))
+    settings.push(
+      `BENCH_GSLBS=${options.gslbs}`,
+      `BENCH_FLIPS=${options.flips}`,
+      `BENCH_READY_SECONDS=${options.readySeconds}`,
+    );
   const script = process.argv[1] === undefined ? 'bench' : relative(REPO, process.argv[1]);
   const invocation =
     process.env['npm_lifecycle_event'] === 'bench' ? 'npm run bench' : `node ${script}`;
-  return `${settings} ${invocation}`;
+  return `${settings.join(' ')} ${invocation}`;
 }
 
 function gitCommit(): string {

@@ -1,22 +1,54 @@
 /**
  * The bench's settings, from environment variables:
- *   BENCH_SIZES    comma-separated host-name counts (default 1,1000,10000)
- *   BENCH_SECONDS  length of each dnsperf run (default 10)
- *   BENCH_REPEATS  repetitions per system and size (default 3)
+ *   BENCH_PARTS    comma-separated parts to run: data-plane, control-plane
+ *                  (default both)
+ *   BENCH_SIZES    data plane: comma-separated host-name counts (default 1,1000,10000)
+ *   BENCH_SECONDS  data plane: length of each dnsperf run (default 10)
+ *   BENCH_REPEATS  repetitions per system and size, and control-plane runs (default 3)
+ *   BENCH_GSLBS    control plane: Gslbs created per run (default 10000)
+ *   BENCH_FLIPS    control plane: EndpointSlice readiness changes per run and
+ *                  phase (default 200)
+ *   BENCH_READY_SECONDS  control plane: how long to wait, once every name is
+ *                  served, for every Gslb to be Ready (default 1800)
  *   BENCH_SMOKE=1  a quick end-to-end pass for CI: 1000 names, 2 s runs,
- *                  1 repetition, nothing written (the variables above still win)
+ *                  1 repetition, 1000 Gslbs, 20 flips, nothing written (the
+ *                  variables above still win)
  */
+
+/** The parts of the bench. */
+export const BENCH_PARTS = ['data-plane', 'control-plane'] as const;
+export type BenchPart = (typeof BENCH_PARTS)[number];
 
 /** Parsed settings. */
 export interface BenchOptions {
+  readonly parts: readonly BenchPart[];
   readonly sizes: readonly number[];
   readonly seconds: number;
   readonly repeats: number;
+  readonly gslbs: number;
+  readonly flips: number;
+  readonly readySeconds: number;
   readonly smoke: boolean;
 }
 
-const DEFAULTS = { sizes: '1,1000,10000', seconds: '10', repeats: '3' };
-const SMOKE_DEFAULTS = { sizes: '1000', seconds: '2', repeats: '1' };
+const DEFAULTS = {
+  parts: BENCH_PARTS.join(','),
+  sizes: '1,1000,10000',
+  seconds: '10',
+  repeats: '3',
+  gslbs: '10000',
+  flips: '200',
+  readySeconds: '1800',
+};
+const SMOKE_DEFAULTS = {
+  ...DEFAULTS,
+  sizes: '1000',
+  seconds: '2',
+  repeats: '1',
+  gslbs: '1000',
+  flips: '20',
+  readySeconds: '300',
+};
 
 /** Reads the settings from `env`; throws on a malformed value. */
 export function parseOptions(env: NodeJS.ProcessEnv): BenchOptions {
@@ -26,14 +58,31 @@ export function parseOptions(env: NodeJS.ProcessEnv): BenchOptions {
     const value = env[name];
     return value === undefined || value === '' ? fallback : value;
   };
+  const integer = (name: string, fallback: string): number =>
+    positiveInteger(name, setting(name, fallback));
   return {
+    parts: setting('BENCH_PARTS', defaults.parts)
+      .split(',')
+      .map((part) => benchPart(part.trim())),
     sizes: setting('BENCH_SIZES', defaults.sizes)
       .split(',')
       .map((size) => positiveInteger('BENCH_SIZES', size.trim())),
-    seconds: positiveInteger('BENCH_SECONDS', setting('BENCH_SECONDS', defaults.seconds)),
-    repeats: positiveInteger('BENCH_REPEATS', setting('BENCH_REPEATS', defaults.repeats)),
+    seconds: integer('BENCH_SECONDS', defaults.seconds),
+    repeats: integer('BENCH_REPEATS', defaults.repeats),
+    gslbs: integer('BENCH_GSLBS', defaults.gslbs),
+    flips: integer('BENCH_FLIPS', defaults.flips),
+    readySeconds: integer('BENCH_READY_SECONDS', defaults.readySeconds),
     smoke,
   };
+}
+
+function benchPart(text: string): BenchPart {
+  const part = BENCH_PARTS.find((p) => p === text);
+  if (part === undefined)
+    throw new Error(
+      `BENCH_PARTS: expected ${BENCH_PARTS.join(' and/or ')}, found ${JSON.stringify(text)}`,
+    );
+  return part;
 }
 
 function positiveInteger(name: string, text: string): number {

@@ -169,7 +169,10 @@ function residentChange(outcome: SystemOutcome, role: Role): string {
   return `${fixed(start.get(role) ?? Number.NaN, 1)} → ${fixed(end.get(role) ?? Number.NaN, 1)}`;
 }
 
-function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+export function markdownTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+): string {
   const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }

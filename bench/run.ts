@@ -1,14 +1,19 @@
 /**
- * `npm run bench`: dnsperf against CoreDNS → grpc → Meridian (the product)
- * and CoreDNS's file plugin serving the same names (the ceiling), for each
- * size in BENCH_SIZES; prints a Markdown summary and writes
- * bench-results/latest.md. See options.ts for the settings. Not a test: it
- * fails only when a system answers wrongly or a step does not finish in time.
+ * `npm run bench`, in two parts (BENCH_PARTS selects):
+ *   data-plane: dnsperf against CoreDNS → grpc → Meridian (the product) and
+ *     CoreDNS's file plugin serving the same names (the ceiling), for each
+ *     size in BENCH_SIZES; writes bench-results/latest.md;
+ *   control-plane: Meridian in Kubernetes mode on a real kube-apiserver
+ *     (control-plane.ts); writes bench-results/control-plane.md.
+ * Each prints a Markdown summary. See options.ts for the settings. Not a
+ * test: it fails only when a system answers wrongly or a step does not finish
+ * in time.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkAnswers } from './check';
+import { benchControlPlane } from './control-plane';
 import { cleanUpOnSignals, withCleanup } from './cleanup';
 import { hasCommand, killRunningCommands } from './commands';
 import { commandTemplate, nonNoerror, type DnsperfSetup, type Load } from './dnsperf';
@@ -143,8 +148,13 @@ async function main(): Promise<void> {
   const options = parseOptions(process.env);
   alignTestHelpersWithRepo();
   cleanUpOnSignals();
-  const pinning = choosePinning();
   const facts = collectFacts(options);
+  if (options.parts.includes('data-plane')) await benchDataPlane(options, facts);
+  if (options.parts.includes('control-plane')) await benchControlPlane(options, facts);
+}
+
+async function benchDataPlane(options: BenchOptions, facts: MachineFacts): Promise<void> {
+  const pinning = choosePinning();
   progress(
     `sizes ${options.sizes.join(', ')}; ${options.seconds} s runs; ${options.repeats} repetition(s)`,
   );
