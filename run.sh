@@ -32,7 +32,7 @@ needs_tools() {
   export MERIDIAN_COREDNS_BIN
 }
 
-# Only the tests need the control plane; benchmarks do not. Built here rather
+# The tests need the control plane; the control-plane benchmark builds it itself when missing. Built here rather
 # than from inside Jest, whose test timeouts a cold build (minutes) would break.
 needs_kube() {
   MERIDIAN_KUBE_BIN_DIR="$(scripts/build-kube.sh)"
