@@ -18,8 +18,8 @@ export interface HostnameCacheOptions {
   readonly maxNames: number;
   /** Per-query timeout. */
   readonly timeoutMs: number;
-  /** Called when a lookup finished with a different result than before. */
-  readonly onChange: () => void;
+  /** Called with the name when its lookup finished with a different result than before. */
+  readonly onChange: (name: string) => void;
 }
 
 const NOT_FOUND_CODES = new Set(['ENOTFOUND', 'ENODATA']);
@@ -71,7 +71,7 @@ export class HostnameCache {
         const oldest = this.entries.keys().next().value as string;
         this.entries.delete(oldest);
       }
-      if (JSON.stringify(before) !== JSON.stringify(result)) this.options.onChange();
+      if (JSON.stringify(before) !== JSON.stringify(result)) this.options.onChange(name);
     });
   }
 

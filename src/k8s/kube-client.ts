@@ -11,8 +11,9 @@
  * resourceVersion.
  */
 import { HttpMethod, KubeConfig, RequestContext, Watch } from '@kubernetes/client-node';
-import { fetch } from 'undici';
+import { fetch, type Dispatcher } from 'undici';
 import { MeridianError } from '../errors';
+import { DispatcherPool } from './dispatcher-pool';
 import {
   collectionPath,
   KubeRequestError,
@@ -45,6 +46,9 @@ const MAX_BACKOFF_MS = 5_000;
 /** Server-side end of a watch; the session then resumes from its resourceVersion. */
 const WATCH_TIMEOUT_SECONDS = 290;
 
+/** How long one dispatcher serves requests before a fresh one picks up rotated certificates. */
+const DISPATCHER_MAX_AGE_MS = 5 * 60_000;
+
 const CONTENT_TYPES: Record<KubeBodyType, string> = {
   json: 'application/json',
   'merge-patch': 'application/merge-patch+json',
@@ -60,12 +64,13 @@ export interface KubeCredentials {
 export function createKubeApi(credentials: KubeCredentials): KubeApi {
   const config = loadConfig(credentials);
   const server = config.getCurrentCluster()!.server.replace(/\/+$/, '');
+  const pool = new DispatcherPool<Dispatcher>(DISPATCHER_MAX_AGE_MS);
   const request = (
     method: string,
     path: string,
     body?: unknown,
     bodyType: KubeBodyType = 'json',
-  ): Promise<KubeReply> => send(config, server, { method, path, body, bodyType });
+  ): Promise<KubeReply> => send(config, server, pool, { method, path, body, bodyType });
   return {
     request,
     watch: (resource, handlers) => watchResource(config, request, resource, handlers),
@@ -106,15 +111,21 @@ interface Outgoing {
   readonly bodyType: KubeBodyType;
 }
 
-async function send(config: KubeConfig, server: string, out: Outgoing): Promise<KubeReply> {
+async function send(
+  config: KubeConfig,
+  server: string,
+  pool: DispatcherPool<Dispatcher>,
+  out: Outgoing,
+): Promise<KubeReply> {
   const url = `${server}${out.path}`;
   const context = new RequestContext(url, out.method.toUpperCase() as HttpMethod);
+  let dispatcher: Dispatcher | undefined;
   try {
     await config.applySecurityAuthentication(context);
     const headers = context.getHeaders() as unknown as Record<string, string>;
     headers['accept'] = 'application/json';
     if (out.body !== undefined) headers['content-type'] = CONTENT_TYPES[out.bodyType];
-    const dispatcher = context.getDispatcher();
+    dispatcher = pool.pick(context.getDispatcher());
     const response = await fetch(url, {
       method: out.method,
       headers,
@@ -125,6 +136,7 @@ async function send(config: KubeConfig, server: string, out: Outgoing): Promise<
     const text = await response.text();
     return { status: response.status, body: parseJson(text) };
   } catch (err) {
+    pool.discard(dispatcher);
     throw new KubeRequestError(`${out.method} ${out.path}: ${describeError(err)}`, undefined, {
       cause: err,
     });

@@ -10,10 +10,10 @@ import type { BuildProblem } from '../table/build-snapshot';
 import type { GslbRecord } from '../table/model';
 import type { Logger } from '../telemetry/logger';
 import type { KubeMetrics } from '../telemetry/kube-metrics';
-import { GslbReconciler } from './gslb-reconciler';
+import { GslbReconciler, type Changes } from './gslb-reconciler';
 import { HostnameCache } from './hostname-cache';
 import type { KubeApi, WatchedResource, Watcher } from './kube-api';
-import { ObjectIndex, WATCHED_KINDS, type WatchedKind } from './object-index';
+import { ObjectIndex, WATCHED_KINDS, type Dependency, type WatchedKind } from './object-index';
 import type { PlannedWrite } from './planned-write';
 import type { Resolution, ResolveContext } from './resolve-gslb';
 import { WriteQueue } from './write-queue';
@@ -76,7 +76,8 @@ export class KubernetesSource {
   private readonly log: Logger;
   /** The last error logged per resource: a failure repeating while retrying is logged once. */
   private readonly lastError = new Map<WatchedKind, string>();
-  private readonly knownGslbs = new Set<string>();
+  /** What changed since the last pass; everything until the first pass ran. */
+  private changes: Set<Dependency> | 'all' = 'all';
   private debounceTimer: NodeJS.Timeout | undefined;
   private firstPendingAt = 0;
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -89,7 +90,7 @@ export class KubernetesSource {
       servers: options.edgeDnsServers,
       maxNames: MAX_HOSTNAMES,
       timeoutMs: DNS_TIMEOUT_MS,
-      onChange: () => this.schedule(),
+      onChange: (name) => this.schedule([`Hostname|${name}`]),
     });
     const context: ResolveContext = {
       geoTag: options.geoTag,
@@ -121,7 +122,7 @@ export class KubernetesSource {
               );
               options.metrics.setWriter(leading);
               // The new writer plans every write afresh.
-              this.schedule();
+              this.schedule('all');
             },
           });
     this.writes = new WriteQueue({
@@ -142,7 +143,8 @@ export class KubernetesSource {
     this.lease?.start();
     this.resyncTimer = setInterval(() => {
       this.hostnames.refresh();
-      this.schedule();
+      // Catches what no event announces: a write that gave up, a status changed back by hand.
+      this.schedule('all');
     }, this.options.resyncIntervalMs);
     this.resyncTimer.unref();
   }
@@ -177,14 +179,16 @@ export class KubernetesSource {
       onEvent: (event) => {
         this.lastError.delete(kind);
         this.options.metrics.recordWatchEvent(kind);
-        this.index.apply(kind, event);
-        this.schedule();
+        const touched = new Set<Dependency>();
+        this.index.apply(kind, event, touched);
+        this.schedule(touched);
       },
       onSynced: () => {
         this.synced.add(kind);
         this.options.metrics.setSynced(kind, true);
         this.log.info({ resource: kind }, 'listed');
-        this.schedule();
+        // A (re)list may have replaced anything of this kind.
+        this.schedule('all');
       },
       onError: (error) => {
         this.options.metrics.recordWatchError(kind);
@@ -208,8 +212,10 @@ export class KubernetesSource {
   }
 
   /** Coalesces changes: reconciles after `debounceMs` of quiet, at most `maxDelayMs` after the first. */
-  private schedule(): void {
+  private schedule(changed: Iterable<Dependency> | 'all'): void {
     if (this.stopped) return;
+    if (changed === 'all') this.changes = 'all';
+    else if (this.changes !== 'all') for (const dependency of changed) this.changes.add(dependency);
     const now = performance.now();
     if (this.debounceTimer === undefined) this.firstPendingAt = now;
     clearTimeout(this.debounceTimer);
@@ -224,19 +230,25 @@ export class KubernetesSource {
   private reconcile(): void {
     if (this.stopped || this.notReadyReason()?.startsWith('waiting') === true) return;
     const started = performance.now();
-    const result = this.reconciler.pass(this.index, this.lease?.isLeading() ?? true);
+    const changes: Changes = this.changes;
+    this.changes = new Set();
+    const result = this.reconciler.pass(this.index, this.lease?.isLeading() ?? true, changes);
     this.reconciledOnce = true;
     for (const write of result.writes) this.send(write);
-    this.recordGslbMetrics(result.resolutions);
+    this.recordGslbMetrics(result.resolutions, result.considered, result.removed);
     this.options.metrics.recordReconcile((performance.now() - started) / 1000);
   }
 
-  /** k8gb's per-Gslb series, and the removal of those of deleted Gslbs. */
-  private recordGslbMetrics(resolutions: ReadonlyMap<string, Resolution>): void {
-    const seen = new Set<string>();
-    for (const gslb of this.index.gslbs.values()) {
-      const resolution = resolutions.get(gslb.key)!;
-      seen.add(gslb.key);
+  /** k8gb's per-Gslb series of the Gslbs the pass looked at, and the removal of those of deleted Gslbs. */
+  private recordGslbMetrics(
+    resolutions: ReadonlyMap<string, Resolution>,
+    considered: ReadonlySet<string>,
+    removed: ReadonlySet<string>,
+  ): void {
+    for (const key of considered) {
+      const gslb = this.index.gslbs.get(key);
+      const resolution = resolutions.get(key);
+      if (gslb === undefined || resolution === undefined) continue;
       this.options.metrics.recordGslb({
         namespace: gslb.namespace,
         name: gslb.name,
@@ -245,13 +257,10 @@ export class KubernetesSource {
         health: resolution.health,
       });
     }
-    for (const key of this.knownGslbs) {
-      if (seen.has(key)) continue;
+    for (const key of removed) {
       const [namespace = '', name = ''] = key.split('/');
       this.options.metrics.forgetGslb(namespace, name);
     }
-    this.knownGslbs.clear();
-    for (const key of seen) this.knownGslbs.add(key);
   }
 
   private send(write: PlannedWrite): void {

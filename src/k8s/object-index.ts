@@ -2,6 +2,12 @@
  * The watched objects, as small records, with the lookups resolution needs:
  * by key, by namespace, and a Service's readiness from its EndpointSlices.
  * Pure and synchronous; the watchers feed it, resolve-gslb.ts reads it.
+ *
+ * It also tells which Gslbs a change can affect, so that a reconcile resolves
+ * only those: reads made inside {@link ObjectIndex.recordingReads} are noted
+ * as dependency keys, and {@link ObjectIndex.apply} names the keys a change
+ * touches. With 10,000 Gslbs a full pass costs the better part of a second,
+ * which every EndpointSlice flip and every status echo would otherwise pay.
  */
 import type { KubeObject, WatchEvent } from './kube-api';
 import {
@@ -35,6 +41,19 @@ export const WATCHED_KINDS = [
 /** One of WATCHED_KINDS. */
 export type WatchedKind = (typeof WATCHED_KINDS)[number];
 
+/**
+ * What a resolution read, and what a change touches, in one vocabulary:
+ * `Kind|namespace/name` for one object, `Kind|namespace/*` for a scan of a
+ * namespace (a label selector), `Endpoints|namespace/service` for a
+ * Service's readiness, `Hostname|name` for an exposed host name.
+ */
+export type Dependency = string;
+
+/** The reads being recorded, if any; shared by an index and its maps. */
+interface ReadLog {
+  current: Set<Dependency> | null;
+}
+
 /** A Service's state for health: missing, or present with or without a ready endpoint. */
 export type ServiceState = 'missing' | 'ready' | 'unready';
 
@@ -43,15 +62,22 @@ class NamespacedMap<T extends { readonly key: ObjectKey }> {
   private readonly byKey = new Map<ObjectKey, T>();
   private readonly byNamespace = new Map<string, Map<ObjectKey, T>>();
 
+  constructor(
+    private readonly kind: WatchedKind,
+    private readonly reads: ReadLog,
+  ) {}
+
   get size(): number {
     return this.byKey.size;
   }
 
   get(key: ObjectKey): T | undefined {
+    this.reads.current?.add(`${this.kind}|${key}`);
     return this.byKey.get(key);
   }
 
   inNamespace(namespace: string): Iterable<T> {
+    this.reads.current?.add(`${this.kind}|${namespace}/*`);
     return this.byNamespace.get(namespace)?.values() ?? [];
   }
 
@@ -78,21 +104,27 @@ class NamespacedMap<T extends { readonly key: ObjectKey }> {
 
 /** Everything watched, reduced. */
 export class ObjectIndex {
-  readonly gslbs = new NamespacedMap<GslbSource>();
-  readonly ingresses = new NamespacedMap<IngressSource>();
-  readonly services = new NamespacedMap<ServiceSource>();
-  readonly gateways = new NamespacedMap<GatewaySource>();
-  readonly httpRoutes = new NamespacedMap<RouteSource>();
-  readonly grpcRoutes = new NamespacedMap<RouteSource>();
+  private readonly reads: ReadLog = { current: null };
+  readonly gslbs = new NamespacedMap<GslbSource>('Gslb', this.reads);
+  readonly ingresses = new NamespacedMap<IngressSource>('Ingress', this.reads);
+  readonly services = new NamespacedMap<ServiceSource>('Service', this.reads);
+  readonly gateways = new NamespacedMap<GatewaySource>('Gateway', this.reads);
+  readonly httpRoutes = new NamespacedMap<RouteSource>('HTTPRoute', this.reads);
+  readonly grpcRoutes = new NamespacedMap<RouteSource>('GRPCRoute', this.reads);
   private readonly slices = new Map<ObjectKey, EndpointSliceSource>();
   /** `namespace/service` → keys of its slices that have a ready endpoint. */
   private readonly readySlices = new Map<ObjectKey, Set<ObjectKey>>();
 
-  /** Applies one watch event; returns the key of the object it changed. */
-  apply(kind: WatchedKind, event: WatchEvent): ObjectKey {
+  /**
+   * Applies one watch event; returns the key of the object it changed. Adds
+   * to `touched` the dependencies whose answer may have changed.
+   */
+  apply(kind: WatchedKind, event: WatchEvent, touched?: Set<Dependency>): ObjectKey {
     const { object } = event;
-    const key = keyOf(object.metadata.namespace ?? '', object.metadata.name);
+    const namespace = object.metadata.namespace ?? '';
+    const key = keyOf(namespace, object.metadata.name);
     const remove = event.type === 'delete';
+    if (kind !== 'EndpointSlice') touched?.add(`${kind}|${key}`).add(`${kind}|${namespace}/*`);
     switch (kind) {
       case 'Gslb':
         return update(this.gslbs, key, remove, object, toGslb);
@@ -107,14 +139,34 @@ export class ObjectIndex {
       case 'GRPCRoute':
         return update(this.grpcRoutes, key, remove, object, toRoute);
       case 'EndpointSlice':
-        this.applySlice(key, remove ? null : toEndpointSlice(object));
+        this.applySlice(key, remove ? null : toEndpointSlice(object), touched);
         return key;
     }
+  }
+
+  /**
+   * Runs `read` and returns what it read as dependencies, besides its
+   * result. Not reentrant: resolution is synchronous and never nests.
+   */
+  recordingReads<T>(read: () => T): { result: T; reads: Set<Dependency> } {
+    const reads = new Set<Dependency>();
+    this.reads.current = reads;
+    try {
+      return { result: read(), reads };
+    } finally {
+      this.reads.current = null;
+    }
+  }
+
+  /** Notes a read of something outside the index (a host name) while recording. */
+  noteRead(dependency: Dependency): void {
+    this.reads.current?.add(dependency);
   }
 
   /** A Service's state as k8gb's health check sees it. */
   serviceState(namespace: string, name: string): ServiceState {
     const key = keyOf(namespace, name);
+    this.reads.current?.add(`Service|${key}`).add(`Endpoints|${key}`);
     if (this.services.get(key) === undefined) return 'missing';
     return (this.readySlices.get(key)?.size ?? 0) > 0 ? 'ready' : 'unready';
   }
@@ -124,8 +176,20 @@ export class ObjectIndex {
     return this.slices.size;
   }
 
-  private applySlice(key: ObjectKey, slice: EndpointSliceSource | null): void {
+  /**
+   * Only a Service whose readiness flips is touched: a second ready slice,
+   * or a slice changing without changing readiness, affects no answer.
+   */
+  private applySlice(
+    key: ObjectKey,
+    slice: EndpointSliceSource | null,
+    touched: Set<Dependency> | undefined,
+  ): void {
     const previous = this.slices.get(key);
+    const services = [previous, slice].flatMap((s) =>
+      s === undefined || s === null ? [] : [keyOf(s.namespace, s.serviceName)],
+    );
+    const readyBefore = services.map((service) => this.readySlices.has(service));
     if (previous !== undefined) {
       const serviceKey = keyOf(previous.namespace, previous.serviceName);
       const ready = this.readySlices.get(serviceKey);
@@ -133,13 +197,18 @@ export class ObjectIndex {
       if (ready?.size === 0) this.readySlices.delete(serviceKey);
       this.slices.delete(key);
     }
-    if (slice === null) return;
-    this.slices.set(key, slice);
-    if (!slice.ready || slice.serviceName === '') return;
-    const serviceKey = keyOf(slice.namespace, slice.serviceName);
-    let ready = this.readySlices.get(serviceKey);
-    if (ready === undefined) this.readySlices.set(serviceKey, (ready = new Set()));
-    ready.add(key);
+    if (slice !== null) {
+      this.slices.set(key, slice);
+      if (slice.ready && slice.serviceName !== '') {
+        const serviceKey = keyOf(slice.namespace, slice.serviceName);
+        let ready = this.readySlices.get(serviceKey);
+        if (ready === undefined) this.readySlices.set(serviceKey, (ready = new Set()));
+        ready.add(key);
+      }
+    }
+    services.forEach((service, i) => {
+      if (this.readySlices.has(service) !== readyBefore[i]) touched?.add(`Endpoints|${service}`);
+    });
   }
 }
 

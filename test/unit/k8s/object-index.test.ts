@@ -1,7 +1,8 @@
 /**
  * The object index: add, update and delete of every watched kind, lookups by
  * key and namespace, and a Service's health state (k8gb-reference §4.1)
- * derived from all of its EndpointSlices as they come, change, move and go.
+ * derived from all of its EndpointSlices as they come, change, move and go;
+ * the dependencies reads record and changes touch.
  */
 import type { KubeObject, WatchEvent } from '../../../src/k8s/kube-api';
 import { ObjectIndex, WATCHED_KINDS, type WatchedKind } from '../../../src/k8s/object-index';
@@ -263,5 +264,62 @@ describe('serviceState (k8gb: missing, or ready when any slice has a ready endpo
     index.apply('EndpointSlice', remove(sliceObject('web-9', 'web', true)));
     expect(state()).toBe('ready');
     expect(index.sliceCount).toBe(1);
+  });
+});
+
+describe('dependencies: what a resolution read, and what a change touches', () => {
+  test('reads inside recordingReads are returned; reads outside are not recorded', () => {
+    const index = new ObjectIndex();
+    index.apply('Service', add(serviceObject('web', { namespace: 'ns1' })));
+    const { result, reads } = index.recordingReads(() => {
+      index.ingresses.get('ns1/front');
+      expect([...index.services.inNamespace('ns1')].map((s) => s.key)).toEqual(['ns1/web']);
+      index.noteRead('Hostname|lb.example.net');
+      return index.serviceState('ns1', 'web');
+    });
+    expect(result).toBe('unready');
+    expect([...reads].sort()).toEqual([
+      'Endpoints|ns1/web',
+      'Hostname|lb.example.net',
+      'Ingress|ns1/front',
+      'Service|ns1/*',
+      'Service|ns1/web',
+    ]);
+    const after = index.recordingReads(() => 0).reads;
+    index.gateways.get('ns1/gw');
+    expect([...after]).toEqual([]);
+  });
+
+  test('a change to an object touches it and scans of its namespace', () => {
+    const index = new ObjectIndex();
+    const touched = new Set<string>();
+    index.apply('Ingress', add(ingressObject('front', { namespace: 'ns1' })), touched);
+    expect([...touched].sort()).toEqual(['Ingress|ns1/*', 'Ingress|ns1/front']);
+  });
+
+  test('EndpointSlices touch a Service only when its readiness flips, old and new owner alike', () => {
+    const index = new ObjectIndex();
+    const touches = (object: KubeObject, type: 'add' | 'update' | 'delete' = 'update') => {
+      const touched = new Set<string>();
+      index.apply('EndpointSlice', { type, object }, touched);
+      return [...touched].sort();
+    };
+    expect(touches(sliceObject('a-1', 'a', true, { namespace: 'ns1' }), 'add')).toEqual([
+      'Endpoints|ns1/a',
+    ]);
+    // A second ready slice, and a changed slice still ready: readiness unchanged.
+    expect(touches(sliceObject('a-2', 'a', true, { namespace: 'ns1' }), 'add')).toEqual([]);
+    expect(touches(sliceObject('a-2', 'a', true, { namespace: 'ns1', generation: 2 }))).toEqual([]);
+    expect(touches(sliceObject('a-1', 'a', false, { namespace: 'ns1' }))).toEqual([]);
+    expect(touches(sliceObject('a-2', 'a', false, { namespace: 'ns1' }))).toEqual([
+      'Endpoints|ns1/a',
+    ]);
+    // A ready slice moving from Service a to b makes b ready; a stays unready.
+    expect(touches(sliceObject('a-2', 'b', true, { namespace: 'ns1' }))).toEqual([
+      'Endpoints|ns1/b',
+    ]);
+    expect(touches(sliceObject('a-2', 'b', true, { namespace: 'ns1' }), 'delete')).toEqual([
+      'Endpoints|ns1/b',
+    ]);
   });
 });
