@@ -5,7 +5,7 @@
  * source can show it to the user (a file error, or a status condition).
  */
 import { isIP } from 'node:net';
-import { STRATEGY_TYPES, type StrategyType } from '../table/model';
+import { STRATEGY_TYPES, type StrategyParameters, type StrategyType } from '../table/model';
 
 /** The group/version Meridian reads, as k8gb defines it. */
 export const GSLB_API_VERSION = 'k8gb.io/v1beta1';
@@ -16,6 +16,11 @@ export const ANNOTATION_EXPOSED_IPS = 'k8gb.io/exposed-ip-addresses';
 export const ANNOTATION_EXPOSED_HOSTNAMES = 'k8gb.io/exposed-hostnames';
 
 const MAX_WEIGHT = 1000;
+/** The CRD's bounds on `spec.strategy.fallbackGeoTags`. */
+const MAX_FALLBACKS = 32;
+const MAX_GEOTAG_LENGTH = 63;
+/** Geotags as k8gb's weight keys and the CRD's fallbackGeoTags items allow them. */
+const GEOTAG = /^[A-Za-z0-9-]+$/;
 /** RFC 2181 §8: a TTL is at most 2^31 - 1. */
 const MAX_TTL = 2_147_483_647;
 
@@ -29,9 +34,20 @@ export class InvalidGslb extends Error {}
 export interface ParsedStrategy {
   readonly type: StrategyType;
   readonly ttlSeconds: number;
+  /**
+   * primaryGeoTag, fallbackGeoTags, weight (as `weights`) and failOpen, each
+   * present only when set: spread it into a GslbRecord.
+   */
+  readonly parameters: StrategyParameters;
 }
 
-/** Validates `spec.strategy` as k8gb's controller does; throws InvalidGslb. */
+/**
+ * Validates `spec.strategy` as k8gb's controller does, and Meridian's fields
+ * as the CRD does (so that a standalone manifest is held to the same rules as
+ * an object the API server admitted); throws InvalidGslb. A `null`
+ * primaryGeoTag, fallbackGeoTags or failOpen counts as absent, as in a JSON
+ * merge patch (Meridian's Ingress sync removes primaryGeoTag that way).
+ */
 export function parseStrategy(value: unknown, defaultTtl: number): ParsedStrategy {
   if (!isObject(value)) throw new InvalidGslb('spec.strategy is required');
   const type = STRATEGY_TYPES.find((t) => t === value['type']);
@@ -46,9 +62,82 @@ export function parseStrategy(value: unknown, defaultTtl: number): ParsedStrateg
       `spec.strategy.dnsTtlSeconds must be an integer from 0 to ${MAX_TTL}, found ${JSON.stringify(ttl)}`,
     );
   }
-  if (value['weight'] !== undefined) checkWeights(value['weight'], type);
   // k8gb replaces a missing or zero TTL with the default.
-  return { type, ttlSeconds: ttl === undefined || ttl === 0 ? defaultTtl : (ttl as number) };
+  return {
+    type,
+    ttlSeconds: ttl === undefined || ttl === 0 ? defaultTtl : (ttl as number),
+    parameters: parseParameters(value, type),
+  };
+}
+
+function parseParameters(strategy: Json, type: StrategyType): StrategyParameters {
+  const weights = strategy['weight'];
+  if (weights !== undefined) checkWeights(weights, type);
+  const primary = parsePrimary(strategy['primaryGeoTag']);
+  const fallbacks = parseFallbacks(strategy['fallbackGeoTags'], type, primary);
+  const failOpen = parseFailOpen(strategy['failOpen']);
+  return {
+    ...(primary === undefined ? {} : { primaryGeoTag: primary }),
+    ...(fallbacks === undefined ? {} : { fallbackGeoTags: fallbacks }),
+    ...(weights === undefined ? {} : { weights: { ...(weights as Record<string, number>) } }),
+    ...(failOpen === undefined ? {} : { failOpen }),
+  };
+}
+
+// Free text, unchecked, as in k8gb; '' means none (k8gb then serves all).
+function parsePrimary(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') {
+    throw new InvalidGslb(
+      `spec.strategy.primaryGeoTag must be a string, found ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+function parseFailOpen(value: unknown): boolean | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'boolean') {
+    throw new InvalidGslb(
+      `spec.strategy.failOpen must be true or false, found ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+const FALLBACKS = 'spec.strategy.fallbackGeoTags';
+
+function parseFallbacks(
+  value: unknown,
+  type: StrategyType,
+  primary: string | undefined,
+): readonly string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) throw new InvalidGslb(`${FALLBACKS} must be a list of geotags`);
+  if (value.length === 0) return undefined;
+  if (type !== 'failover') throw new InvalidGslb(`${FALLBACKS} is only allowed with type failover`);
+  if (value.length > MAX_FALLBACKS) {
+    throw new InvalidGslb(`${FALLBACKS} lists ${value.length} geotags; at most ${MAX_FALLBACKS}`);
+  }
+  const tags: string[] = [];
+  value.forEach((tag: unknown, index) => tags.push(checkFallback(tag, index, primary, tags)));
+  return tags;
+}
+
+function checkFallback(
+  tag: unknown,
+  index: number,
+  primary: string | undefined,
+  earlier: readonly string[],
+): string {
+  if (typeof tag !== 'string' || !GEOTAG.test(tag) || tag.length > MAX_GEOTAG_LENGTH) {
+    throw new InvalidGslb(
+      `${FALLBACKS}[${index}]: invalid geotag ${JSON.stringify(tag)} (letters, digits and dashes, at most ${MAX_GEOTAG_LENGTH})`,
+    );
+  }
+  if (tag === primary) throw new InvalidGslb(`${FALLBACKS} must not repeat primaryGeoTag ${tag}`);
+  if (earlier.includes(tag)) throw new InvalidGslb(`${FALLBACKS} lists ${tag} twice`);
+  return tag;
 }
 
 function checkWeights(weight: unknown, type: StrategyType): void {
@@ -56,7 +145,7 @@ function checkWeights(weight: unknown, type: StrategyType): void {
     throw new InvalidGslb('spec.strategy.weight is only allowed with type roundRobin');
   if (!isObject(weight)) throw new InvalidGslb('spec.strategy.weight must map geotags to integers');
   for (const [tag, w] of Object.entries(weight)) {
-    if (!/^[A-Za-z0-9-]+$/.test(tag))
+    if (!GEOTAG.test(tag))
       throw new InvalidGslb(`spec.strategy.weight: invalid geotag ${JSON.stringify(tag)}`);
     if (!isIntegerIn(w, 0, MAX_WEIGHT)) {
       throw new InvalidGslb(

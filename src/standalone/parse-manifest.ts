@@ -75,6 +75,9 @@ function parseGslb(object: Json, options: ParseOptions): GslbRecord | string {
       hosts: parseHosts(spec, annotations),
       strategy: strategy.type,
       ttlSeconds: strategy.ttlSeconds,
+      ...strategy.parameters,
+      // One cluster: a manifest describes this cluster's targets, which are
+      // healthy by declaration (standalone mode has no health source yet).
       clusters: [
         { geoTag: options.geoTag, addresses: parseAddresses(annotations[ANNOTATION_EXPOSED_IPS]) },
       ],

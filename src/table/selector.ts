@@ -1,11 +1,12 @@
 /**
  * What a strategy hands the answer path: a selector that returns the prepared
  * answer section for one query. Selectors are built with the snapshot; a
- * selector may keep a cursor (round-robin position) but never changes which
- * records exist.
+ * selector may keep a cursor (round-robin position) or memoise (geoip's
+ * per-scope selections) but never changes which records exist.
  */
 import type { SectionBytes } from '../dns/response';
 import type { ClientSubnet } from '../dns/query';
+import type { GeoLocator } from './geo-locator';
 
 /** The records chosen for one query and the client-subnet scope they hold for. */
 export interface Selection {
@@ -19,14 +20,30 @@ export interface RRSetSelector {
   select(clientSubnet: ClientSubnet | null): Selection;
 }
 
-/** Records of one type for one name, each encoded with owner pointer 0xC00C. */
-export interface PreparedRecords {
-  /** Every record, in the order the source gave them. */
+/** One cluster's records of one type (A or AAAA), encoded once per Gslb. */
+export interface ClusterRecords {
+  readonly geoTag: string;
+  readonly healthy: boolean;
+  /** Canonical addresses, each once, in the order the source gave them. */
+  readonly addresses: readonly string[];
+  /** `records[i]` answers `addresses[i]`, with owner pointer 0xC00C. */
   readonly records: readonly Buffer[];
 }
 
-/** Builds the selector for one RRset from a Gslb's strategy. */
-export interface AnswerStrategy {
-  readonly name: string;
-  createSelector(prepared: PreparedRecords): RRSetSelector;
+/** What a strategy may consult besides the records. */
+export interface SelectorContext {
+  /** Uniform numbers in [0, 1), drawn per query by weighted roundRobin. */
+  readonly random: () => number;
+  /** Datacenters for geoip; null when no database is configured. */
+  readonly locator: GeoLocator | null;
+}
+
+/**
+ * A selector prepared once per RRset of a Gslb, buffers included; `create`
+ * gives each host its own selector, so that cursors are per name.
+ */
+export interface SelectorPlan {
+  /** Distinct records that some query can be answered with. */
+  readonly recordCount: number;
+  create(): RRSetSelector;
 }

@@ -1,7 +1,8 @@
 /**
  * The immutable record table one query is answered from. Built off the query
  * path by build-snapshot.ts and swapped in whole by TableHolder; nothing in it
- * changes after the build except round-robin cursors inside selectors.
+ * changes after the build except state inside selectors (round-robin cursors,
+ * and geoip's per-scope selections, each made once on first use).
  */
 import type { SectionBytes } from '../dns/response';
 import type { RRSetSelector } from './selector';

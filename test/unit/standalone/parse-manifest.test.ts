@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { parseManifest, type ManifestParse } from '../../../src/standalone/parse-manifest';
 import { DEFAULT_TTL_SECONDS, type GslbRecord } from '../../../src/table/model';
@@ -94,10 +96,38 @@ spec:
           hosts: ['failover.cloud.example.com'],
           strategy: 'failover',
           ttlSeconds: 5,
+          primaryGeoTag: 'eu',
           clusters: [{ geoTag: 'us', addresses: ['192.0.2.10', '192.0.2.11'] }],
         },
       ],
     });
+  });
+
+  test.each<[string, GslbRecord]>([
+    [
+      'ledger.yaml',
+      {
+        id: 'core/ledger',
+        hosts: ['ledger.cloud.example.org'],
+        strategy: 'failover',
+        ttlSeconds: 15,
+        primaryGeoTag: 'eu',
+        clusters: [{ geoTag: 'eu', addresses: ['198.51.100.7', '198.51.100.8'] }],
+      },
+    ],
+    [
+      'shop.yaml',
+      {
+        id: 'shop/shop',
+        hosts: ['shop.cloud.example.org'],
+        strategy: 'roundRobin',
+        ttlSeconds: 30,
+        clusters: [{ geoTag: 'eu', addresses: ['192.0.2.10', '192.0.2.11', '2001:db8::10'] }],
+      },
+    ],
+  ])('the example examples/gslbs/%s parses to this cluster only', (file, expected) => {
+    const text = readFileSync(join(__dirname, '../../../examples/gslbs', file), 'utf8');
+    expect(parseManifest(text, OPTIONS)).toStrictEqual({ ok: true, gslbs: [expected] });
   });
 
   test('the id is namespace/name and the namespace defaults to "default"', () => {
@@ -193,7 +223,75 @@ describe('strategy', () => {
       'failover',
       { type: 'failover', primaryGeoTag: 'eu' },
       30,
+      { strategy: 'failover', ttlSeconds: 30, primaryGeoTag: 'eu' },
+    ],
+    [
+      'failover with ordered fallbacks, dashed geotags, and failOpen',
+      {
+        type: 'failover',
+        primaryGeoTag: 'eu-west-1',
+        fallbackGeoTags: ['us-east-1', 'ap-south-1'],
+        failOpen: true,
+      },
+      30,
+      {
+        strategy: 'failover',
+        ttlSeconds: 30,
+        primaryGeoTag: 'eu-west-1',
+        fallbackGeoTags: ['us-east-1', 'ap-south-1'],
+        failOpen: true,
+      },
+    ],
+    [
+      '32 fallbacks, the CRD limit',
+      { type: 'failover', fallbackGeoTags: Array.from({ length: 32 }, (_, i) => `c${i}`) },
+      30,
+      {
+        strategy: 'failover',
+        ttlSeconds: 30,
+        fallbackGeoTags: Array.from({ length: 32 }, (_, i) => `c${i}`),
+      },
+    ],
+    [
+      'fallbacks without a primary',
+      { type: 'failover', fallbackGeoTags: ['us'] },
+      30,
+      { strategy: 'failover', ttlSeconds: 30, fallbackGeoTags: ['us'] },
+    ],
+    [
+      'failOpen false is kept',
+      { type: 'geoip', failOpen: false },
+      30,
+      { strategy: 'geoip', ttlSeconds: 30, failOpen: false },
+    ],
+    [
+      'primaryGeoTag with roundRobin is kept (k8gb allows it; roundRobin ignores it)',
+      { type: 'roundRobin', primaryGeoTag: 'eu' },
+      30,
+      { ttlSeconds: 30, primaryGeoTag: 'eu' },
+    ],
+    [
+      'empty and null optional fields count as absent',
+      {
+        type: 'failover',
+        primaryGeoTag: '',
+        fallbackGeoTags: [],
+        failOpen: null,
+      },
+      30,
       { strategy: 'failover', ttlSeconds: 30 },
+    ],
+    [
+      'null primaryGeoTag (a merge patch removing it) and null fallbacks count as absent',
+      { type: 'roundRobin', primaryGeoTag: null, fallbackGeoTags: null },
+      30,
+      { ttlSeconds: 30 },
+    ],
+    [
+      'an empty fallback list is allowed with any type, as in the CRD',
+      { type: 'roundRobin', fallbackGeoTags: [] },
+      30,
+      { ttlSeconds: 30 },
     ],
     ['geoip', { type: 'geoip', dnsTtlSeconds: 10 }, 30, { strategy: 'geoip', ttlSeconds: 10 }],
     [
@@ -204,7 +302,7 @@ describe('strategy', () => {
         weight: { 'eu-west-1': 0, 'us-east-1': 1000, za: 5 },
       },
       30,
-      {},
+      { weights: { 'eu-west-1': 0, 'us-east-1': 1000, za: 5 } },
     ],
   ])('%s', (_label, strategy, defaultTtlSeconds, patch) => {
     const doc = gslbDoc((d) => (d.spec = { ...d.spec, strategy }));
@@ -276,6 +374,61 @@ describe('strategy', () => {
       'weight as a list',
       { type: 'roundRobin', weight: [1, 2] },
       'spec.strategy.weight must map geotags to integers',
+    ],
+    [
+      'fallbackGeoTags with roundRobin',
+      { type: 'roundRobin', fallbackGeoTags: ['us'] },
+      'spec.strategy.fallbackGeoTags is only allowed with type failover',
+    ],
+    [
+      'fallbackGeoTags with geoip',
+      { type: 'geoip', fallbackGeoTags: ['us'] },
+      'spec.strategy.fallbackGeoTags is only allowed with type failover',
+    ],
+    [
+      'fallbackGeoTags as a string',
+      { type: 'failover', fallbackGeoTags: 'us,ap' },
+      'spec.strategy.fallbackGeoTags must be a list of geotags',
+    ],
+    [
+      'a fallback geotag with an underscore',
+      { type: 'failover', fallbackGeoTags: ['us', 'ap_south'] },
+      'spec.strategy.fallbackGeoTags[1]: invalid geotag "ap_south" (letters, digits and dashes, at most 63)',
+    ],
+    [
+      'a fallback geotag of 64 characters',
+      { type: 'failover', fallbackGeoTags: ['a'.repeat(64)] },
+      `spec.strategy.fallbackGeoTags[0]: invalid geotag "${'a'.repeat(64)}" (letters, digits and dashes, at most 63)`,
+    ],
+    [
+      'a fallback geotag that is a number',
+      { type: 'failover', fallbackGeoTags: [7] },
+      'spec.strategy.fallbackGeoTags[0]: invalid geotag 7 (letters, digits and dashes, at most 63)',
+    ],
+    [
+      'a fallback that repeats the primary',
+      { type: 'failover', primaryGeoTag: 'eu', fallbackGeoTags: ['us', 'eu'] },
+      'spec.strategy.fallbackGeoTags must not repeat primaryGeoTag eu',
+    ],
+    [
+      'a fallback listed twice',
+      { type: 'failover', fallbackGeoTags: ['us', 'ap', 'us'] },
+      'spec.strategy.fallbackGeoTags lists us twice',
+    ],
+    [
+      '33 fallbacks (the CRD allows 32)',
+      { type: 'failover', fallbackGeoTags: Array.from({ length: 33 }, (_, i) => `c${i}`) },
+      'spec.strategy.fallbackGeoTags lists 33 geotags; at most 32',
+    ],
+    [
+      'failOpen as a string',
+      { type: 'roundRobin', failOpen: 'yes' },
+      'spec.strategy.failOpen must be true or false, found "yes"',
+    ],
+    [
+      'primaryGeoTag as a number',
+      { type: 'failover', primaryGeoTag: 1 },
+      'spec.strategy.primaryGeoTag must be a string, found 1',
     ],
   ])('%s is an error', (_label, strategy, reason) => {
     const doc = gslbDoc((d) => {
