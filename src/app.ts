@@ -14,7 +14,7 @@ import { startGrpcServer, type GrpcEndpoint } from './grpc/grpc-server';
 import { startDnsListener, type DnsListener } from './plain-dns/dns-listener';
 import { createResponder } from './serving/responder';
 import { ManifestDirectory, type ManifestState } from './standalone/manifest-directory';
-import { buildSnapshot, type BuildProblem } from './table/build-snapshot';
+import { buildSnapshot, BuildReuse, type BuildProblem } from './table/build-snapshot';
 import type { GslbRecord } from './table/model';
 import { TableHolder } from './table/table-holder';
 import { startHttpServer, type HttpEndpoints } from './telemetry/http-server';
@@ -46,8 +46,12 @@ interface RunningSource {
   notReadyReason(): string | null;
 }
 
-/** How often a Kubernetes reconcile may be delayed by a stream of changes. */
-const KUBE_MAX_DELAY_MS = 500;
+/**
+ * How long a stream of changes may delay a Kubernetes reconcile (longer
+ * when passes are slow; see KubernetesSource). Incremental passes are cheap,
+ * so an EndpointSlice flip amid status echoes is not held back long.
+ */
+const KUBE_MAX_DELAY_MS = 200;
 
 /** A running Meridian. */
 export interface RunningApp {
@@ -106,12 +110,14 @@ export function buildApp(config: Config, deps: AppDeps): App {
       return [];
     }
   };
+  const reuse = new BuildReuse();
   const swapIn = (gslbs: readonly GslbRecord[]): readonly BuildProblem[] => {
     const started = performance.now();
     const { snapshot, problems } = buildSnapshot({
       zones: config.zones,
       gslbs,
       localGeoTag: config.clusterGeoTag,
+      reuse,
       serial: holder.nextSerial(deps.now()),
       generation: holder.nextGeneration(),
     });

@@ -225,9 +225,12 @@ export class GslbReconciler {
     this.link(gslb.key, reads);
     const changed = state.servedJson !== servedJson;
     state.resolution = resolution;
-    state.served = served;
-    state.servedJson = servedJson;
     state.reads = reads;
+    // Unchanged records keep their identity, so the table build can reuse what it prepared for them.
+    if (changed) {
+      state.served = served;
+      state.servedJson = servedJson;
+    }
     return changed;
   }
 

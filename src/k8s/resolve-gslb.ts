@@ -164,16 +164,26 @@ function resolveOrThrow(gslb: GslbSource, index: ObjectIndex, ctx: ResolveContex
       healthyRecords[server.host] = exposedIps;
     } else unhealthy.push(server.host);
   }
-  const record = (hosts: string[], addresses: readonly string[]): GslbRecord => ({
+  // Unhealthy hosts carry their addresses marked unhealthy: never served or
+  // published as local targets, except by a Gslb that asks to fail open.
+  const record = (hosts: string[], isHealthy: boolean): GslbRecord => ({
     id: gslb.key,
     hosts,
     strategy: strategy.type,
     ttlSeconds: strategy.ttlSeconds,
-    clusters: addresses.length === 0 ? [] : [{ geoTag: ctx.geoTag, addresses }],
+    ...strategy.parameters,
+    clusters:
+      exposedIps.length === 0
+        ? []
+        : [
+            isHealthy
+              ? { geoTag: ctx.geoTag, addresses: exposedIps }
+              : { geoTag: ctx.geoTag, addresses: exposedIps, healthy: false },
+          ],
   });
   const records: GslbRecord[] = [];
-  if (healthy.length > 0) records.push(record(healthy, exposedIps));
-  if (unhealthy.length > 0) records.push(record(unhealthy, []));
+  if (healthy.length > 0) records.push(record(healthy, true));
+  if (unhealthy.length > 0) records.push(record(unhealthy, false));
   return {
     reason: 'Serving',
     message: healthSummary(health),

@@ -906,11 +906,30 @@ describe('hosts and zones', () => {
 });
 
 describe('strategy', () => {
-  test.each<[unknown, string, number]>([
-    [{ type: 'roundRobin' }, 'roundRobin', 30],
-    [{ type: 'failover', primaryGeoTag: 'eu', dnsTtlSeconds: 0 }, 'failover', 30],
-    [{ type: 'geoip', dnsTtlSeconds: 60 }, 'geoip', 60],
-  ])('%j → %s with TTL %d', (strategy, type, ttl) => {
+  test.each<[unknown, string, number, Record<string, unknown>]>([
+    [{ type: 'roundRobin' }, 'roundRobin', 30, {}],
+    [
+      { type: 'failover', primaryGeoTag: 'eu', dnsTtlSeconds: 0 },
+      'failover',
+      30,
+      { primaryGeoTag: 'eu' },
+    ],
+    [
+      { type: 'failover', primaryGeoTag: 'eu', fallbackGeoTags: ['us', 'ap'], failOpen: true },
+      'failover',
+      30,
+      { primaryGeoTag: 'eu', fallbackGeoTags: ['us', 'ap'], failOpen: true },
+    ],
+    [
+      { type: 'roundRobin', weight: { eu: 30, 'us-east-1': 70 } },
+      'roundRobin',
+      30,
+      {
+        weights: { eu: 30, 'us-east-1': 70 },
+      },
+    ],
+    [{ type: 'geoip', dnsTtlSeconds: 60 }, 'geoip', 60, {}],
+  ])('%j → %s with TTL %d and the strategy parameters', (strategy, type, ttl, parameters) => {
     const resolution = resolve(
       embeddedGslb(undefined, { strategy, annotations: { [ANNOTATION_EXPOSED_IPS]: '192.0.2.1' } }),
       backend('web'),
@@ -921,6 +940,7 @@ describe('strategy', () => {
         hosts: [HOST],
         strategy: type,
         ttlSeconds: ttl,
+        ...parameters,
         clusters: [{ geoTag: 'eu', addresses: ['192.0.2.1'] }],
       },
     ]);
@@ -944,7 +964,7 @@ describe('strategy', () => {
 });
 
 describe('records', () => {
-  test('healthy hosts with addresses share one record; every other host is in a record without addresses', () => {
+  test('healthy hosts with addresses share one record; every other host shares one whose addresses are marked unhealthy', () => {
     const gslb = embeddedGslb(
       {
         'h1.cloud.example.org': ['up'],
@@ -966,6 +986,7 @@ describe('records', () => {
         hosts: ['h1.cloud.example.org', 'h5.cloud.example.org'],
         strategy: 'failover',
         ttlSeconds: 10,
+        primaryGeoTag: 'us',
         clusters: [{ geoTag: 'eu', addresses }],
       },
       {
@@ -973,7 +994,8 @@ describe('records', () => {
         hosts: ['h2.cloud.example.org', 'h3.cloud.example.org', 'h4.cloud.example.org'],
         strategy: 'failover',
         ttlSeconds: 10,
-        clusters: [],
+        primaryGeoTag: 'us',
+        clusters: [{ geoTag: 'eu', addresses, healthy: false }],
       },
     ]);
     expect(resolution.healthyRecords).toEqual({
@@ -1004,13 +1026,19 @@ describe('records', () => {
     ]);
   });
 
-  test('only unhealthy hosts: one record without addresses', () => {
+  test('only unhealthy hosts: one record, its addresses marked unhealthy', () => {
     const resolution = resolve(
       embeddedGslb(undefined, { annotations: { [ANNOTATION_EXPOSED_IPS]: '192.0.2.1' } }),
       backend('web', false),
     );
     expect(resolution.records).toEqual([
-      { id: 'shop/web', hosts: [HOST], strategy: 'roundRobin', ttlSeconds: 30, clusters: [] },
+      {
+        id: 'shop/web',
+        hosts: [HOST],
+        strategy: 'roundRobin',
+        ttlSeconds: 30,
+        clusters: [{ geoTag: 'eu', addresses: ['192.0.2.1'], healthy: false }],
+      },
     ]);
     expect(resolution.message).toBe('1 host: 1 Unhealthy');
     expect(resolution.exposedIps).toEqual(['192.0.2.1']);
