@@ -145,6 +145,9 @@ async function build(dockerfile: string, root: string): Promise<Image> {
             // This machine's Node 24 and npm stand for the base image's.
             PATH: `${dirname(process.execPath)}:/usr/bin:/bin`,
             HOME: process.env['HOME'] ?? '/root',
+            // The machine's trust settings, as an image build would inherit its network's
+            // (a registry behind a TLS-intercepting proxy needs the extra CA).
+            ...passThrough(['NODE_EXTRA_CA_CERTS', 'HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY']),
             ...env,
             // Same packages, from the local npm cache when it has them.
             npm_config_prefer_offline: 'true',
@@ -349,3 +352,13 @@ describe('started as the ENTRYPOINT starts it', () => {
     expect(await healthcheck(`127.0.0.1:${metricsPort}`)).toBe(1);
   }, 30_000);
 });
+
+/** The variables of `names` that are set here, for a child's stripped environment. */
+function passThrough(names: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    const value = process.env[name];
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}
