@@ -21,6 +21,7 @@ import { kubeBinDir } from '../test/helpers/kube-cluster';
 import { startKubeMeridian } from '../test/helpers/kube-meridian';
 import {
   answersReady,
+  chartMeridianMemory,
   createFlipTarget,
   latencySummary,
   measureFlips,
@@ -39,8 +40,14 @@ import { markdownTable } from './report';
 import { REPO } from './repo';
 import { median } from './stats';
 
-/** Meridian's settings besides the e2e environment's: its default debounce, not the tests' 20 ms. */
-const MERIDIAN_ENV = { MERIDIAN_RELOAD_DEBOUNCE_MS: '100' };
+/**
+ * Meridian's settings besides the e2e environment's: its default debounce, not the tests' 20 ms,
+ * and the Helm chart's heap limit.
+ */
+const MERIDIAN_ENV = {
+  MERIDIAN_RELOAD_DEBOUNCE_MS: '100',
+  NODE_OPTIONS: `--max-old-space-size=${chartMeridianMemory().maxHeapMiB}`,
+};
 /** Create requests in flight at once. */
 const CREATE_CONCURRENCY = 32;
 const SPOT_CHECKS = 200;

@@ -287,6 +287,7 @@ describe('helm', () => {
       METRICS_ADDRESS: '0.0.0.0:8080',
       MERIDIAN_GRPC_LISTEN: 'unix:/run/meridian/meridian.sock',
       MERIDIAN_SHUTDOWN_GRACE_SECONDS: '5',
+      NODE_OPTIONS: '--max-old-space-size=320',
       POD_NAMESPACE: NAMESPACE,
       POD_NAME,
       MERIDIAN_RELOAD_DEBOUNCE_MS: '50',

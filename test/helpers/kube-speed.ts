@@ -11,7 +11,10 @@ import { createSocket } from 'node:dgram';
 import { readdirSync, readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import type { ClientRequest } from 'node:http';
+import { join } from 'node:path';
+import { parse } from 'yaml';
 import { decodeReply, query } from './dns-case';
+import { REPO_ROOT } from './processes';
 import type { KubeCluster } from './kube-cluster';
 import {
   backend,
@@ -884,4 +887,14 @@ export function latencySummary(samples: readonly FlipSample[]): {
     p99: percentile(latencies, 99),
     max: Math.max(...latencies),
   };
+}
+
+/** The Meridian container's memory limit and heap setting in the Helm chart's defaults. */
+export function chartMeridianMemory(): { limitMiB: number; maxHeapMiB: number } {
+  const values = parse(
+    readFileSync(join(REPO_ROOT, 'deploy/helm/meridian/values.yaml'), 'utf8'),
+  ) as { meridian: { maxHeapMiB: number; resources: { limits: { memory: string } } } };
+  const limit = /^(\d+)Mi$/.exec(values.meridian.resources.limits.memory);
+  if (limit === null) throw new Error("the chart's memory limit is not in Mi");
+  return { limitMiB: Number(limit[1]), maxHeapMiB: values.meridian.maxHeapMiB };
 }
