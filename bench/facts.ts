@@ -19,6 +19,8 @@ export interface MachineFacts {
   readonly cpuModel: string;
   readonly node: string;
   readonly coredns: string;
+  /** `-version` of the k8gb CoreDNS build, or null when system C does not run. */
+  readonly k8gbCoredns: string | null;
   readonly dnsperf: string;
   readonly loadAtStart: string;
 }
@@ -33,13 +35,18 @@ export function collectFacts(options: BenchOptions): MachineFacts {
     cpuModel:
       /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown',
     node: process.version,
-    coredns: output(coreDnsBinary(), ['-version'])
-      .trim()
-      .replace(/\s*\n\s*/g, ' ')
-      .replace(/,$/, ''),
+    coredns: version(coreDnsBinary()),
+    k8gbCoredns: options.k8gbCoreDns === null ? null : version(options.k8gbCoreDns),
     dnsperf: /Version (\S+)/.exec(output('dnsperf', ['-h']))?.[1] ?? 'unknown',
     loadAtStart: loadAverage(),
   };
+}
+
+function version(coreDns: string): string {
+  return output(coreDns, ['-version'])
+    .trim()
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/,$/, '');
 }
 
 /** The 1, 5 and 15 minute load averages, for judging how busy the machine was. */
@@ -53,7 +60,11 @@ export function loadAverage(): string {
 function commandLine(options: BenchOptions): string {
   const settings = [`BENCH_PARTS=${options.parts.join(',')}`];
   if (options.parts.includes('data-plane'))
-    settings.push(`BENCH_SIZES=${options.sizes.join(',')}`, `BENCH_SECONDS=${options.seconds}`);
+    settings.push(
+      `BENCH_STRATEGIES=${options.strategies.join(',')}`,
+      `BENCH_SIZES=${options.sizes.join(',')}`,
+      `BENCH_SECONDS=${options.seconds}`,
+    );
   settings.push(`BENCH_REPEATS=${options.repeats}`);
   if (options.parts.includes('control-plane'))
     settings.push(

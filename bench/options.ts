@@ -3,6 +3,14 @@
  *   BENCH_PARTS    comma-separated parts to run: data-plane, control-plane
  *                  (default both)
  *   BENCH_SIZES    data plane: comma-separated host-name counts (default 1,1000,10000)
+ *   BENCH_STRATEGIES  data plane: comma-separated workloads, each measured at
+ *                  every size: roundRobin (one cluster, two targets a name),
+ *                  weighted (two clusters weighted 80/20, four targets),
+ *                  geoip (reported as not comparable yet; see workload.ts)
+ *                  (default roundRobin)
+ *   MERIDIAN_K8GB_COREDNS_BIN  data plane: a CoreDNS build with k8gb's
+ *                  k8s_crd plugin; when set, system C (k8gb) runs beside A
+ *                  and B (k8gb.ts). This repository does not build it.
  *   BENCH_SECONDS  data plane: length of each dnsperf run (default 10)
  *   BENCH_REPEATS  repetitions per system and size, and control-plane runs (default 3)
  *   BENCH_GSLBS    control plane: Gslbs created per run (default 10000)
@@ -15,6 +23,9 @@
  *                  variables above still win)
  */
 
+import { checkK8gbBinary, K8GB_COREDNS_ENV } from './k8gb';
+import { STRATEGIES, type Strategy } from './workload';
+
 /** The parts of the bench. */
 export const BENCH_PARTS = ['data-plane', 'control-plane'] as const;
 export type BenchPart = (typeof BENCH_PARTS)[number];
@@ -23,6 +34,9 @@ export type BenchPart = (typeof BENCH_PARTS)[number];
 export interface BenchOptions {
   readonly parts: readonly BenchPart[];
   readonly sizes: readonly number[];
+  readonly strategies: readonly Strategy[];
+  /** The k8gb CoreDNS binary, or null to leave system C out. */
+  readonly k8gbCoreDns: string | null;
   readonly seconds: number;
   readonly repeats: number;
   readonly gslbs: number;
@@ -34,6 +48,7 @@ export interface BenchOptions {
 const DEFAULTS = {
   parts: BENCH_PARTS.join(','),
   sizes: '1,1000,10000',
+  strategies: 'roundRobin',
   seconds: '10',
   repeats: '3',
   gslbs: '10000',
@@ -67,6 +82,10 @@ export function parseOptions(env: NodeJS.ProcessEnv): BenchOptions {
     sizes: setting('BENCH_SIZES', defaults.sizes)
       .split(',')
       .map((size) => positiveInteger('BENCH_SIZES', size.trim())),
+    strategies: setting('BENCH_STRATEGIES', defaults.strategies)
+      .split(',')
+      .map((strategy) => benchStrategy(strategy.trim())),
+    k8gbCoreDns: env[K8GB_COREDNS_ENV] ? checkK8gbBinary(env[K8GB_COREDNS_ENV]) : null,
     seconds: integer('BENCH_SECONDS', defaults.seconds),
     repeats: integer('BENCH_REPEATS', defaults.repeats),
     gslbs: integer('BENCH_GSLBS', defaults.gslbs),
@@ -83,6 +102,15 @@ function benchPart(text: string): BenchPart {
       `BENCH_PARTS: expected ${BENCH_PARTS.join(' and/or ')}, found ${JSON.stringify(text)}`,
     );
   return part;
+}
+
+function benchStrategy(text: string): Strategy {
+  const strategy = STRATEGIES.find((s) => s === text);
+  if (strategy === undefined)
+    throw new Error(
+      `BENCH_STRATEGIES: expected some of ${STRATEGIES.join(', ')}, found ${JSON.stringify(text)}`,
+    );
+  return strategy;
 }
 
 function positiveInteger(name: string, text: string): number {

@@ -2,7 +2,7 @@
  * What the bench reads about a server process from /proc, and CPU pinning.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { runCommand } from './commands';
 
 /** Clock ticks per second, the unit of utime and stime in /proc/<pid>/stat. */
@@ -42,4 +42,28 @@ export async function pinProcess(pid: number, cpu: number): Promise<void> {
     ['--all-tasks', '--cpu-list', '--pid', String(cpu), String(pid)],
     10_000,
   );
+}
+
+/**
+ * The pid of this process's child named `comm` whose command line holds
+ * `argument`: the kube-cluster helper does not expose its processes, and
+ * several control planes may run at once.
+ */
+export function childPid(comm: string, argument: string): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    let commandLine: string[];
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      commandLine = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (parent === process.pid && name === comm && commandLine.includes(argument))
+      return Number(entry);
+  }
+  throw new Error(`no child process ${comm} with ${argument}`);
 }

@@ -156,11 +156,15 @@ export interface CoreDns extends Child {
   readonly metricsAddress: string;
 }
 
-/** Starts CoreDNS on `corefile` (CoreDNS substitutes `{$VAR}` from `env`); waits for /ready. */
+/**
+ * Starts CoreDNS on `corefile` (CoreDNS substitutes `{$VAR}` from `env`); waits for /ready.
+ * `binary` is the test CoreDNS unless another build (with other plugins) is named.
+ */
 export async function startCoreDns(
   corefile: string,
   env: Record<string, string>,
   dnsPort: number,
+  binary: string = coreDnsBinary(),
 ): Promise<CoreDns> {
   const dir = mkdtempSync(join(tmpdir(), 'meridian-coredns-'));
   const path = join(dir, 'Corefile');
@@ -168,7 +172,7 @@ export async function startCoreDns(
   const readyAddress = env['READY_ADDRESS'] ?? `127.0.0.1:${await freePort()}`;
   const metricsAddress = env['PROMETHEUS_ADDRESS'] ?? `127.0.0.1:${await freePort()}`;
   const child = startChild(
-    coreDnsBinary(),
+    binary,
     ['-conf', path],
     {
       HEALTH_ADDRESS: `127.0.0.1:${await freePort()}`,
