@@ -5,9 +5,10 @@
 #                    and against a real kube-apiserver with etcd)
 #   ./run.sh bench   dnsperf benchmarks (not part of the test suite)
 #   ./run.sh npm …   any npm command with the project's Node
-# It provides Node 24, the npm dependencies, the Debian DNS tools, the test
-# CoreDNS and the test control plane (kube-apiserver, etcd, kubectl), each only
-# when missing, then hands over to npm.
+# It provides Node 24, the npm dependencies, the Debian DNS tools (kdig, dig,
+# dnsperf, BIND), the test CoreDNS, the MaxMind database writer and the test
+# control plane (kube-apiserver, etcd, kubectl), each only when missing, then
+# hands over to npm.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/scripts/lib.sh"
 cd "$REPO_ROOT"
@@ -30,6 +31,9 @@ needs_tools() {
   scripts/ensure-debian-tools.sh
   MERIDIAN_COREDNS_BIN="$(scripts/build-coredns.sh)"
   export MERIDIAN_COREDNS_BIN
+  # Writes the small MaxMind databases the geoip tests serve from.
+  MERIDIAN_MMDB_WRITER_BIN="$(scripts/build-mmdb-writer.sh)"
+  export MERIDIAN_MMDB_WRITER_BIN
 }
 
 # The tests need the control plane; the control-plane benchmark builds it itself when missing. Built here rather

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite drives as real clients: kdig
-# (knot-dnsutils), dig (bind9-dnsutils) and dnsperf. Skips apt when all are present.
+# Installs the Debian packages the test suite drives as real clients and servers:
+# kdig (knot-dnsutils), dig (bind9-dnsutils), dnsperf, and named (bind9, the edge
+# DNS that peer discovery is tested against). Skips apt when all are present.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-declare -A package_for=([kdig]=knot-dnsutils [dig]=bind9-dnsutils [dnsperf]=dnsperf)
+declare -A package_for=([kdig]=knot-dnsutils [dig]=bind9-dnsutils [dnsperf]=dnsperf [named]=bind9)
 missing=()
 for tool in "${!package_for[@]}"; do
   command -v "$tool" >/dev/null || missing+=("${package_for[$tool]}")

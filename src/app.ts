@@ -6,13 +6,20 @@
  */
 import type { Registry } from 'prom-client';
 import type { Config } from './config/load-config';
-import { messageOf } from './errors';
+import { MeridianError, messageOf } from './errors';
+import { GeoDatabaseError, openMaxmindLocator, type MaxmindLocator } from './geo/maxmind-locator';
 import { createQueryHandler } from './grpc/dns-service';
 import type { KubeApi } from './k8s/kube-api';
 import { KubernetesSource } from './k8s/kubernetes-source';
 import { startGrpcServer, type GrpcEndpoint } from './grpc/grpc-server';
 import { startDnsListener, type DnsListener } from './plain-dns/dns-listener';
 import { createResponder } from './serving/responder';
+import { configuredPeerGeoTags, createPeerSync, type PeerSync } from './peers/peer-sync';
+import {
+  EMPTY_PEER_VIEW as EMPTY_VIEW,
+  withPeerTargets,
+  type PeerMergeMemo,
+} from './peers/peer-view';
 import { ManifestDirectory, type ManifestState } from './standalone/manifest-directory';
 import { buildSnapshot, BuildReuse, type BuildProblem } from './table/build-snapshot';
 import type { GslbRecord } from './table/model';
@@ -21,6 +28,7 @@ import { startHttpServer, type HttpEndpoints } from './telemetry/http-server';
 import { createKubeMetrics } from './telemetry/kube-metrics';
 import type { Logger } from './telemetry/logger';
 import { createMetrics } from './telemetry/metrics';
+import { createPeerMetrics } from './telemetry/peer-metrics';
 
 /** What buildApp needs besides configuration. */
 export interface AppDeps {
@@ -98,9 +106,16 @@ export function buildApp(config: Config, deps: AppDeps): App {
   const tableLog = logger.child({ component: 'table' });
   let reportedProblems = new Set<string>();
 
+  // The source's records as last handed over: peer answers and a reloaded
+  // geo database rebuild the table from them.
+  let sourceGslbs: readonly GslbRecord[] = [];
+  let peers: PeerSync | null = null;
+  let geoLocator: MaxmindLocator | null = null;
+  const peerMemo: PeerMergeMemo = new WeakMap();
   const rebuild = (gslbs: readonly GslbRecord[]): readonly BuildProblem[] => {
+    sourceGslbs = gslbs;
     try {
-      return swapIn(gslbs);
+      return swapIn(withPeerTargets(gslbs, peers?.view() ?? EMPTY_VIEW, peerMemo));
     } catch (err) {
       // The last good table keeps serving; the next source change builds again.
       tableLog.error(
@@ -117,6 +132,7 @@ export function buildApp(config: Config, deps: AppDeps): App {
       zones: config.zones,
       gslbs,
       localGeoTag: config.clusterGeoTag,
+      geoLocator: geoLocator ?? undefined,
       reuse,
       serial: holder.nextSerial(deps.now()),
       generation: holder.nextGeneration(),
@@ -181,6 +197,51 @@ export function buildApp(config: Config, deps: AppDeps): App {
     return kube;
   };
 
+  /** The geoip database, read once here; a failure stops the start. */
+  const openGeoLocator = async (): Promise<MaxmindLocator | null> => {
+    const { databasePath, fields, checkIntervalMs } = config.geoIp;
+    if (databasePath === null) return null;
+    const geoLog = logger.child({ component: 'geoip', path: databasePath });
+    try {
+      const locator = await openMaxmindLocator({
+        path: databasePath,
+        fields,
+        pollIntervalMs: checkIntervalMs,
+        debounceMs: config.reloadDebounceMs,
+        // Targets are located when the table is built: a new database needs a new table.
+        onReload: (info) => {
+          geoLog.info({ database: info }, 'geoip database reloaded');
+          rebuild(sourceGslbs);
+        },
+        onError: (error) =>
+          geoLog.warn(
+            { problem: error.problem, err: error.message, code: 'MERIDIAN_ERR_GEOIP' },
+            'geoip database not reloaded; the last good one keeps serving',
+          ),
+      });
+      geoLog.info({ database: locator.database() }, 'geoip database loaded');
+      return locator;
+    } catch (err) {
+      const message = err instanceof GeoDatabaseError ? err.message : messageOf(err);
+      throw new MeridianError('MERIDIAN_ERR_GEOIP', `cannot load ${databasePath}: ${message}`, {
+        cause: err,
+      });
+    }
+  };
+  /** Peer discovery and polling; each change of what peers serve rebuilds the table. */
+  const startPeers = (): PeerSync => {
+    const sync = createPeerSync({
+      config,
+      logger: logger.child({ component: 'peers' }),
+      metrics: createPeerMetrics(deps.registry, configuredPeerGeoTags(config)),
+      now: deps.now,
+      hosts: () => sourceGslbs.flatMap((g) => g.hosts),
+      onChange: () => rebuild(sourceGslbs),
+    });
+    peers = sync;
+    return sync;
+  };
+
   return {
     async start() {
       const http: HttpEndpoints = await startHttpServer(
@@ -193,10 +254,18 @@ export function buildApp(config: Config, deps: AppDeps): App {
         for (const close of closeAll.reverse()) await close().catch(() => undefined);
       };
       try {
+        geoLocator = await openGeoLocator();
+        if (geoLocator !== null) {
+          const opened = geoLocator;
+          closeAll.push(() => opened.close());
+        }
         const started =
           config.manifestsDir === '' ? await startKubernetes() : await startManifests();
         source = started;
         closeAll.push(() => started.stop());
+        const peerSync = startPeers();
+        await peerSync.start();
+        closeAll.push(() => peerSync.stop());
         const respond = createResponder(holder, metrics);
         const handler = createQueryHandler(respond, metrics, logger.child({ component: 'grpc' }));
         const grpc: GrpcEndpoint = await startGrpcServer(
@@ -230,7 +299,9 @@ export function buildApp(config: Config, deps: AppDeps): App {
             await new Promise((resolve) => setTimeout(resolve, config.shutdownGraceMs));
             await grpc.shutdown(2_000);
             await dns?.close();
+            await peerSync.stop();
             await started.stop();
+            await geoLocator?.close();
             await http.close();
             logger.info('stopped');
           },

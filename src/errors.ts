@@ -18,6 +18,10 @@ export const ERROR_CODES = Object.freeze({
     'The manifest directory could not be read: fatal at start-up; later, the last good table keeps serving and the read is retried.',
   MERIDIAN_ERR_KUBE:
     'A Kubernetes list, watch or write failed; watches are retried with backoff and writes retried or planned again, while the last table keeps serving.',
+  MERIDIAN_ERR_GEOIP:
+    'The geoip database cannot be read: fatal at start-up; later, a bad or missing replacement is reported once and the last good database keeps serving.',
+  MERIDIAN_ERR_PEER:
+    'A peer cluster could not be found through the edge DNS or did not answer a poll; its last addresses are kept, and after MERIDIAN_PEER_DOWN_AFTER failed polls its targets are no longer served.',
   MERIDIAN_ERR_GSLB:
     'A Gslb cannot be served as written (host outside every zone, host claimed twice, too many targets); the rest of the table is served.',
   MERIDIAN_ERR_BAD_QUERY:

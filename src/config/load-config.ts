@@ -27,6 +27,37 @@ export interface TlsFiles {
   readonly clientCaFile: string | null;
 }
 
+/** A peer cluster given explicitly (MERIDIAN_PEERS) instead of discovered. */
+export interface StaticPeer {
+  readonly geoTag: string;
+  /** Its DNS servers, tried in this order. */
+  readonly servers: readonly HostPort[];
+}
+
+/** The geoip strategy's database, if any. */
+export interface GeoIpSettings {
+  /** The MaxMind DB file; null: geoip answers every healthy target. */
+  readonly databasePath: string | null;
+  readonly fields: readonly string[];
+  readonly checkIntervalMs: number;
+}
+
+/** How peers are found and polled. */
+export interface PeerSettings {
+  /** MERIDIAN_PEERS; null means the peers are discovered through the edge DNS. */
+  readonly staticPeers: readonly StaticPeer[] | null;
+  /** Port of discovered peers' DNS servers. */
+  readonly port: number;
+  readonly discoveryIntervalMs: number;
+  readonly pollIntervalMs: number;
+  readonly queryTimeoutMs: number;
+  readonly maxInFlight: number;
+  /** Consecutive failed polls that make a peer down. */
+  readonly downAfter: number;
+  /** Consecutive answered polls that make a down peer up. */
+  readonly upAfter: number;
+}
+
 /** Log levels pino knows. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 
@@ -35,6 +66,8 @@ export interface Config {
   readonly zones: readonly ZoneSpec[];
   readonly clusterGeoTag: string;
   readonly peerGeoTags: readonly string[];
+  /** GLUEA_PREFIX: the start of every zone name-server name. */
+  readonly gluePrefix: string;
   /** Standalone mode when non-empty; Kubernetes mode otherwise. */
   readonly manifestsDir: string;
   /** Kubernetes mode: a kubeconfig file, or null for the in-cluster service account. */
@@ -58,6 +91,8 @@ export interface Config {
   readonly rescanIntervalMs: number;
   /** The default TTL of a Gslb without dnsTtlSeconds. */
   readonly defaultTtlSeconds: number;
+  readonly peers: PeerSettings;
+  readonly geoIp: GeoIpSettings;
 }
 
 /** Thrown by loadConfig with every problem found. */
@@ -139,12 +174,20 @@ export function loadConfig(
   const shutdownGraceMs = parse('MERIDIAN_SHUTDOWN_GRACE_SECONDS', seconds(0, 300), 5000);
   const reloadDebounceMs = parse('MERIDIAN_RELOAD_DEBOUNCE_MS', integerIn(0, 60_000), 100);
   const rescanIntervalMs = parse('MERIDIAN_RESCAN_SECONDS', seconds(1, 86_400), 30_000);
+  const peers = readPeerSettings(parse, clusterGeoTag, problems);
+  const geoIpDatabase = raw('MERIDIAN_GEOIP_DATABASE');
+  const geoIp: GeoIpSettings = {
+    databasePath: geoIpDatabase === '' ? null : geoIpDatabase,
+    fields: parse('MERIDIAN_GEOIP_FIELDS', parseFieldList, ['datacenter']),
+    checkIntervalMs: parse('MERIDIAN_GEOIP_CHECK_SECONDS', seconds(1, 3_600), 30_000),
+  };
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     zones,
     clusterGeoTag,
     peerGeoTags,
+    gluePrefix,
     manifestsDir,
     kubeconfigPath: kubeconfig === '' ? null : kubeconfig,
     clusterExposedIps,
@@ -161,7 +204,74 @@ export function loadConfig(
     reloadDebounceMs,
     rescanIntervalMs,
     defaultTtlSeconds: DEFAULT_TTL_SECONDS,
+    peers,
+    geoIp,
   });
+}
+
+type Parse = <T>(name: string, parser: (value: string) => T, fallback: T) => T;
+
+function readPeerSettings(parse: Parse, clusterGeoTag: string, problems: string[]): PeerSettings {
+  const staticPeers = parse('MERIDIAN_PEERS', parseStaticPeers, null);
+  const pollIntervalMs = parse('MERIDIAN_PEER_POLL_INTERVAL_SECONDS', seconds(0.5, 3_600), 5_000);
+  const queryTimeoutMs = parse('MERIDIAN_PEER_QUERY_TIMEOUT_MS', integerIn(10, 60_000), 1_500);
+  // A query that may outlive the poll would be cut by the next poll's start,
+  // so a slow but healthy peer would look dead: refuse the combination.
+  if (queryTimeoutMs >= pollIntervalMs)
+    problems.push(
+      `MERIDIAN_PEER_QUERY_TIMEOUT_MS (${queryTimeoutMs}) must be below MERIDIAN_PEER_POLL_INTERVAL_SECONDS (${pollIntervalMs} ms)`,
+    );
+  const local = staticPeers?.find((p) => p.geoTag.toLowerCase() === clusterGeoTag.toLowerCase());
+  if (local !== undefined)
+    problems.push(`MERIDIAN_PEERS lists ${local.geoTag}, which is CLUSTER_GEO_TAG (this cluster)`);
+  return {
+    staticPeers,
+    port: parse('MERIDIAN_PEER_PORT', integerIn(1, 65_535), 53),
+    discoveryIntervalMs: parse('MERIDIAN_PEER_DISCOVERY_SECONDS', seconds(1, 86_400), 60_000),
+    pollIntervalMs,
+    queryTimeoutMs,
+    maxInFlight: parse('MERIDIAN_PEER_MAX_IN_FLIGHT', integerIn(1, 65_536), 256),
+    downAfter: parse('MERIDIAN_PEER_DOWN_AFTER', integerIn(1, 100), 2),
+    upAfter: parse('MERIDIAN_PEER_UP_AFTER', integerIn(1, 100), 2),
+  };
+}
+
+/** Parses MERIDIAN_GEOIP_FIELDS: dotted paths separated by commas or spaces. */
+function parseFieldList(value: string): string[] {
+  const paths = value.split(/[\s,]+/).filter((p) => p !== '');
+  if (paths.length === 0) throw new Invalid('at least one field path is needed');
+  const bad = paths.filter((p) => !/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(p));
+  if (bad.length > 0)
+    throw new Invalid(`not dotted field paths: ${bad.map((p) => JSON.stringify(p)).join(', ')}`);
+  return paths;
+}
+
+/** Parses MERIDIAN_PEERS, `GEOTAG=IP[:PORT],…`; '' means discovery (null). */
+function parseStaticPeers(value: string): StaticPeer[] | null {
+  if (value === '') return null;
+  const byTag = new Map<string, HostPort[]>();
+  const errors: string[] = [];
+  for (const entry of value.split(',').map((e) => e.trim())) {
+    const eq = entry.indexOf('=');
+    const geoTag = entry.slice(0, eq).trim();
+    const address = entry.slice(eq + 1).trim();
+    if (eq === -1 || !GEOTAG.test(geoTag)) {
+      errors.push(`${JSON.stringify(entry)} is not GEOTAG=IP[:PORT]`);
+      continue;
+    }
+    try {
+      const server = parseDnsServer(address);
+      const servers = byTag.get(geoTag) ?? [];
+      if (servers.some((s) => s.host === server.host && s.port === server.port))
+        throw new Invalid(`${geoTag}=${address} is listed twice`);
+      byTag.set(geoTag, [...servers, server]);
+    } catch (err) {
+      if (!(err instanceof Invalid)) throw err;
+      errors.push(err.message);
+    }
+  }
+  if (errors.length > 0) throw new Invalid(errors.join('; '));
+  return [...byTag].map(([geoTag, servers]) => ({ geoTag, servers }));
 }
 
 function parseGeoTag(value: string): string {
@@ -193,21 +303,37 @@ function parseDnsServers(value: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  for (const server of servers) {
-    const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(server);
-    const [host, port] = bracketed
-      ? [bracketed[1] ?? '', bracketed[2]]
-      : isIP(server) === 6
-        ? [server, undefined]
-        : server.split(':');
-    if (isIP(host ?? '') === 0)
-      throw new Invalid(
-        `${JSON.stringify(server)} is not IP or IP:PORT (use an address, not a name)`,
-      );
-    if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65_535))
-      throw new Invalid(`${JSON.stringify(server)}: port must be 1-65535`);
-  }
+  for (const server of servers) parseDnsServer(server);
   return servers;
+}
+
+/**
+ * Parses one DNS server as EDGE_DNS_SERVERS writes it: `IP`, `IP:PORT`, a bare
+ * IPv6 address or `[IPV6]:PORT`; the port defaults to 53. Throws an Error
+ * that says what is wrong.
+ */
+export function parseDnsServer(server: string): HostPort {
+  const [host, port] = splitServer(server);
+  if (isIP(host) === 0)
+    throw new Invalid(
+      `${JSON.stringify(server)} is not IP or IP:PORT (use an address, not a name)`,
+    );
+  if (port === undefined) return { host, port: 53 };
+  if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65_535)
+    throw new Invalid(`${JSON.stringify(server)}: port must be 1-65535`);
+  return { host, port: Number(port) };
+}
+
+/** Splits `IP`, `IP:PORT`, `IPV6` or `[IPV6]:PORT`; a host of '' means unreadable. */
+function splitServer(server: string): [string, string | undefined] {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(server);
+  if (bracketed !== null) {
+    const host = bracketed[1] ?? '';
+    return [isIP(host) === 6 ? host : '', bracketed[2]];
+  }
+  if (isIP(server) === 6) return [server, undefined];
+  const parts = server.split(':');
+  return parts.length > 2 ? ['', undefined] : [parts[0] ?? '', parts[1]];
 }
 
 /** A namespace name (RFC 1123 label). */
@@ -327,10 +453,8 @@ function parseZoneEntry(entry: string, naming: ZoneNaming): ZoneSpec {
   const negTtl = Number(negTtlText);
   if (!/^\d+$/.test(negTtlText) || negTtl > 2_147_483_647)
     throw new Invalid('NEGTTL must be a non-negative integer');
-  const dashed = name.slice(0, -(parent.length + 1)).replaceAll('.', '-');
-  // DNS names are case-insensitive; a geotag written `EU` names `…-eu-…`.
   const nameServers = naming.geoTags.map((tag) =>
-    `${naming.gluePrefix}${tag}-${dashed}.${parent}`.toLowerCase(),
+    nameServerName(naming.gluePrefix, tag, name, parent),
   );
   const badNs = nameServers.map(checkName).find((e) => e !== null);
   if (badNs !== undefined) throw new Invalid(`derived name-server name ${badNs}`);
@@ -341,6 +465,24 @@ function parseZoneEntry(entry: string, naming: ZoneNaming): ZoneSpec {
     nameServers,
     nameServerTtlSeconds: naming.nsTtl,
   };
+}
+
+/**
+ * The name of cluster `geoTag`'s name server for `zone` under `parent`, as
+ * k8gb names its glue (k8gb-io/k8gb:controllers/resolver/ns_names.go):
+ * `<prefix><geotag>-<zone minus ".<parent>", dots as dashes>.<parent>`, so
+ * `cloud.example.org` under `example.org` gives `gslb-ns-eu-cloud.example.org`.
+ * Lower case: DNS names are case-insensitive, and a geotag written `EU` names
+ * `…-eu-…`.
+ */
+export function nameServerName(
+  gluePrefix: string,
+  geoTag: string,
+  zone: string,
+  parent: string,
+): string {
+  const dashed = zone.slice(0, -(parent.length + 1)).replaceAll('.', '-');
+  return `${gluePrefix}${geoTag}-${dashed}.${parent}`.toLowerCase();
 }
 
 /** Lower-cases a DNS name and drops one trailing dot. */

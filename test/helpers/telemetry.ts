@@ -7,6 +7,7 @@ import { Registry } from 'prom-client';
 import { createLogger, type Logger } from '../../src/telemetry/logger';
 import { createKubeMetrics } from '../../src/telemetry/kube-metrics';
 import { createMetrics, type Metrics } from '../../src/telemetry/metrics';
+import { createPeerMetrics } from '../../src/telemetry/peer-metrics';
 
 /** A real pino logger and the records it wrote. */
 export function capturingLogger(level = 'info'): {
@@ -23,10 +24,11 @@ export function capturingLogger(level = 'info'): {
   return { logger: createLogger(level, sink), logs };
 }
 
-/** Every metric on a new registry (the Kubernetes source's too), over an empty, ready table. */
+/** Every metric on a new registry (the Kubernetes source's and the peers' too), over an empty, ready table. */
 export function metricsOnNewRegistry(): { registry: Registry; metrics: Metrics } {
   const registry = new Registry();
   createKubeMetrics(registry);
+  createPeerMetrics(registry);
   const facts = {
     hosts: () => 0,
     records: () => 0,

@@ -4,6 +4,8 @@ import {
   canonicalName,
   checkName,
   loadConfig,
+  nameServerName,
+  parseDnsServer,
   parseHostPort,
   parseZones,
   type Config,
@@ -49,6 +51,7 @@ const DEFAULT_CONFIG: Config = {
   ],
   clusterGeoTag: 'eu',
   peerGeoTags: [],
+  gluePrefix: 'gslb-ns-',
   manifestsDir: '',
   kubeconfigPath: null,
   clusterExposedIps: [],
@@ -65,6 +68,17 @@ const DEFAULT_CONFIG: Config = {
   reloadDebounceMs: 100,
   rescanIntervalMs: 30_000,
   defaultTtlSeconds: 30,
+  peers: {
+    staticPeers: null,
+    port: 53,
+    discoveryIntervalMs: 60_000,
+    pollIntervalMs: 5_000,
+    queryTimeoutMs: 1_500,
+    maxInFlight: 256,
+    downAfter: 2,
+    upAfter: 2,
+  },
+  geoIp: { databasePath: null, fields: ['datacenter'], checkIntervalMs: 30_000 },
 };
 
 describe('loadConfig defaults', () => {
@@ -595,5 +609,164 @@ describe('names', () => {
   ])('checkName(%j)', (name, expected) => {
     expect(name253).toHaveLength(253);
     expect(checkName(name)).toBe(expected);
+  });
+});
+
+describe('peers', () => {
+  test('MERIDIAN_PEERS lists peers by geotag, addresses in order, IPv4 and IPv6, port 53 unless given', () => {
+    const config = loadConfig({
+      ...BASE,
+      MERIDIAN_PEERS: 'us=127.0.0.2:1053, asia=2001:db8::53 ,us=127.0.0.3,asia=[2001:db8::54]:5353',
+    });
+    expect(config.peers.staticPeers).toEqual([
+      {
+        geoTag: 'us',
+        servers: [
+          { host: '127.0.0.2', port: 1053 },
+          { host: '127.0.0.3', port: 53 },
+        ],
+      },
+      {
+        geoTag: 'asia',
+        servers: [
+          { host: '2001:db8::53', port: 53 },
+          { host: '2001:db8::54', port: 5353 },
+        ],
+      },
+    ]);
+    expect(loadConfig(BASE, { MERIDIAN_PEERS: 'us=10.0.0.1' }).peers.staticPeers).toEqual([
+      { geoTag: 'us', servers: [{ host: '10.0.0.1', port: 53 }] },
+    ]);
+  });
+
+  test.each<[string, string]>([
+    ['us', '"us" is not GEOTAG=IP[:PORT]'],
+    ['u s=10.0.0.1', '"u s=10.0.0.1" is not GEOTAG=IP[:PORT]'],
+    ['=10.0.0.1', '"=10.0.0.1" is not GEOTAG=IP[:PORT]'],
+    ['us=dns.example.org', '"dns.example.org" is not IP or IP:PORT (use an address, not a name)'],
+    ['us=10.0.0.1:0', '"10.0.0.1:0": port must be 1-65535'],
+    ['us=10.0.0.1:53:53', '"10.0.0.1:53:53" is not IP or IP:PORT (use an address, not a name)'],
+    ['us=[10.0.0.1]:53', '"[10.0.0.1]:53" is not IP or IP:PORT (use an address, not a name)'],
+    ['us=10.0.0.1,us=10.0.0.1:53', 'us=10.0.0.1:53 is listed twice'],
+    [
+      'us,asia=10.0.0.1:70000',
+      '"us" is not GEOTAG=IP[:PORT]; "10.0.0.1:70000": port must be 1-65535',
+    ],
+  ])('MERIDIAN_PEERS=%j is refused', (value, problem) => {
+    expect(problemsOf({ ...BASE, MERIDIAN_PEERS: value })).toEqual([
+      `MERIDIAN_PEERS=${JSON.stringify(value)}: ${problem}`,
+    ]);
+  });
+
+  test('MERIDIAN_PEERS cannot name this cluster', () => {
+    expect(problemsOf({ ...BASE, MERIDIAN_PEERS: 'EU=10.0.0.1' })).toEqual([
+      'MERIDIAN_PEERS lists EU, which is CLUSTER_GEO_TAG (this cluster)',
+    ]);
+  });
+
+  test('poll, timeout, concurrency and hysteresis settings are read', () => {
+    const { peers } = loadConfig({
+      ...BASE,
+      MERIDIAN_PEER_PORT: '5353',
+      MERIDIAN_PEER_DISCOVERY_SECONDS: '300',
+      MERIDIAN_PEER_POLL_INTERVAL_SECONDS: '0.5',
+      MERIDIAN_PEER_QUERY_TIMEOUT_MS: '200',
+      MERIDIAN_PEER_MAX_IN_FLIGHT: '8',
+      MERIDIAN_PEER_DOWN_AFTER: '3',
+      MERIDIAN_PEER_UP_AFTER: '1',
+    });
+    expect(peers).toEqual({
+      staticPeers: null,
+      port: 5353,
+      discoveryIntervalMs: 300_000,
+      pollIntervalMs: 500,
+      queryTimeoutMs: 200,
+      maxInFlight: 8,
+      downAfter: 3,
+      upAfter: 1,
+    });
+  });
+
+  test.each<[string, string, string]>([
+    ['MERIDIAN_PEER_PORT', '0', 'must be an integer from 1 to 65535'],
+    ['MERIDIAN_PEER_DISCOVERY_SECONDS', '0', 'must be a number of seconds from 1 to 86400'],
+    ['MERIDIAN_PEER_POLL_INTERVAL_SECONDS', '0.1', 'must be a number of seconds from 0.5 to 3600'],
+    ['MERIDIAN_PEER_QUERY_TIMEOUT_MS', '5', 'must be an integer from 10 to 60000'],
+    ['MERIDIAN_PEER_QUERY_TIMEOUT_MS', '1.5', 'must be an integer from 10 to 60000'],
+    ['MERIDIAN_PEER_MAX_IN_FLIGHT', '0', 'must be an integer from 1 to 65536'],
+    ['MERIDIAN_PEER_DOWN_AFTER', '0', 'must be an integer from 1 to 100'],
+    ['MERIDIAN_PEER_UP_AFTER', 'two', 'must be an integer from 1 to 100'],
+  ])('%s=%s is rejected', (name, value, problem) => {
+    expect(problemsOf({ ...BASE, [name]: value })).toEqual([
+      `${name}=${JSON.stringify(value)}: ${problem}`,
+    ]);
+  });
+
+  test('the query timeout must stay below the poll interval', () => {
+    expect(
+      problemsOf({
+        ...BASE,
+        MERIDIAN_PEER_POLL_INTERVAL_SECONDS: '1',
+        MERIDIAN_PEER_QUERY_TIMEOUT_MS: '1000',
+      }),
+    ).toEqual([
+      'MERIDIAN_PEER_QUERY_TIMEOUT_MS (1000) must be below MERIDIAN_PEER_POLL_INTERVAL_SECONDS (1000 ms)',
+    ]);
+  });
+
+  test('the geoip database, its fields and check interval are read', () => {
+    expect(
+      loadConfig({
+        ...BASE,
+        MERIDIAN_GEOIP_DATABASE: '/data/geo.mmdb',
+        MERIDIAN_GEOIP_FIELDS: 'country.iso_code, continent.code datacenter',
+        MERIDIAN_GEOIP_CHECK_SECONDS: '5',
+      }).geoIp,
+    ).toEqual({
+      databasePath: '/data/geo.mmdb',
+      fields: ['country.iso_code', 'continent.code', 'datacenter'],
+      checkIntervalMs: 5_000,
+    });
+  });
+
+  test.each<[string, string, string]>([
+    ['MERIDIAN_GEOIP_FIELDS', 'a..b', 'not dotted field paths: "a..b"'],
+    ['MERIDIAN_GEOIP_FIELDS', ',,', 'at least one field path is needed'],
+    ['MERIDIAN_GEOIP_CHECK_SECONDS', '0', 'must be a number of seconds from 1 to 3600'],
+  ])('%s=%s is rejected', (name, value, problem) => {
+    expect(problemsOf({ ...BASE, [name]: value })).toEqual([
+      `${name}=${JSON.stringify(value)}: ${problem}`,
+    ]);
+  });
+
+  test('GLUEA_PREFIX is kept for peer discovery, empty included', () => {
+    expect(loadConfig({ ...BASE, GLUEA_PREFIX: 'ns-' }).gluePrefix).toBe('ns-');
+    expect(loadConfig({ ...BASE, GLUEA_PREFIX: '' }).gluePrefix).toBe('');
+  });
+
+  test('nameServerName is the formula the zone NS records use', () => {
+    expect(nameServerName('gslb-ns-', 'eu', 'cloud.example.org', 'example.org')).toBe(
+      'gslb-ns-eu-cloud.example.org',
+    );
+    expect(nameServerName('gslb-ns-', 'US-1', 'a.b.example.com', 'example.com')).toBe(
+      'gslb-ns-us-1-a-b.example.com',
+    );
+    const config = loadConfig({ ...BASE, EXT_GSLB_CLUSTERS_GEO_TAGS: 'us' });
+    const zone = config.zones[0];
+    expect(zone?.nameServers).toEqual(
+      ['eu', 'us'].map((tag) =>
+        nameServerName(config.gluePrefix, tag, zone?.name ?? '', zone?.parent ?? ''),
+      ),
+    );
+  });
+
+  test.each<[string, { host: string; port: number }]>([
+    ['10.0.0.53', { host: '10.0.0.53', port: 53 }],
+    ['10.0.0.53:1053', { host: '10.0.0.53', port: 1053 }],
+    ['::1', { host: '::1', port: 53 }],
+    ['[::1]:5353', { host: '::1', port: 5353 }],
+    ['[::1]', { host: '::1', port: 53 }],
+  ])('parseDnsServer(%j)', (text, expected) => {
+    expect(parseDnsServer(text)).toEqual(expected);
   });
 });

@@ -1,0 +1,178 @@
+/**
+ * One DNS query for A or AAAA to one server: UDP first, TCP when the UDP
+ * reply is truncated (k8gb never retries over TCP, so a peer with many
+ * targets is read incompletely by k8gb but not by Meridian). The whole
+ * exchange, TCP retry included, is bounded by one timeout and by the
+ * caller's abort signal. Every query has its own connected socket: a fresh
+ * random source port and ID (RFC 5452), and the kernel's ICMP "port
+ * unreachable" reaches us as ECONNREFUSED, so a dead server fails at once
+ * instead of timing out.
+ */
+import { randomInt } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { connect, isIP } from 'node:net';
+import { MAX_MESSAGE_BYTES } from '../dns/constants';
+import {
+  encodeQuery,
+  readReply,
+  type AddressType,
+  type FailureKind,
+  type QueryOutcome,
+} from './dns-message';
+
+/** A DNS server's address. */
+export interface DnsServer {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Asks `server` for `type name`; never rejects. */
+export type QueryFn = (
+  server: DnsServer,
+  name: string,
+  type: AddressType,
+  signal: AbortSignal,
+) => Promise<QueryOutcome>;
+
+/** Outcome when the caller aborted the query: not a verdict on the server. */
+export const ABORTED: QueryOutcome = Object.freeze({
+  ok: false,
+  failure: 'aborted',
+  detail: 'abandoned by the caller',
+});
+
+/** Returns a QueryFn whose every exchange is bounded by `timeoutMs`. */
+export function createDnsClient(timeoutMs: number): QueryFn {
+  return (server, name, type, signal) => queryAddresses(server, name, type, timeoutMs, signal);
+}
+
+/** One query, UDP then TCP on truncation, within `timeoutMs` and until `signal` aborts. */
+export async function queryAddresses(
+  server: DnsServer,
+  name: string,
+  type: AddressType,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<QueryOutcome> {
+  if (signal.aborted) return ABORTED;
+  const id = randomInt(0x1_0000);
+  const query = { id, name, type };
+  const message = encodeQuery(id, name, type);
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), timeoutMs);
+  const stop = AbortSignal.any([signal, deadline.signal]);
+  const expired = (): QueryOutcome =>
+    signal.aborted
+      ? ABORTED
+      : { ok: false, failure: 'timeout', detail: `no reply within ${timeoutMs} ms` };
+  try {
+    const udp = await exchange(server, message, 'udp', stop, (reply) =>
+      readReply(reply, query, 'udp'),
+    );
+    if (udp !== 'truncated') return udp ?? expired();
+    const tcp = await exchange(server, message, 'tcp', stop, (reply) => {
+      const reading = readReply(reply, query, 'tcp');
+      // On TCP the stream is ours alone: anything but an answer is a bad reply.
+      return reading.kind === 'outcome'
+        ? reading
+        : { kind: 'outcome', outcome: failure('bad_reply', 'TCP reply does not match') };
+    });
+    return tcp === 'truncated' ? failure('bad_reply', 'truncated TCP reply') : (tcp ?? expired());
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+type Read = (reply: Buffer) => ReturnType<typeof readReply>;
+
+/** Resolves with the outcome, 'truncated', or null when `stop` aborted first. */
+function exchange(
+  server: DnsServer,
+  message: Buffer,
+  transport: 'udp' | 'tcp',
+  stop: AbortSignal,
+  read: Read,
+): Promise<QueryOutcome | 'truncated' | null> {
+  return new Promise((resolve) => {
+    if (stop.aborted) {
+      resolve(null);
+      return;
+    }
+    let done = false;
+    const onAbort = (): void => finish(null);
+    const close =
+      transport === 'udp' ? sendUdp(server, message, finish) : sendTcp(server, message, finish);
+    stop.addEventListener('abort', onAbort, { once: true });
+    function finish(result: Buffer | Error | null): void {
+      if (done) return;
+      if (Buffer.isBuffer(result)) {
+        const reading = read(result);
+        if (reading.kind === 'foreign') return;
+        done = true;
+        settle(reading.kind === 'truncated' ? 'truncated' : reading.outcome);
+        return;
+      }
+      done = true;
+      // Not instanceof: under Jest, errors from node:dgram come from another realm.
+      settle(result === null ? null : failure('network', result.message));
+    }
+    function settle(value: QueryOutcome | 'truncated' | null): void {
+      stop.removeEventListener('abort', onAbort);
+      close();
+      resolve(value);
+    }
+  });
+}
+
+/** Sends over a connected UDP socket; every datagram received goes to `deliver`. */
+function sendUdp(
+  server: DnsServer,
+  message: Buffer,
+  deliver: (result: Buffer | Error) => void,
+): () => void {
+  const socket = createSocket(isIP(server.host) === 6 ? 'udp6' : 'udp4');
+  socket.on('error', deliver);
+  socket.on('message', (reply) => deliver(reply));
+  socket.connect(server.port, server.host, () => {
+    socket.send(message, (err) => {
+      if (err) deliver(err);
+    });
+  });
+  return () => {
+    socket.removeAllListeners('message');
+    // Already closed after an error on some platforms: nothing left to release.
+    try {
+      socket.close();
+    } catch {
+      /* closed */
+    }
+  };
+}
+
+/** Sends one length-prefixed query over TCP and delivers the first whole reply (RFC 7766). */
+function sendTcp(
+  server: DnsServer,
+  message: Buffer,
+  deliver: (result: Buffer | Error) => void,
+): () => void {
+  const socket = connect({ host: server.host, port: server.port, noDelay: true });
+  const prefix = Buffer.alloc(2);
+  prefix.writeUInt16BE(message.length);
+  socket.write(Buffer.concat([prefix, message]));
+  let received = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => {
+    received = Buffer.concat([received, chunk]);
+    if (received.length < 2) return;
+    const length = received.readUInt16BE(0);
+    if (received.length >= 2 + length) deliver(received.subarray(2, 2 + length));
+    // A length prefix is at most MAX_MESSAGE_BYTES, so `received` stays bounded.
+    else if (received.length > 2 + MAX_MESSAGE_BYTES) deliver(new Error('oversized TCP reply'));
+  });
+  socket.on('error', deliver);
+  socket.on('end', () => deliver(new Error('connection closed before a whole reply')));
+  return () => socket.destroy();
+}
+
+function failure(kind: FailureKind, detail: string): QueryOutcome {
+  return { ok: false, failure: kind, detail };
+}

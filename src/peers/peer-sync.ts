@@ -1,0 +1,136 @@
+/**
+ * Peers composed from the configuration: the directory (MERIDIAN_PEERS, or
+ * discovery through EDGE_DNS_SERVERS, else the system's resolvers), the real
+ * DNS client and the poller. The composition root hands in the table's hosts
+ * and a callback; it feeds `view()` into each table build through
+ * `withPeerTargets` (peer-view.ts).
+ */
+import { getServers } from 'node:dns';
+import type { Logger } from 'pino';
+import { parseDnsServer, type Config } from '../config/load-config';
+import type { PeerMetrics } from '../telemetry/peer-metrics';
+import { createDnsClient, type DnsServer, type QueryFn } from './dns-client';
+import { PeerDiscovery, StaticPeers, peerGeoTagsOf, type PeerDirectory } from './peer-discovery';
+import { PeerPoller } from './peer-poller';
+import { EMPTY_PEER_VIEW, type PeerView } from './peer-view';
+
+/** What {@link createPeerSync} needs. */
+export interface PeerSyncOptions {
+  readonly config: Pick<
+    Config,
+    'zones' | 'clusterGeoTag' | 'peerGeoTags' | 'gluePrefix' | 'edgeDnsServers' | 'peers'
+  >;
+  readonly logger: Logger;
+  readonly metrics: PeerMetrics;
+  /** Wall clock in ms. */
+  readonly now: () => number;
+  /** The hosts the table serves (read at every poll). */
+  readonly hosts: () => Iterable<string>;
+  /** Called when what the peers serve changed; rebuild the table then. */
+  readonly onChange: (view: PeerView) => void;
+  /** Replaces the DNS client (tests). */
+  readonly query?: QueryFn;
+  /** The system's resolvers, used when EDGE_DNS_SERVERS is empty (tests replace it). */
+  readonly systemResolvers?: () => readonly string[];
+}
+
+/** Running peer discovery and polling. */
+export interface PeerSync {
+  /** The geotags polled, in order. */
+  readonly peerGeoTags: readonly string[];
+  /** First discovery (bounded), then polling; the first poll starts at once. */
+  start(): Promise<void>;
+  /** The current view: feed it to the table build. */
+  view(): PeerView;
+  stop(): Promise<void>;
+}
+
+/**
+ * The geotags that will be polled, for createPeerMetrics before the sync
+ * exists: MERIDIAN_PEERS's, else the configured peers other than this cluster.
+ */
+export function configuredPeerGeoTags(config: PeerSyncOptions['config']): string[] {
+  return config.peers.staticPeers !== null
+    ? config.peers.staticPeers.map((p) => p.geoTag)
+    : peerGeoTagsOf(config.clusterGeoTag, config.peerGeoTags);
+}
+
+/** Wires directory, client and poller; nothing runs before start(). */
+export function createPeerSync(options: PeerSyncOptions): PeerSync {
+  const { config, logger } = options;
+  const settings = config.peers;
+  const query = options.query ?? createDnsClient(settings.queryTimeoutMs);
+  const directory: PeerDirectory =
+    settings.staticPeers !== null
+      ? new StaticPeers(settings.staticPeers.map((p) => ({ geoTag: p.geoTag, servers: p.servers })))
+      : new PeerDiscovery({
+          zones: config.zones,
+          gluePrefix: config.gluePrefix,
+          localGeoTag: config.clusterGeoTag,
+          peerGeoTags: config.peerGeoTags,
+          edgeServers: edgeServers(
+            config.edgeDnsServers,
+            options.systemResolvers ?? getServers,
+            logger,
+          ),
+          peerPort: settings.port,
+          refreshIntervalMs: settings.discoveryIntervalMs,
+          query,
+          metrics: options.metrics,
+          logger: logger.child({ part: 'discovery' }),
+        });
+  const peerGeoTags = directory.peers().map((p) => p.geoTag);
+  const poller = new PeerPoller({
+    peers: () => directory.peers(),
+    hosts: options.hosts,
+    query,
+    intervalMs: settings.pollIntervalMs,
+    timeoutMs: settings.queryTimeoutMs,
+    maxInFlight: settings.maxInFlight,
+    hysteresis: { downAfter: settings.downAfter, upAfter: settings.upAfter },
+    now: options.now,
+    metrics: options.metrics,
+    logger: logger.child({ part: 'poller' }),
+    onChange: options.onChange,
+  });
+  let started = false;
+  return {
+    peerGeoTags,
+    async start() {
+      if (peerGeoTags.length === 0) {
+        logger.info('no peer clusters configured; serving this cluster only');
+        return;
+      }
+      started = true;
+      await directory.start();
+      poller.start();
+      logger.info({ peers: directory.peers() }, 'polling peers');
+    },
+    view: () => (started ? poller.view() : EMPTY_PEER_VIEW),
+    async stop() {
+      await Promise.all([directory.stop(), poller.stop()]);
+    },
+  };
+}
+
+/** EDGE_DNS_SERVERS, or the system's resolvers when it is empty (as for host names). */
+function edgeServers(
+  configured: readonly string[],
+  system: () => readonly string[],
+  logger: Logger,
+): DnsServer[] {
+  // Configured ones were validated at start-up; the system's may hold forms
+  // (a scoped IPv6 address) that cannot be asked: skip those, loudly.
+  const texts = configured.length > 0 ? configured : system();
+  return texts.flatMap((text) => {
+    try {
+      return [parseDnsServer(text)];
+    } catch (err) {
+      logger.warn(
+        { server: text, err: (err as Error).message, code: 'MERIDIAN_ERR_PEER' },
+        'edge DNS server skipped',
+      );
+      return [];
+    }
+  });
+}
