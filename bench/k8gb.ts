@@ -13,6 +13,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyManifests, waitForCrds } from '../test/helpers/gateway-api';
 import { startKubeCluster, type KubeCluster } from '../test/helpers/kube-cluster';
+import { pool } from '../test/helpers/kube-speed';
 import { REPO_ROOT } from '../test/helpers/processes';
 import type { Cleanup } from './cleanup';
 import { childPid } from './proc';
@@ -178,17 +179,4 @@ async function postOrFail(cluster: KubeCluster, path: string, body: unknown): Pr
       throw new Error(`POST ${path}: ${reason} (${attempt} attempts)`);
     await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
   }
-}
-
-/** Runs `work(i)` for i in [0, count) with at most `concurrency` at once. */
-async function pool(
-  count: number,
-  concurrency: number,
-  work: (i: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let i = next++; i < count; i = next++) await work(i);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
 }

@@ -12,6 +12,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gslbYaml } from '../test/helpers/app-harness';
+import { seededRandom } from '../test/helpers/table-fixtures';
 
 /** The load-balanced zone, its parent, and the TTL every system gives answers. */
 export const ZONE = 'cloud.example.org';
@@ -153,16 +154,4 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
     [result[i], result[j]] = [result[j] as T, result[i] as T];
   }
   return result;
-}
-
-// mulberry32: a tiny PRNG; Math.random cannot be seeded.
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }

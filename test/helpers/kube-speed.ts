@@ -459,7 +459,7 @@ async function createWithRetry(cluster: KubeCluster, path: string, body: unknown
 }
 
 /** Runs `work(i)` for i in [0, count) with at most `concurrency` at once. */
-async function pool(
+export async function pool(
   count: number,
   concurrency: number,
   work: (i: number) => Promise<void>,
