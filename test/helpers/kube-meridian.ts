@@ -40,10 +40,15 @@ export interface KubeMeridian {
   readonly kubeconfigPath: string;
   meridian: Child;
   readonly meridianEnv: Record<string, string>;
-  readonly coredns: CoreDns;
+  /** The CoreDNS in front of Meridian (replaced by restartCoreDns). */
+  coredns: CoreDns;
+  /** Where to ask that CoreDNS: its `bind` address, or 127.0.0.1 when it listens on every address. */
+  readonly coreDnsAddress: string;
   readonly edge: CoreDns;
   /** Starts Meridian again with the same settings (after `meridian.stop()`). */
   restartMeridian(): Promise<void>;
+  /** Starts CoreDNS again with the same Corefile, address and port (after `coredns.stop()`). */
+  restartCoreDns(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -51,6 +56,24 @@ export interface KubeMeridian {
 export interface KubeMeridianOptions {
   readonly cluster?: KubeClusterOptions;
   readonly meridianEnv?: Record<string, string>;
+  /**
+   * Where CoreDNS listens. `address` adds CoreDNS's `bind` plugin to the
+   * Corefile, so that several CoreDNS can share one port on different
+   * loopback addresses (without it CoreDNS binds every address with
+   * SO_REUSEPORT, and the kernel would spread one port's queries over all of
+   * them). Default: every address, a free port.
+   */
+  readonly coreDns?: { readonly address?: string; readonly port?: number };
+}
+
+/** Corefile.example, with a `bind` line when CoreDNS must listen on one address only. */
+function meridianCorefile(bindAddress: string | undefined): string {
+  const corefile = readFileSync(join(REPO_ROOT, 'Corefile.example'), 'utf8');
+  if (bindAddress === undefined) return corefile;
+  const block = '{$MERIDIAN_ZONE}:{$DNS_PORT} {\n';
+  if (!corefile.includes(block))
+    throw new Error(`Corefile.example has no "${block.trim()}" server block to add bind to`);
+  return corefile.replace(block, `${block}    bind ${bindAddress}\n`);
 }
 
 /** The edge zone as a zone file, served by CoreDNS's `file` plugin. */
@@ -108,22 +131,26 @@ export async function startKubeMeridian(options: KubeMeridianOptions = {}): Prom
     };
     let meridian = await startMeridianProcess(meridianEnv, 60_000);
     started.push({ stop: () => meridian.stop() });
-    const coredns = await startCoreDns(
-      readFileSync(join(REPO_ROOT, 'Corefile.example'), 'utf8'),
-      { MERIDIAN_ZONE: ZONE, MERIDIAN_GRPC_ADDRESS: `127.0.0.1:${grpcPort}` },
-      await freePort(),
-    );
-    started.push(coredns);
+    const corefile = meridianCorefile(options.coreDns?.address);
+    const coreDnsEnv = { MERIDIAN_ZONE: ZONE, MERIDIAN_GRPC_ADDRESS: `127.0.0.1:${grpcPort}` };
+    const coreDnsPort = options.coreDns?.port ?? (await freePort());
+    let coredns = await startCoreDns(corefile, coreDnsEnv, coreDnsPort);
+    started.push({ stop: () => coredns.stop() });
     const env: KubeMeridian = {
       cluster,
       kubeconfigPath,
       meridian,
       meridianEnv,
       coredns,
+      coreDnsAddress: options.coreDns?.address ?? '127.0.0.1',
       edge,
       async restartMeridian() {
         meridian = await startMeridianProcess(meridianEnv, 60_000);
         env.meridian = meridian;
+      },
+      async restartCoreDns() {
+        coredns = await startCoreDns(corefile, coreDnsEnv, coreDnsPort);
+        env.coredns = coredns;
       },
       async stop() {
         for (const part of started.reverse()) await part.stop().catch(() => undefined);
@@ -374,7 +401,7 @@ export async function eventsAbout(
 
 /** Asks CoreDNS (kdig, UDP) for `name`. */
 export function ask(env: KubeMeridian, name: string, type = 'A'): Promise<DigReply> {
-  return dig('kdig', ['@127.0.0.1', '-p', String(env.coredns.dnsPort), name, type]);
+  return dig('kdig', [`@${env.coreDnsAddress}`, '-p', String(env.coredns.dnsPort), name, type]);
 }
 
 /** The sorted data of the answer section. */
