@@ -8,7 +8,7 @@
  * rewritten and loaded with SIGHUP. Every wait is bounded.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Resolver } from 'node:dns/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,8 +37,12 @@ export interface Bind {
   readonly port: number;
   /** Rewrites the parent zone with `clusters` and waits until named serves it. */
   setClusters(clusters: readonly BindCluster[]): Promise<void>;
-  /** SIGSTOP: named keeps its sockets but answers nothing (queries time out). */
-  pause(): void;
+  /**
+   * SIGSTOP: named keeps its sockets but answers nothing (queries time out).
+   * Resolves once every thread of named is stopped: a worker thread still
+   * running when the signal is sent can otherwise answer a query or two.
+   */
+  pause(): Promise<void>;
   /** SIGCONT after pause(). */
   resume(): void;
   /** named's own log (it runs with -g). */
@@ -48,6 +52,7 @@ export interface Bind {
 
 const READY_TIMEOUT_MS = 15_000;
 const RELOAD_TIMEOUT_MS = 10_000;
+const PAUSE_TIMEOUT_MS = 2_000;
 
 /** The named binary: on PATH, or where Debian puts it (sbin is not on every user's PATH). */
 export function namedBinary(): string {
@@ -129,7 +134,10 @@ export async function startBind(delegation: Delegation | null): Promise<Bind> {
         RELOAD_TIMEOUT_MS,
       );
     },
-    pause: () => process.kill(pid, 'SIGSTOP'),
+    pause: async () => {
+      process.kill(pid, 'SIGSTOP');
+      await waitForStopped(pid, PAUSE_TIMEOUT_MS);
+    },
     resume: () => process.kill(pid, 'SIGCONT'),
     output: () => child.output(),
     async stop() {
@@ -189,4 +197,22 @@ function zoneText(
       lines.push(`${name}. IN ${address.includes(':') ? 'AAAA' : 'A'} ${address}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Resolves once every thread of `pid` is in state T (stopped), polling /proc; fails after `timeoutMs`. */
+async function waitForStopped(pid: number, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const tasks = readdirSync(`/proc/${pid}/task`);
+    const states = tasks.map((task) => {
+      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    });
+    if (states.every((state) => state === 'T' || state === 't')) return;
+    if (performance.now() > deadline)
+      throw new Error(
+        `named ${pid} not stopped within ${timeoutMs} ms (thread states ${states.join('')})`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }

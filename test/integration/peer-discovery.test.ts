@@ -165,7 +165,7 @@ test('a BIND that stops answering, then is gone: the last known addresses are ke
   const known = r.discovery.peers();
   expect(known[0]?.servers).toHaveLength(2);
 
-  spare.pause();
+  await spare.pause();
   try {
     const started = performance.now();
     await r.discovery.refresh();
