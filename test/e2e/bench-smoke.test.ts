@@ -1,11 +1,14 @@
 /**
  * The data-plane benchmark's systems, each started by the bench's own code
  * (bench/systems.ts) for 1,000 names and loaded by a real dnsperf for about
- * 3 s: A (CoreDNS → grpc → Meridian), B (CoreDNS file) and, when
+ * 3 s at a fixed rate: A (CoreDNS → grpc → Meridian), B (CoreDNS file) and, when
  * MERIDIAN_K8GB_COREDNS_BIN names a CoreDNS build with k8gb's k8s_crd plugin,
  * C (that CoreDNS on DNSEndpoints in a real kube-apiserver). Proves that
  * `npm run bench` can set every system up and that each serves every query
- * correctly under load; it asserts nothing about speed.
+ * correctly under load; it asserts nothing about speed. The rate is a fifth
+ * of the slowest system's capacity on this machine class: at saturation a
+ * UDP socket buffer that overflows while other test files use the CPU drops a
+ * few queries (seen once for B), which says nothing about the server.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +29,7 @@ import { makeWorkload, writeQueryFile } from '../../bench/workload';
 
 const HOSTS = 1_000;
 const SECONDS = 3;
+const QUERIES_PER_SECOND = 2_000;
 const workload = makeWorkload(HOSTS, 'roundRobin');
 const k8gbBinary = process.env[K8GB_COREDNS_ENV];
 
@@ -51,7 +55,7 @@ async function serveUnderLoad(spec: SystemSpec): Promise<void> {
       spotCheck(system, workload.hosts),
     );
     const [sample] = await Promise.all([
-      measure(system, setup, { kind: 'saturate', seconds: SECONDS }, 1),
+      measure(system, setup, { kind: 'rate', seconds: SECONDS, qps: QUERIES_PER_SECOND }, 1),
       midRun,
     ]);
     const { result } = sample;
