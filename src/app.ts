@@ -5,7 +5,10 @@
  * first table, then the gRPC and DNS listeners, then ready.
  */
 import type { Registry } from 'prom-client';
+import { getServers } from 'node:dns';
+import { usableDnsServers } from './config/host-port';
 import type { Config } from './config/load-config';
+import { findZone } from './dns/names';
 import { MeridianError, messageOf } from './errors';
 import { GeoDatabaseError, openMaxmindLocator, type MaxmindLocator } from './geo/maxmind-locator';
 import { createQueryHandler } from './grpc/dns-service';
@@ -169,6 +172,7 @@ export function buildApp(config: Config, deps: AppDeps): App {
     if (holder.current() === null) rebuild([]);
     return { stop: () => manifests.stop(), notReadyReason: () => null };
   };
+  const zoneNames = new Map(config.zones.map((zone) => [zone.name, zone]));
   const startKubernetes = async (): Promise<RunningSource> => {
     if (deps.connectKube === undefined)
       throw new Error(
@@ -179,7 +183,7 @@ export function buildApp(config: Config, deps: AppDeps): App {
       geoTag: config.clusterGeoTag,
       defaultTtlSeconds: config.defaultTtlSeconds,
       clusterExposedIps: config.clusterExposedIps,
-      inZone: (host) => config.zones.some((z) => host === z.name || host.endsWith(`.${z.name}`)),
+      inZone: (host) => findZone(host, zoneNames) !== null,
       edgeDnsServers: config.edgeDnsServers,
       debounceMs: Math.min(config.reloadDebounceMs, KUBE_MAX_DELAY_MS),
       maxDelayMs: KUBE_MAX_DELAY_MS,
@@ -235,6 +239,15 @@ export function buildApp(config: Config, deps: AppDeps): App {
       logger: logger.child({ component: 'peers' }),
       metrics: createPeerMetrics(deps.registry, configuredPeerGeoTags(config)),
       now: deps.now,
+      edgeServers:
+        config.edgeDnsServers.length > 0
+          ? config.edgeDnsServers
+          : usableDnsServers(getServers(), (server, reason) =>
+              logger.warn(
+                { server, err: reason, code: 'MERIDIAN_ERR_PEER', component: 'peers' },
+                'edge DNS server skipped',
+              ),
+            ),
       hosts: () => sourceGslbs.flatMap((g) => g.hosts),
       onChange: () => rebuild(sourceGslbs),
     });

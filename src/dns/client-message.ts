@@ -7,8 +7,8 @@
  */
 import * as dnsPacket from 'dns-packet';
 import { isIP } from 'node:net';
-import { canonicalAddress } from '../gslb/gslb-spec';
-import { Flag, HEADER_BYTES, RCode } from '../dns/constants';
+import { canonicalAddress } from './addresses';
+import { Flag, HEADER_BYTES, RCode } from './constants';
 
 /** The record types asked for. */
 export type AddressType = 'A' | 'AAAA';

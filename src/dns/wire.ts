@@ -1,5 +1,6 @@
 /**
- * The only module that imports dns-packet. It validates whole messages (the
+ * The answer path's use of dns-packet (src/dns is the only folder that
+ * imports it; client-message.ts is the other user). It validates whole messages (the
  * library's decoder rejects forward compression pointers, overlong names and
  * overflowing records) and encodes resource records once, when a snapshot is
  * built, never per query.

@@ -5,24 +5,39 @@
  * source can show it to the user (a file error, or a status condition).
  */
 import { isIP } from 'node:net';
-import { STRATEGY_TYPES, type StrategyParameters, type StrategyType } from '../table/model';
+import { canonicalAddress } from '../dns/addresses';
+import {
+  isGeoTag,
+  MAX_GEOTAG_LENGTH,
+  MAX_WEIGHT,
+  MIN_WEIGHT,
+  STRATEGY_TYPES,
+  type StrategyType,
+} from './k8gb-naming';
 
-/** The group/version Meridian reads, as k8gb defines it. */
-export const GSLB_API_VERSION = 'k8gb.io/v1beta1';
-
-/** Annotations k8gb reads on a Gslb. */
-export const ANNOTATION_HOSTNAME = 'k8gb.io/hostname';
-export const ANNOTATION_EXPOSED_IPS = 'k8gb.io/exposed-ip-addresses';
-export const ANNOTATION_EXPOSED_HOSTNAMES = 'k8gb.io/exposed-hostnames';
-
-const MAX_WEIGHT = 1000;
-/** The CRD's bounds on `spec.strategy.fallbackGeoTags`. */
+/** The CRD's bound on `spec.strategy.fallbackGeoTags`. */
 const MAX_FALLBACKS = 32;
-const MAX_GEOTAG_LENGTH = 63;
-/** Geotags as k8gb's weight keys and the CRD's fallbackGeoTags items allow them. */
-const GEOTAG = /^[A-Za-z0-9-]+$/;
 /** RFC 2181 §8: a TTL is at most 2^31 - 1. */
 const MAX_TTL = 2_147_483_647;
+
+/**
+ * The strategy's parameters from `spec.strategy`. All optional, so that a
+ * record without them behaves as before they existed.
+ */
+export interface StrategyParameters {
+  /** failover: the geotag that serves alone while healthy (k8gb). */
+  readonly primaryGeoTag?: string | undefined;
+  /** failover: where to go, in this order, while the primary is down (Meridian). */
+  readonly fallbackGeoTags?: readonly string[] | undefined;
+  /**
+   * roundRobin: geotag → weight 0..1000 (k8gb's `spec.strategy.weight`).
+   * With at least one entry each answer holds the targets of one cluster,
+   * drawn in proportion to these weights; a geotag without an entry weighs 0.
+   */
+  readonly weights?: Readonly<Record<string, number>> | undefined;
+  /** Serve every known target, though unhealthy, when none is healthy (Meridian). */
+  readonly failOpen?: boolean | undefined;
+}
 
 /** A JSON object. */
 export type Json = Record<string, unknown>;
@@ -130,7 +145,7 @@ function checkFallback(
   primary: string | undefined,
   earlier: readonly string[],
 ): string {
-  if (typeof tag !== 'string' || !GEOTAG.test(tag) || tag.length > MAX_GEOTAG_LENGTH) {
+  if (typeof tag !== 'string' || !isGeoTag(tag) || tag.length > MAX_GEOTAG_LENGTH) {
     throw new InvalidGslb(
       `${FALLBACKS}[${index}]: invalid geotag ${JSON.stringify(tag)} (letters, digits and dashes, at most ${MAX_GEOTAG_LENGTH})`,
     );
@@ -145,11 +160,11 @@ function checkWeights(weight: unknown, type: StrategyType): void {
     throw new InvalidGslb('spec.strategy.weight is only allowed with type roundRobin');
   if (!isObject(weight)) throw new InvalidGslb('spec.strategy.weight must map geotags to integers');
   for (const [tag, w] of Object.entries(weight)) {
-    if (!GEOTAG.test(tag))
+    if (!isGeoTag(tag))
       throw new InvalidGslb(`spec.strategy.weight: invalid geotag ${JSON.stringify(tag)}`);
-    if (!isIntegerIn(w, 0, MAX_WEIGHT)) {
+    if (!isIntegerIn(w, MIN_WEIGHT, MAX_WEIGHT)) {
       throw new InvalidGslb(
-        `spec.strategy.weight.${tag} must be an integer from 0 to ${MAX_WEIGHT}`,
+        `spec.strategy.weight.${tag} must be an integer from ${MIN_WEIGHT} to ${MAX_WEIGHT}`,
       );
     }
   }
@@ -168,13 +183,6 @@ export function parseAddressList(value: string, what: string): string[] {
   const bad = addresses.filter((a) => isIP(a) === 0);
   if (bad.length > 0) throw new InvalidGslb(`${what}: not IP addresses: ${bad.join(', ')}`);
   return addresses.map(canonicalAddress);
-}
-
-// One spelling per address, so `2001:db8::1` and `2001:DB8:0:0:0:0:0:1` are
-// recognised as the same target. The URL parser applies RFC 5952.
-export function canonicalAddress(address: string): string {
-  if (isIP(address) !== 6) return address;
-  return new URL(`http://[${address}]/`).hostname.slice(1, -1);
 }
 
 export function isIntegerIn(value: unknown, min: number, max: number): boolean {

@@ -7,13 +7,14 @@
  * reconcile) and the cache is bounded.
  */
 import { Resolver } from 'node:dns/promises';
-import { canonicalAddress } from '../gslb/gslb-spec';
+import type { HostPort } from '../config/host-port';
+import { canonicalAddress } from '../dns/addresses';
 import type { HostnameLookup } from './resolve-gslb';
 
 /** Options of {@link HostnameCache}. */
 export interface HostnameCacheOptions {
-  /** `host:port` or `host` of each edge DNS server; empty means the system's resolvers. */
-  readonly servers: readonly string[];
+  /** The edge DNS servers; empty means the system's resolvers. */
+  readonly servers: readonly HostPort[];
   /** Most names kept; the least recently used are dropped beyond it. */
   readonly maxNames: number;
   /** Per-query timeout. */
@@ -33,7 +34,7 @@ export class HostnameCache {
   constructor(private readonly options: HostnameCacheOptions) {
     // tries: 2 so that one lost UDP packet does not fail a lookup.
     this.resolver = new Resolver({ timeout: options.timeoutMs, tries: 2 });
-    if (options.servers.length > 0) this.resolver.setServers([...options.servers]);
+    if (options.servers.length > 0) this.resolver.setServers(options.servers.map(serverText));
   }
 
   lookup(name: string): HostnameLookup {
@@ -94,4 +95,11 @@ export class HostnameCache {
         : ((failure.reason as Error).message ?? String(failure.reason));
     return { state: 'failed', error };
   }
+}
+
+/** `IP:PORT` or `[IPV6]:PORT`, as node:dns takes a server. */
+function serverText(server: HostPort): string {
+  return server.host.includes(':')
+    ? `[${server.host}]:${server.port}`
+    : `${server.host}:${server.port}`;
 }

@@ -5,19 +5,20 @@
  * `k8gb.io/strategy` annotation gets a Gslb made from it, with a deprecation
  * Event. Pure: returns the writes to send.
  */
-import { STRATEGY_TYPES } from '../table/model';
-import { ANNOTATION_EXPOSED_IPS, type Json } from '../gslb/gslb-spec';
+import type { Json } from '../gslb/gslb-spec';
+import {
+  ANNOTATION_DNS_TTL_SECONDS,
+  ANNOTATION_EXPOSED_IPS,
+  ANNOTATION_PRIMARY_GEOTAG,
+  ANNOTATION_STRATEGY,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  STRATEGY_TYPES,
+} from '../gslb/k8gb-naming';
 import type { PlannedEvent, PlannedWrite } from './planned-write';
 import type { ObjectIndex } from './object-index';
 import { canonicalJson, type GslbSource, type IngressSource } from './objects';
 import type { ResolveContext } from './resolve-gslb';
-
-/** Label k8gb puts on the Ingresses it creates for embedded specs. */
-export const MANAGED_BY_LABEL = 'app.k8gb.io/managed-by';
-const MANAGED_BY_VALUE = 'gslb';
-const ANNOTATION_STRATEGY = 'k8gb.io/strategy';
-const ANNOTATION_PRIMARY = 'k8gb.io/primary-geotag';
-const ANNOTATION_TTL = 'k8gb.io/dns-ttl-seconds';
 
 /** What ingress syncing remembers between passes. */
 export interface IngressSyncState {
@@ -209,10 +210,10 @@ function annotationStrategy(ingress: IngressSource, ctx: ResolveContext): Json |
   const type = ingress.annotations[ANNOTATION_STRATEGY]!;
   if (!STRATEGY_TYPES.some((t) => t === type))
     return `${ANNOTATION_STRATEGY} must be one of ${STRATEGY_TYPES.join(', ')}, found ${JSON.stringify(type)}`;
-  const primary = ingress.annotations[ANNOTATION_PRIMARY];
+  const primary = ingress.annotations[ANNOTATION_PRIMARY_GEOTAG];
   if (type === 'failover' && (primary === undefined || primary === ''))
-    return `${ANNOTATION_PRIMARY} is required with ${ANNOTATION_STRATEGY}: failover`;
-  const ttlText = ingress.annotations[ANNOTATION_TTL];
+    return `${ANNOTATION_PRIMARY_GEOTAG} is required with ${ANNOTATION_STRATEGY}: failover`;
+  const ttlText = ingress.annotations[ANNOTATION_DNS_TTL_SECONDS];
   // k8gb parses a strict decimal integer: no '', '0x10' or '1e2'.
   const ttl =
     ttlText === undefined
@@ -221,7 +222,7 @@ function annotationStrategy(ingress: IngressSource, ctx: ResolveContext): Json |
         ? Number(ttlText)
         : NaN;
   if (!Number.isInteger(ttl) || ttl > 2_147_483_647)
-    return `${ANNOTATION_TTL} must be a whole number of seconds, found ${JSON.stringify(ttlText)}`;
+    return `${ANNOTATION_DNS_TTL_SECONDS} must be a whole number of seconds, found ${JSON.stringify(ttlText)}`;
   return { type, dnsTtlSeconds: ttl, ...(primary === undefined ? {} : { primaryGeoTag: primary }) };
 }
 

@@ -5,6 +5,7 @@
  * listed once; before that nothing is served, so a half-listed cluster never
  * answers NXDOMAIN for a name that exists.
  */
+import type { HostPort } from '../config/host-port';
 import { messageOf } from '../errors';
 import type { BuildProblem } from '../table/build-snapshot';
 import type { GslbRecord } from '../table/model';
@@ -37,7 +38,8 @@ export interface KubernetesSourceOptions {
   readonly defaultTtlSeconds: number;
   readonly clusterExposedIps: readonly string[];
   readonly inZone: (host: string) => boolean;
-  readonly edgeDnsServers: readonly string[];
+  /** Where exposed host names are resolved; empty means the system's resolvers. */
+  readonly edgeDnsServers: readonly HostPort[];
   /** Quiet time after a change before reconciling. */
   readonly debounceMs: number;
   /** A reconcile runs at the latest this long after the first pending change. */

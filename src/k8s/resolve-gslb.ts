@@ -6,16 +6,14 @@
  * looked up through a callback that answers from a cache.
  */
 import { isIP } from 'node:net';
-import { canonicalName, checkName } from '../config/load-config';
+import { canonicalAddress } from '../dns/addresses';
+import { canonicalName, checkName } from '../dns/names';
+import { InvalidGslb, parseAddressList, parseStrategy } from '../gslb/gslb-spec';
 import {
   ANNOTATION_EXPOSED_HOSTNAMES,
   ANNOTATION_EXPOSED_IPS,
   ANNOTATION_HOSTNAME,
-  canonicalAddress,
-  InvalidGslb,
-  parseAddressList,
-  parseStrategy,
-} from '../gslb/gslb-spec';
+} from '../gslb/k8gb-naming';
 import type { GslbRecord } from '../table/model';
 import type { ObjectIndex } from './object-index';
 import {

@@ -18,7 +18,7 @@ import {
   type AddressType,
   type FailureKind,
   type QueryOutcome,
-} from './dns-message';
+} from '../dns/client-message';
 
 /** A DNS server's address. */
 export interface DnsServer {

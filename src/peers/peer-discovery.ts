@@ -18,12 +18,12 @@
  * (53 unless configured). k8gb instead tries the port of the first edge
  * server, then 53.
  */
-import type { Logger } from 'pino';
-import { nameServerName } from '../config/load-config';
+import type { Logger } from '../telemetry/logger';
+import { nameServerName } from '../gslb/k8gb-naming';
 import type { ZoneSpec } from '../table/model';
 import type { DiscoveryResult, PeerMetrics } from '../telemetry/peer-metrics';
 import type { DnsServer, QueryFn } from './dns-client';
-import type { AddressType, QueryOutcome } from './dns-message';
+import type { AddressType, QueryOutcome } from '../dns/client-message';
 import type { PeerTarget } from './peer-poller';
 
 /** A source of the peers to poll. */

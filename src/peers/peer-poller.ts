@@ -28,11 +28,11 @@
  * Served view: a down peer's targets are not served, and answers from before
  * it went down are never served again: only answers received since.
  */
-import type { Logger } from 'pino';
-import { LOCAL_TARGETS_PREFIX } from '../table/build-snapshot';
+import type { Logger } from '../telemetry/logger';
+import { localTargetsName } from '../gslb/k8gb-naming';
 import type { PeerMetrics, PeerQueryOutcome } from '../telemetry/peer-metrics';
 import { ABORTED, type DnsServer, type QueryFn } from './dns-client';
-import type { AddressType, QueryOutcome } from './dns-message';
+import type { AddressType, QueryOutcome } from '../dns/client-message';
 import { Limiter } from './limiter';
 import { PeerHealth, type Hysteresis, type PollVerdict } from './peer-health';
 import type { PeerHostEntry, PeerStatus, PeerView } from './peer-view';
@@ -289,7 +289,7 @@ export class PeerPoller {
     // The poller bounds the query itself rather than trusting the QueryFn to.
     const timer = setTimeout(() => timeout.abort(), this.options.timeoutMs);
     try {
-      const name = `${LOCAL_TARGETS_PREFIX}${question.host}.`;
+      const name = `${localTargetsName(question.host)}.`;
       const outcome = await this.options.query(
         server,
         name,

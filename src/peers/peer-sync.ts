@@ -5,9 +5,8 @@
  * and a callback; it feeds `view()` into each table build through
  * `withPeerTargets` (peer-view.ts).
  */
-import { getServers } from 'node:dns';
-import type { Logger } from 'pino';
-import { parseDnsServer, type Config } from '../config/load-config';
+import type { Config } from '../config/load-config';
+import type { Logger } from '../telemetry/logger';
 import type { PeerMetrics } from '../telemetry/peer-metrics';
 import { createDnsClient, type DnsServer, type QueryFn } from './dns-client';
 import { PeerDiscovery, StaticPeers, peerGeoTagsOf, type PeerDirectory } from './peer-discovery';
@@ -16,10 +15,9 @@ import { EMPTY_PEER_VIEW, type PeerView } from './peer-view';
 
 /** What {@link createPeerSync} needs. */
 export interface PeerSyncOptions {
-  readonly config: Pick<
-    Config,
-    'zones' | 'clusterGeoTag' | 'peerGeoTags' | 'gluePrefix' | 'edgeDnsServers' | 'peers'
-  >;
+  readonly config: Pick<Config, 'zones' | 'clusterGeoTag' | 'peerGeoTags' | 'gluePrefix' | 'peers'>;
+  /** The edge DNS servers discovery asks, in order: EDGE_DNS_SERVERS, or the system's resolvers. */
+  readonly edgeServers: readonly DnsServer[];
   readonly logger: Logger;
   readonly metrics: PeerMetrics;
   /** Wall clock in ms. */
@@ -30,8 +28,6 @@ export interface PeerSyncOptions {
   readonly onChange: (view: PeerView) => void;
   /** Replaces the DNS client (tests). */
   readonly query?: QueryFn;
-  /** The system's resolvers, used when EDGE_DNS_SERVERS is empty (tests replace it). */
-  readonly systemResolvers?: () => readonly string[];
 }
 
 /** Running peer discovery and polling. */
@@ -68,11 +64,7 @@ export function createPeerSync(options: PeerSyncOptions): PeerSync {
           gluePrefix: config.gluePrefix,
           localGeoTag: config.clusterGeoTag,
           peerGeoTags: config.peerGeoTags,
-          edgeServers: edgeServers(
-            config.edgeDnsServers,
-            options.systemResolvers ?? getServers,
-            logger,
-          ),
+          edgeServers: options.edgeServers,
           peerPort: settings.port,
           refreshIntervalMs: settings.discoveryIntervalMs,
           query,
@@ -111,26 +103,4 @@ export function createPeerSync(options: PeerSyncOptions): PeerSync {
       await Promise.all([directory.stop(), poller.stop()]);
     },
   };
-}
-
-/** EDGE_DNS_SERVERS, or the system's resolvers when it is empty (as for host names). */
-function edgeServers(
-  configured: readonly string[],
-  system: () => readonly string[],
-  logger: Logger,
-): DnsServer[] {
-  // Configured ones were validated at start-up; the system's may hold forms
-  // (a scoped IPv6 address) that cannot be asked: skip those, loudly.
-  const texts = configured.length > 0 ? configured : system();
-  return texts.flatMap((text) => {
-    try {
-      return [parseDnsServer(text)];
-    } catch (err) {
-      logger.warn(
-        { server: text, err: (err as Error).message, code: 'MERIDIAN_ERR_PEER' },
-        'edge DNS server skipped',
-      );
-      return [];
-    }
-  });
 }

@@ -4,11 +4,9 @@
  * caller keeps serving the file's last valid content instead.
  */
 import { parseAllDocuments } from 'yaml';
-import { canonicalName, checkName } from '../config/load-config';
+import { canonicalName, checkName } from '../dns/names';
+import { ANNOTATION_EXPOSED_IPS, ANNOTATION_HOSTNAME, GSLB_API_VERSION } from '../gslb/k8gb-naming';
 import {
-  ANNOTATION_EXPOSED_IPS,
-  ANNOTATION_HOSTNAME,
-  GSLB_API_VERSION,
   InvalidGslb as Invalid,
   isObject,
   objectOr,

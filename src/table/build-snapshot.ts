@@ -7,7 +7,9 @@
  */
 import { isIP } from 'node:net';
 import { MAX_MESSAGE_BYTES } from '../dns/constants';
+import { findZone, MAX_LABEL_LENGTH, MAX_NAME_LENGTH } from '../dns/names';
 import { encodeRecordTail } from '../dns/wire';
+import { localTargetsName, MAX_WEIGHT, MIN_WEIGHT } from '../gslb/k8gb-naming';
 import type { GeoLocator } from './geo-locator';
 import type { ClusterTargets, GslbRecord, ZoneSpec } from './model';
 import type { NameEntry, RecordSnapshot, ZoneEntry } from './snapshot';
@@ -171,7 +173,7 @@ function addGslb(build: Building, gslb: GslbRecord): void {
   // owner is a pointer to the question, so they do not depend on the host.
   let reused: ReusedGslb | null = null;
   for (const host of gslb.hosts) {
-    const zone = zoneOf(host, build.zones);
+    const zone = findZone(host, build.zones);
     const problem = (reason: string): void => {
       build.problems.push({ gslb: gslb.id, host, reason });
     };
@@ -278,21 +280,16 @@ function planned(a: SelectorPlan | null, aaaa: SelectorPlan | null): PlannedName
   return { a, aaaa, recordCount: (a?.recordCount ?? 0) + (aaaa?.recordCount ?? 0) };
 }
 
-// Weights outside 0..1000 cannot come through the CRD or the manifest parser;
+// Weights outside MIN_WEIGHT..MAX_WEIGHT cannot come through the CRD or the manifest parser;
 // a source that lets one through learns it here.
 function checkWeights(gslb: GslbRecord, reasons: string[]): void {
   for (const [geoTag, weight] of Object.entries(gslb.weights ?? {})) {
-    if (Number.isInteger(weight) && weight >= 0 && weight <= 1000) continue;
+    if (Number.isInteger(weight) && weight >= MIN_WEIGHT && weight <= MAX_WEIGHT) continue;
     reasons.push(
-      `weight of ${JSON.stringify(geoTag)} is ${String(weight)}, not an integer from 0 to 1000; counted as 0`,
+      `weight of ${JSON.stringify(geoTag)} is ${String(weight)}, not an integer from ${MIN_WEIGHT} to ${MAX_WEIGHT}; counted as 0`,
     );
   }
 }
-
-/** The prefix k8gb gives the name that carries one cluster's own targets of a host. */
-export const LOCAL_TARGETS_PREFIX = 'localtargets-';
-const MAX_LABEL = 63;
-const MAX_NAME = 253;
 
 /**
  * The index of this cluster's targets in `clusters`, or -1 when there is
@@ -328,9 +325,9 @@ function publishLocalTargets(
   problem: (reason: string) => void,
 ): number {
   const names = build.names;
-  const name = `${LOCAL_TARGETS_PREFIX}${host}`;
+  const name = localTargetsName(host);
   const firstLabel = name.slice(0, name.indexOf('.'));
-  if (firstLabel.length > MAX_LABEL || name.length > MAX_NAME) {
+  if (firstLabel.length > MAX_LABEL_LENGTH || name.length > MAX_NAME_LENGTH) {
     problem(`${name} is too long for DNS; peers cannot read this host's local targets`);
     return 0;
   }
@@ -341,7 +338,7 @@ function publishLocalTargets(
     apex: false,
     a: selectors.localA,
     aaaa: selectors.localAaaa,
-    owner: `${LOCAL_TARGETS_PREFIX}${host}`,
+    owner: name,
   });
   return local.recordCount;
 }
@@ -370,18 +367,6 @@ function prepareZone(spec: ZoneSpec, serial: number): ZoneEntry {
 
 function withPointer(tail: Buffer): Buffer {
   return Buffer.concat([POINTER_TO_QUESTION, tail]);
-}
-
-function zoneOf(host: string, zones: ReadonlyMap<string, ZoneEntry>): ZoneEntry | null {
-  // Longest matching suffix at a label boundary: DNS suffix, never substring.
-  let suffix = host;
-  for (;;) {
-    const zone = zones.get(suffix);
-    if (zone !== undefined) return zone;
-    const dot = suffix.indexOf('.');
-    if (dot === -1) return null;
-    suffix = suffix.slice(dot + 1);
-  }
 }
 
 /** Every cluster's records by type, parallel to the Gslb's `clusters`. */

@@ -5,11 +5,8 @@
  * needs it.
  */
 
-/** Strategy types of the k8gb Gslb CRD. */
-export const STRATEGY_TYPES = ['roundRobin', 'failover', 'geoip'] as const;
-
-/** One of STRATEGY_TYPES. */
-export type StrategyType = (typeof STRATEGY_TYPES)[number];
+import type { StrategyParameters } from '../gslb/gslb-spec';
+import type { StrategyType } from '../gslb/k8gb-naming';
 
 /** The targets one cluster contributes to a host. */
 export interface ClusterTargets {
@@ -24,25 +21,6 @@ export interface ClusterTargets {
    * fails open.
    */
   readonly healthy?: boolean | undefined;
-}
-
-/**
- * The strategy's parameters from `spec.strategy`. All optional, so that a
- * record without them behaves as before they existed.
- */
-export interface StrategyParameters {
-  /** failover: the geotag that serves alone while healthy (k8gb). */
-  readonly primaryGeoTag?: string | undefined;
-  /** failover: where to go, in this order, while the primary is down (Meridian). */
-  readonly fallbackGeoTags?: readonly string[] | undefined;
-  /**
-   * roundRobin: geotag → weight 0..1000 (k8gb's `spec.strategy.weight`).
-   * With at least one entry each answer holds the targets of one cluster,
-   * drawn in proportion to these weights; a geotag without an entry weighs 0.
-   */
-  readonly weights?: Readonly<Record<string, number>> | undefined;
-  /** Serve every known target, though unhealthy, when none is healthy (Meridian). */
-  readonly failOpen?: boolean | undefined;
 }
 
 /** A Gslb reduced to what the record table needs. */
@@ -73,6 +51,3 @@ export interface ZoneSpec {
   readonly nameServers: readonly string[];
   readonly nameServerTtlSeconds: number;
 }
-
-/** Default TTL when a Gslb sets none or 0 (k8gb writes 30 back). */
-export const DEFAULT_TTL_SECONDS = 30;

@@ -12,7 +12,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { Resolver } from 'node:dns/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nameServerName } from '../../src/config/load-config';
+import { nameServerName } from '../../src/gslb/k8gb-naming';
 import { freePort, startChild, waitUntilReady, type Child } from './processes';
 
 /** One cluster's name server: its geotag and glue addresses (IPv4 and IPv6). */

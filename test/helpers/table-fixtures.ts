@@ -4,13 +4,9 @@
  */
 import { answerMessage } from '../../src/table/answer';
 import { buildSnapshot, type BuildInput, type BuildResult } from '../../src/table/build-snapshot';
-import type {
-  ClusterTargets,
-  GslbRecord,
-  StrategyParameters,
-  StrategyType,
-  ZoneSpec,
-} from '../../src/table/model';
+import type { StrategyParameters } from '../../src/gslb/gslb-spec';
+import type { StrategyType } from '../../src/gslb/k8gb-naming';
+import type { ClusterTargets, GslbRecord, ZoneSpec } from '../../src/table/model';
 import type { RecordSnapshot } from '../../src/table/snapshot';
 import { addressesOf, decodeReply, query, type DecodedReply, type QueryOptions } from './dns-case';
 

@@ -5,6 +5,7 @@
  * onChange fires only when a result changes, refresh() looks every name up
  * again, the cache is bounded (least recently used first out), stop() ends it.
  */
+import type { HostPort } from '../../src/config/host-port';
 import { createSocket, type Socket } from 'node:dgram';
 import * as dnsPacket from 'dns-packet';
 import { HostnameCache, type HostnameCacheOptions } from '../../src/k8s/hostname-cache';
@@ -27,7 +28,7 @@ interface Zone {
 }
 
 interface DnsServer {
-  readonly address: string;
+  readonly address: HostPort;
   readonly names: Map<string, Zone>;
   /** `TYPE name` of every question received. */
   readonly queries: string[];
@@ -70,7 +71,7 @@ async function startDnsServer(): Promise<DnsServer> {
   });
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   return {
-    address: `127.0.0.1:${socket.address().port}`,
+    address: { host: '127.0.0.1', port: socket.address().port },
     names,
     queries,
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
@@ -182,7 +183,10 @@ test('a name that does not exist fails as missing', async () => {
 });
 
 test('a server nobody listens on fails the lookup', async () => {
-  const cache = makeCache({ servers: [`127.0.0.1:${await closedPort()}`], timeoutMs: 200 });
+  const cache = makeCache({
+    servers: [{ host: '127.0.0.1', port: await closedPort() }],
+    timeoutMs: 200,
+  });
   const result = await settled(cache, 'dead.example.net');
   expect(result.state).toBe('failed');
   expect(result.state === 'failed' && result.error).toMatch(

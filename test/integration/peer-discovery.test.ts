@@ -8,7 +8,7 @@
  * last known addresses in place, within the query timeout.
  */
 import { Registry } from 'prom-client';
-import { loadConfig, parseDnsServer } from '../../src/config/load-config';
+import { loadConfig } from '../../src/config/load-config';
 import { createDnsClient, type QueryFn } from '../../src/peers/dns-client';
 import { PeerDiscovery } from '../../src/peers/peer-discovery';
 import { createPeerMetrics, PEER_METRIC_NAMES } from '../../src/telemetry/peer-metrics';
@@ -74,7 +74,7 @@ function rig(edgeServers: string[], refreshIntervalMs = 60_000): Rig {
     gluePrefix: config.gluePrefix,
     localGeoTag: config.clusterGeoTag,
     peerGeoTags: config.peerGeoTags,
-    edgeServers: config.edgeDnsServers.map((s) => parseDnsServer(s)),
+    edgeServers: config.edgeDnsServers,
     peerPort: config.peers.port,
     refreshIntervalMs,
     query,

@@ -96,6 +96,7 @@ async function syncUntilServed(
   });
   const sync = createPeerSync({
     config,
+    edgeServers: config.edgeDnsServers,
     logger: capturingLogger().logger,
     metrics: createPeerMetrics(registry, configuredPeerGeoTags(config)),
     now: Date.now,
@@ -176,6 +177,7 @@ test('without peers nothing is polled and the view stays empty', async () => {
   });
   const sync = createPeerSync({
     config,
+    edgeServers: config.edgeDnsServers,
     logger: capturingLogger().logger,
     metrics: createPeerMetrics(new Registry()),
     now: Date.now,

@@ -10,7 +10,7 @@
  * (k8gb's premature failover during a partition). The order is fixed: the
  * cluster order of the record, each address once.
  */
-import type { StrategyParameters } from '../model';
+import type { StrategyParameters } from '../../gslb/gslb-spec';
 import type { ClusterRecords, SelectorPlan } from '../selector';
 import { fixedPlan, mergeClusters } from './records';
 

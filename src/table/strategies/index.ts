@@ -10,7 +10,8 @@
  *   as the strategy serves "all" (rotating for roundRobin, fixed order for
  *   failover, preferred clusters first, and for geoip).
  */
-import type { StrategyParameters, StrategyType } from '../model';
+import type { StrategyParameters } from '../../gslb/gslb-spec';
+import type { StrategyType } from '../../gslb/k8gb-naming';
 import type { ClusterRecords, SelectorContext, SelectorPlan } from '../selector';
 import { failoverPlan, inFailoverOrder } from './failover';
 import { geoipPlan } from './geoip';

@@ -21,10 +21,8 @@
  *   its weight labels on dashes and fails on such geotags).
  */
 import type { ClusterRecords, RRSetSelector, Selection, SelectorPlan } from '../selector';
+import { MAX_WEIGHT } from '../../gslb/k8gb-naming';
 import { mergeClusters, rotatingPlan, rotationsOf } from './records';
-
-/** Highest weight k8gb accepts. */
-const MAX_WEIGHT = 1000;
 
 /** The roundRobin plan for the healthy clusters that have records of one type. */
 export function roundRobinPlan(
@@ -39,7 +37,7 @@ export function roundRobinPlan(
 }
 
 /**
- * The weight of a geotag: its entry when that is an integer in 0..1000, else
+ * The weight of a geotag: its entry when that is an integer in 0..MAX_WEIGHT, else
  * 0 (no entry; or a value the source failed to reject, which the builder
  * reports).
  */

@@ -1,15 +1,5 @@
-import {
-  ConfigError,
-  LOG_LEVELS,
-  canonicalName,
-  checkName,
-  loadConfig,
-  nameServerName,
-  parseDnsServer,
-  parseHostPort,
-  parseZones,
-  type Config,
-} from '../../../src/config/load-config';
+import { ConfigError, LOG_LEVELS, loadConfig, type Config } from '../../../src/config/load-config';
+import { parseZones } from '../../../src/config/zones';
 import { SETTINGS } from '../../../src/config/spec';
 import { MeridianError } from '../../../src/errors';
 import type { ZoneSpec } from '../../../src/table/model';
@@ -380,9 +370,21 @@ describe('the source', () => {
   });
 
   test.each([
-    ['10.0.0.53', ['10.0.0.53']],
-    ['10.0.0.53:1053, 10.0.0.54', ['10.0.0.53:1053', '10.0.0.54']],
-    ['[2001:db8::53]:53,2001:db8::54', ['[2001:db8::53]:53', '2001:db8::54']],
+    ['10.0.0.53', [{ host: '10.0.0.53', port: 53 }]],
+    [
+      '10.0.0.53:1053, 10.0.0.54',
+      [
+        { host: '10.0.0.53', port: 1053 },
+        { host: '10.0.0.54', port: 53 },
+      ],
+    ],
+    [
+      '[2001:db8::53]:53,2001:db8::54',
+      [
+        { host: '2001:db8::53', port: 53 },
+        { host: '2001:db8::54', port: 53 },
+      ],
+    ],
   ])('EDGE_DNS_SERVERS %j', (value, servers) => {
     expect(loadConfig({ ...BASE, EDGE_DNS_SERVERS: value }).edgeDnsServers).toEqual(servers);
   });
@@ -451,23 +453,6 @@ describe('MERIDIAN_GRPC_LISTEN', () => {
 });
 
 describe('host:port settings', () => {
-  test.each<[string, { host: string; port: number }]>([
-    ['127.0.0.1:5353', { host: '127.0.0.1', port: 5353 }],
-    ['[2001:db8::1]:53', { host: '2001:db8::1', port: 53 }],
-    ['dns.internal:53', { host: 'dns.internal', port: 53 }],
-  ])('parseHostPort(%j)', (value, expected) => {
-    expect(parseHostPort(value)).toStrictEqual(expected);
-  });
-
-  test.each<[string, string]>([
-    ['53', 'must be HOST:PORT or [IPV6]:PORT'],
-    ['[::1]', 'must be HOST:PORT or [IPV6]:PORT'],
-    ['host:99999', 'port must be from 0 to 65535'],
-    ['[fe80::1%]:53', 'fe80::1% is not an IPv6 address'],
-  ])('parseHostPort(%j) throws %j', (value, message) => {
-    expect(() => parseHostPort(value)).toThrow(new Error(message));
-  });
-
   test('MERIDIAN_DNS_LISTEN and METRICS_ADDRESS are parsed', () => {
     const config = loadConfig({
       ...BASE,
@@ -576,39 +561,6 @@ describe('durations', () => {
     expect(problemsOf({ ...BASE, [name]: value })).toEqual([
       `${name}=${JSON.stringify(value)}: ${problem}`,
     ]);
-  });
-});
-
-describe('names', () => {
-  test.each<[string, string]>([
-    ['Cloud.Example.ORG.', 'cloud.example.org'],
-    ['cloud.example.org', 'cloud.example.org'],
-    ['a..', 'a.'],
-    ['.', ''],
-  ])('canonicalName(%j) is %j', (name, expected) => {
-    expect(canonicalName(name)).toBe(expected);
-  });
-
-  const label63 = 'a'.repeat(63);
-  const name253 = `${label63}.${label63}.${label63}.${'b'.repeat(61)}`;
-  test.each<[string, string | null]>([
-    ['cloud.example.org', null],
-    ['x-1.example', null],
-    ['a', null],
-    [`${label63}.example`, null],
-    [name253, null],
-    ['', 'empty name'],
-    [`${name253}c`, `${name253}c is longer than 253 characters`],
-    [`${label63}a.example`, `${label63}a.example has an invalid label "${label63}a"`],
-    ['under_score.example', 'under_score.example has an invalid label "under_score"'],
-    ['a.-b.example', 'a.-b.example has an invalid label "-b"'],
-    ['b-.example', 'b-.example has an invalid label "b-"'],
-    ['Upper.example', 'Upper.example has an invalid label "Upper"'],
-    ['*.example', '*.example has an invalid label "*"'],
-    ['trailing.', 'trailing. has an invalid label ""'],
-  ])('checkName(%j)', (name, expected) => {
-    expect(name253).toHaveLength(253);
-    expect(checkName(name)).toBe(expected);
   });
 });
 
@@ -742,31 +694,5 @@ describe('peers', () => {
   test('GLUEA_PREFIX is kept for peer discovery, empty included', () => {
     expect(loadConfig({ ...BASE, GLUEA_PREFIX: 'ns-' }).gluePrefix).toBe('ns-');
     expect(loadConfig({ ...BASE, GLUEA_PREFIX: '' }).gluePrefix).toBe('');
-  });
-
-  test('nameServerName is the formula the zone NS records use', () => {
-    expect(nameServerName('gslb-ns-', 'eu', 'cloud.example.org', 'example.org')).toBe(
-      'gslb-ns-eu-cloud.example.org',
-    );
-    expect(nameServerName('gslb-ns-', 'US-1', 'a.b.example.com', 'example.com')).toBe(
-      'gslb-ns-us-1-a-b.example.com',
-    );
-    const config = loadConfig({ ...BASE, EXT_GSLB_CLUSTERS_GEO_TAGS: 'us' });
-    const zone = config.zones[0];
-    expect(zone?.nameServers).toEqual(
-      ['eu', 'us'].map((tag) =>
-        nameServerName(config.gluePrefix, tag, zone?.name ?? '', zone?.parent ?? ''),
-      ),
-    );
-  });
-
-  test.each<[string, { host: string; port: number }]>([
-    ['10.0.0.53', { host: '10.0.0.53', port: 53 }],
-    ['10.0.0.53:1053', { host: '10.0.0.53', port: 1053 }],
-    ['::1', { host: '::1', port: 53 }],
-    ['[::1]:5353', { host: '::1', port: 5353 }],
-    ['[::1]', { host: '::1', port: 53 }],
-  ])('parseDnsServer(%j)', (text, expected) => {
-    expect(parseDnsServer(text)).toEqual(expected);
   });
 });

@@ -6,7 +6,7 @@
  * query.
  */
 import * as dnsPacket from 'dns-packet';
-import { encodeQuery, readReply, type AddressType } from '../../../src/peers/dns-message';
+import { encodeQuery, readReply, type AddressType } from '../../../src/dns/client-message';
 
 const NAME = 'localtargets-app.cloud.example.org.';
 const QUERY = { id: 4242, name: NAME, type: 'A' as AddressType };

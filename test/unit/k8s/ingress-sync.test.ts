@@ -4,8 +4,8 @@
  * an Ingress annotated `k8gb.io/strategy` gets a Gslb made from it, with a
  * deprecation Event, exactly as the planned writes say.
  */
+import { MANAGED_BY_LABEL } from '../../../src/gslb/k8gb-naming';
 import {
-  MANAGED_BY_LABEL,
   ingressAnnotationGslb,
   ingressWrites,
   type AnnotationOutcome,

@@ -9,7 +9,7 @@
 import { Registry } from 'prom-client';
 import { loadConfig } from '../../../src/config/load-config';
 import type { DnsServer, QueryFn } from '../../../src/peers/dns-client';
-import type { QueryOutcome } from '../../../src/peers/dns-message';
+import type { QueryOutcome } from '../../../src/dns/client-message';
 import {
   glueNamesOf,
   peerGeoTagsOf,

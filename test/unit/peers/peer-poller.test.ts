@@ -7,7 +7,7 @@
  */
 import { Registry } from 'prom-client';
 import type { DnsServer, QueryFn } from '../../../src/peers/dns-client';
-import type { AddressType, FailureKind, QueryOutcome } from '../../../src/peers/dns-message';
+import type { AddressType, FailureKind, QueryOutcome } from '../../../src/dns/client-message';
 import {
   PeerPoller,
   type PeerPollerOptions,

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { parseManifest, type ManifestParse } from '../../../src/standalone/parse-manifest';
-import { DEFAULT_TTL_SECONDS, type GslbRecord } from '../../../src/table/model';
+import { DEFAULT_TTL_SECONDS } from '../../../src/gslb/k8gb-naming';
+import type { GslbRecord } from '../../../src/table/model';
 
 const OPTIONS = { defaultTtlSeconds: DEFAULT_TTL_SECONDS, geoTag: 'eu' };
 const IPS = 'k8gb.io/exposed-ip-addresses';

@@ -5,7 +5,9 @@
  * served though unhealthy. And `localtargets-<host>`, which only ever carries
  * this cluster's healthy targets.
  */
-import type { GslbRecord, StrategyParameters, StrategyType } from '../../../src/table/model';
+import type { StrategyParameters } from '../../../src/gslb/gslb-spec';
+import type { StrategyType } from '../../../src/gslb/k8gb-naming';
+import type { GslbRecord } from '../../../src/table/model';
 import {
   APP,
   ask,

@@ -5,7 +5,8 @@
  * describe the world: its own health and targets, and the peers its poller
  * heard from.
  */
-import type { ClusterTargets, GslbRecord, StrategyParameters } from '../../../src/table/model';
+import type { StrategyParameters } from '../../../src/gslb/gslb-spec';
+import type { ClusterTargets, GslbRecord } from '../../../src/table/model';
 import { APP, ask, cluster, multiCluster, served, tableWith } from '../../helpers/table-fixtures';
 
 const TARGETS: Record<string, string[]> = {
