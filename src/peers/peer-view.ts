@@ -2,7 +2,13 @@
  * What the peers report, as an immutable snapshot the table build reads, and
  * the pure merge of that snapshot into the Gslb records handed to the build.
  */
-import type { ClusterTargets, GslbRecord } from '../table/model';
+import {
+  isSealed,
+  sealRecord,
+  type ClusterTargets,
+  type GslbRecord,
+  type SealedRecord,
+} from '../table/model';
 import type { DnsServer } from './dns-client';
 import type { PeerState } from './peer-health';
 
@@ -51,10 +57,10 @@ export function peerTargetsOf(view: PeerView, host: string): ClusterTargets[] {
   return targets;
 }
 
-/** Merged records kept per source record, so that unchanged ones keep their identity. */
+/** Merged records kept per sealed source record, so that unchanged ones keep their identity. */
 export type PeerMergeMemo = WeakMap<
-  GslbRecord,
-  { readonly key: string; readonly records: readonly GslbRecord[] }
+  SealedRecord,
+  { readonly key: string; readonly records: readonly SealedRecord[] }
 >;
 
 /**
@@ -63,10 +69,10 @@ export type PeerMergeMemo = WeakMap<
  * geotag). Peers report per host, a Gslb groups hosts: a Gslb whose hosts get
  * different peer targets is split into one record per group of hosts with the
  * same targets, under the same id, so every host gets exactly its peers'
- * answer. Pure; returns `gslbs` itself when no peer reports anything. With a
- * `memo`, a Gslb whose record and peer targets are as in an earlier call gets
- * the same merged record objects back, so the table build can reuse what it
- * prepared for them.
+ * answer. Pure; returns `gslbs` itself when no peer reports anything. Merged
+ * records are sealed. With a `memo`, a sealed Gslb whose peer targets are as
+ * in an earlier call gets the same merged record objects back, so the table
+ * build can reuse what it prepared for them.
  */
 export function withPeerTargets(
   gslbs: readonly GslbRecord[],
@@ -74,27 +80,35 @@ export function withPeerTargets(
   memo?: PeerMergeMemo,
 ): readonly GslbRecord[] {
   if (view.hosts.size === 0) return gslbs;
-  return gslbs.flatMap((gslb) => {
-    const groups = new Map<string, { hosts: string[]; peers: ClusterTargets[] }>();
-    const own = new Set(gslb.clusters.map((c) => c.geoTag));
-    for (const host of gslb.hosts) {
-      const peers = peerTargetsOf(view, host).filter((t) => !own.has(t.geoTag));
-      const key = JSON.stringify(peers);
-      const group = groups.get(key);
-      if (group === undefined) groups.set(key, { hosts: [host], peers });
-      else group.hosts.push(host);
-    }
+  return gslbs.flatMap((gslb): readonly GslbRecord[] => {
+    const groups = hostGroups(gslb, view);
     const only = groups.size <= 1 ? [...groups.values()][0] : undefined;
     if (groups.size === 0 || only?.peers.length === 0) return [gslb];
     const key = JSON.stringify([...groups]);
-    const known = memo?.get(gslb);
+    const sealed = isSealed(gslb) ? gslb : null;
+    const known = sealed === null ? undefined : memo?.get(sealed);
     if (known !== undefined && known.key === key) return known.records;
-    const records = [...groups.values()].map((group) => ({
-      ...gslb,
-      hosts: group.hosts,
-      clusters: [...gslb.clusters, ...group.peers],
-    }));
-    memo?.set(gslb, { key, records });
+    const records = [...groups.values()].map((group) =>
+      sealRecord({ ...gslb, hosts: group.hosts, clusters: [...gslb.clusters, ...group.peers] }),
+    );
+    if (sealed !== null) memo?.set(sealed, { key, records });
     return records;
   });
+}
+
+/** The Gslb's hosts grouped by the peer targets each gets (peers of its own geotags left out). */
+function hostGroups(
+  gslb: GslbRecord,
+  view: PeerView,
+): Map<string, { hosts: string[]; peers: ClusterTargets[] }> {
+  const groups = new Map<string, { hosts: string[]; peers: ClusterTargets[] }>();
+  const own = new Set(gslb.clusters.map((c) => c.geoTag));
+  for (const host of gslb.hosts) {
+    const peers = peerTargetsOf(view, host).filter((t) => !own.has(t.geoTag));
+    const key = JSON.stringify(peers);
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, { hosts: [host], peers });
+    else group.hosts.push(host);
+  }
+  return groups;
 }

@@ -2,26 +2,35 @@
  * Turns zones and Gslb records into a RecordSnapshot: validates what the
  * sources could not, resolves conflicts deterministically, applies each
  * Gslb's strategy to its clusters' health and targets, and prepares every
- * answer's bytes. Pure: the same input (and random source) gives the same
- * table.
+ * answer's bytes (target-encoding.ts, zones.ts), reusing what an earlier build
+ * prepared for the same sealed record (build-reuse.ts). Pure: the same input
+ * (and random source) gives the same table.
  */
-import { isIP } from 'node:net';
-import { MAX_MESSAGE_BYTES } from '../dns/constants';
 import { findZone, MAX_LABEL_LENGTH, MAX_NAME_LENGTH } from '../dns/names';
-import { encodeRecordTail } from '../dns/wire';
 import { localTargetsName, MAX_WEIGHT, MIN_WEIGHT } from '../gslb/k8gb-naming';
+import {
+  selectorsFor,
+  type BuildReuse,
+  type HostSelectors,
+  type PlannedName,
+  type PreparedGslb,
+  type ReuseContext,
+  type ReusedGslb,
+} from './build-reuse';
 import type { GeoLocator } from './geo-locator';
-import type { ClusterTargets, GslbRecord, ZoneSpec } from './model';
+import {
+  isSealed,
+  type ClusterTargets,
+  type GslbRecord,
+  type SealedRecord,
+  type ZoneSpec,
+} from './model';
 import type { NameEntry, RecordSnapshot, ZoneEntry } from './snapshot';
-import type { ClusterRecords, RRSetSelector, SelectorContext, SelectorPlan } from './selector';
+import type { ClusterRecords, SelectorContext, SelectorPlan } from './selector';
 import { planSelector } from './strategies';
 import { fixedPlan } from './strategies/records';
-
-/** Largest number of records of one type served for a name, so a reply always fits 64 KiB. */
-export const MAX_RECORDS_PER_RRSET = Math.floor((MAX_MESSAGE_BYTES - 600) / 28);
-
-/** SOA timers as k8gb's CoreDNS plugin serves them. */
-const SOA_TIMERS = Object.freeze({ refresh: 7200, retry: 1800, expire: 86400 });
+import { encodeClusters, type EncodedClusters } from './target-encoding';
+import { addEmptyNonTerminals, emptyName, prepareZone } from './zones';
 
 /** Something in the input that the table could not serve as asked. */
 export interface BuildProblem {
@@ -52,11 +61,11 @@ export interface BuildInput {
    */
   readonly geoLocator?: GeoLocator | undefined;
   /**
-   * What earlier builds prepared, reused for the same GslbRecord objects.
-   * A source that keeps an unchanged Gslb's record object (the Kubernetes
-   * reconciler does) then pays only for what changed: at 10,000 Gslbs a
-   * full build costs about 150 ms and allocates the whole table again.
+   * Increases whenever the locator's answers may have changed (its database
+   * was reloaded): prepared geoip answers of another version are not reused.
    */
+  readonly geoLocatorVersion?: number | undefined;
+  /** What earlier builds prepared, reused for the same sealed records (build-reuse.ts). */
   readonly reuse?: BuildReuse | undefined;
 }
 
@@ -66,44 +75,6 @@ export interface BuildInput {
  * still holds. Selectors are reused with their cursors, so a rebuild does not
  * reset a name's round-robin position. Prepared answers depend on the build's
  * random source, locator and local geotag: a build with others starts afresh.
- */
-export class BuildReuse {
-  private prepared = new WeakMap<GslbRecord, ReusedGslb>();
-  private context: { random: unknown; locator: unknown; localGeoTag: unknown } | null = null;
-
-  /** The entries valid for a build with these settings. */
-  entriesFor(
-    random: unknown,
-    locator: unknown,
-    localGeoTag: unknown,
-  ): WeakMap<GslbRecord, ReusedGslb> {
-    const context = this.context;
-    if (
-      context === null ||
-      context.random !== random ||
-      context.locator !== locator ||
-      context.localGeoTag !== localGeoTag
-    ) {
-      this.prepared = new WeakMap();
-      this.context = { random, locator, localGeoTag };
-    }
-    return this.prepared;
-  }
-}
-
-/** What a build keeps for one GslbRecord. */
-interface ReusedGslb {
-  readonly prepared: PreparedGslb;
-  /** Host → its selectors (and its localtargets name's). */
-  readonly hosts: Map<string, HostSelectors>;
-}
-
-interface HostSelectors {
-  readonly a: RRSetSelector | null;
-  readonly aaaa: RRSetSelector | null;
-  readonly localA: RRSetSelector | null;
-  readonly localAaaa: RRSetSelector | null;
-}
 
 /** A snapshot and the problems found while building it. */
 export interface BuildResult {
@@ -111,17 +82,12 @@ export interface BuildResult {
   readonly problems: readonly BuildProblem[];
 }
 
-const POINTER_TO_QUESTION = Buffer.from([0xc0, 0x0c]);
-
 /** Builds a snapshot; never throws on bad Gslb data, which becomes problems. */
 export function buildSnapshot(input: BuildInput): BuildResult {
   const zones = new Map(input.zones.map((spec) => [spec.name, prepareZone(spec, input.serial)]));
   // Every apex exists as a name, whether or not a Gslb serves it.
   const names = new Map<string, NameEntry>(
-    [...zones.values()].map((zone) => [
-      zone.name,
-      { zone, apex: true, a: null, aaaa: null, owner: '' },
-    ]),
+    [...zones.values()].map((zone) => [zone.name, emptyName(zone, true)]),
   );
 
   const build: Building = {
@@ -135,8 +101,12 @@ export function buildSnapshot(input: BuildInput): BuildResult {
     context: { random: input.random ?? Math.random, locator: input.geoLocator ?? null },
     reused: null,
   };
-  build.reused =
-    input.reuse?.entriesFor(build.context.random, build.context.locator, input.localGeoTag) ?? null;
+  const reuseContext: ReuseContext = {
+    ...build.context,
+    locatorVersion: input.geoLocatorVersion ?? 0,
+    localGeoTag: input.localGeoTag,
+  };
+  build.reused = input.reuse?.entriesFor(reuseContext) ?? null;
   // Deterministic precedence: when two Gslbs claim a host, the first by id wins.
   const ordered = [...input.gslbs].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
   for (const gslb of ordered) addGslb(build, gslb);
@@ -164,7 +134,7 @@ interface Building {
   recordCount: number;
   readonly localGeoTag: string | undefined;
   readonly context: SelectorContext;
-  reused: WeakMap<GslbRecord, ReusedGslb> | null;
+  reused: WeakMap<SealedRecord, ReusedGslb> | null;
 }
 
 /** Serves every host of `gslb` that lies in a zone and is not taken. */
@@ -206,47 +176,17 @@ function addGslb(build: Building, gslb: GslbRecord): void {
   }
 }
 
-/** `gslb`'s prepared answers: from an earlier build of the same object, or new. */
+/** `gslb`'s prepared answers: from an earlier build of the same sealed record, or new. */
 function preparedFor(build: Building, gslb: GslbRecord): ReusedGslb {
-  const known = build.reused?.get(gslb);
+  const sealed = isSealed(gslb) ? gslb : null;
+  const known = sealed === null ? undefined : build.reused?.get(sealed);
   if (known !== undefined) return known;
   const fresh: ReusedGslb = {
     prepared: prepareGslb(gslb, build.context, build.localGeoTag),
     hosts: new Map(),
   };
-  build.reused?.set(gslb, fresh);
+  if (sealed !== null) build.reused?.set(sealed, fresh);
   return fresh;
-}
-
-/** Each host gets its own selectors, so round-robin positions are per name. */
-function selectorsFor(reused: ReusedGslb, host: string): HostSelectors {
-  const known = reused.hosts.get(host);
-  if (known !== undefined) return known;
-  const { served, local } = reused.prepared;
-  const selectors: HostSelectors = {
-    a: served.a?.create() ?? null,
-    aaaa: served.aaaa?.create() ?? null,
-    localA: local?.a?.create() ?? null,
-    localAaaa: local?.aaaa?.create() ?? null,
-  };
-  reused.hosts.set(host, selectors);
-  return selectors;
-}
-
-/** The selector plans of a name's two address types. */
-interface PlannedName {
-  readonly a: SelectorPlan | null;
-  readonly aaaa: SelectorPlan | null;
-  readonly recordCount: number;
-}
-
-/** A Gslb's answers, prepared once for all of its hosts. */
-interface PreparedGslb {
-  readonly served: PlannedName;
-  /** What `localtargets-<host>` publishes; null when nothing is published. */
-  readonly local: PlannedName | null;
-  /** Why some targets are not served; reported for every host of the Gslb. */
-  readonly reasons: readonly string[];
 }
 
 const NOTHING: PlannedName = { a: null, aaaa: null, recordCount: 0 };
@@ -341,143 +281,4 @@ function publishLocalTargets(
     owner: name,
   });
   return local.recordCount;
-}
-
-function prepareZone(spec: ZoneSpec, serial: number): ZoneEntry {
-  const mname = spec.nameServers[0] ?? `ns1.dns.${spec.name}`;
-  const soaTail = encodeRecordTail({
-    type: 'SOA',
-    ttl: spec.negativeTtlSeconds,
-    mname,
-    rname: `hostmaster.${spec.name}`,
-    serial,
-    ...SOA_TIMERS,
-    minimum: spec.negativeTtlSeconds,
-  });
-  const nsRecords = spec.nameServers.map((host) =>
-    withPointer(encodeRecordTail({ type: 'NS', ttl: spec.nameServerTtlSeconds, host })),
-  );
-  return {
-    name: spec.name,
-    labelCount: spec.name.split('.').length,
-    soaTail,
-    nameServers: { bytes: Buffer.concat(nsRecords), count: nsRecords.length },
-  };
-}
-
-function withPointer(tail: Buffer): Buffer {
-  return Buffer.concat([POINTER_TO_QUESTION, tail]);
-}
-
-/** Every cluster's records by type, parallel to the Gslb's `clusters`. */
-interface EncodedClusters {
-  readonly v4: readonly ClusterRecords[];
-  readonly v6: readonly ClusterRecords[];
-}
-
-/**
- * Encodes every cluster's targets. An address is encoded once per Gslb and
- * counts once towards MAX_RECORDS_PER_RRSET however many clusters list it;
- * past the cap, further addresses are left out, in cluster order.
- */
-function encodeClusters(gslb: GslbRecord, reasons: string[]): EncodedClusters {
-  const encoder = new TargetEncoder(gslb.ttlSeconds, reasons);
-  const v4: ClusterRecords[] = [];
-  const v6: ClusterRecords[] = [];
-  for (const cluster of gslb.clusters) {
-    const healthy = cluster.healthy !== false;
-    const families = {
-      4: emptyRecords(cluster.geoTag, healthy),
-      6: emptyRecords(cluster.geoTag, healthy),
-    };
-    for (const address of new Set(cluster.addresses)) {
-      const encoded = encoder.encode(address);
-      if (encoded === null) continue;
-      families[encoded.family].addresses.push(address);
-      families[encoded.family].records.push(encoded.record);
-    }
-    v4.push(families[4]);
-    v6.push(families[6]);
-  }
-  encoder.reportCaps();
-  return { v4, v6 };
-}
-
-interface MutableRecords extends ClusterRecords {
-  readonly addresses: string[];
-  readonly records: Buffer[];
-}
-
-function emptyRecords(geoTag: string, healthy: boolean): MutableRecords {
-  return { geoTag, healthy, addresses: [], records: [] };
-}
-
-interface EncodedTarget {
-  readonly family: 4 | 6;
-  readonly record: Buffer;
-}
-
-/** Encodes addresses once each, reporting bad ones once and counting towards the cap. */
-class TargetEncoder {
-  private readonly ttl: number;
-  private readonly reasons: string[];
-  /** Address → its record; null when it is not served (not an IP, or over the cap). */
-  private readonly known = new Map<string, EncodedTarget | null>();
-  private readonly served = { 4: 0, 6: 0 };
-  private readonly leftOut = { 4: 0, 6: 0 };
-
-  constructor(ttl: number, reasons: string[]) {
-    this.ttl = ttl;
-    this.reasons = reasons;
-  }
-
-  encode(address: string): EncodedTarget | null {
-    const known = this.known.get(address);
-    if (known !== undefined) return known;
-    const encoded = this.encodeNew(address);
-    this.known.set(address, encoded);
-    return encoded;
-  }
-
-  /** Adds the problem of each type whose targets were cut. */
-  reportCaps(): void {
-    for (const [family, type] of [
-      [4, 'A'],
-      [6, 'AAAA'],
-    ] as const) {
-      const leftOut = this.leftOut[family];
-      if (leftOut === 0) continue;
-      this.reasons.push(
-        `${MAX_RECORDS_PER_RRSET + leftOut} ${type} targets; only the first ${MAX_RECORDS_PER_RRSET} are served`,
-      );
-    }
-  }
-
-  private encodeNew(address: string): EncodedTarget | null {
-    const family = isIP(address);
-    if (family !== 4 && family !== 6) {
-      this.reasons.push(`target ${JSON.stringify(address)} is not an IP address`);
-      return null;
-    }
-    if (this.served[family] === MAX_RECORDS_PER_RRSET) {
-      this.leftOut[family]++;
-      return null;
-    }
-    this.served[family]++;
-    const type = family === 4 ? 'A' : 'AAAA';
-    return { family, record: withPointer(encodeRecordTail({ type, ttl: this.ttl, address })) };
-  }
-}
-
-// A name between a host and its zone exists (RFC 8020): it answers NODATA,
-// not NXDOMAIN, or resolvers would prune the host below it from their caches.
-function addEmptyNonTerminals(host: string, zone: ZoneEntry, names: Map<string, NameEntry>): void {
-  let name = host;
-  for (;;) {
-    const dot = name.indexOf('.');
-    if (dot === -1) return;
-    name = name.slice(dot + 1);
-    if (name.length <= zone.name.length) return;
-    if (!names.has(name)) names.set(name, { zone, apex: false, a: null, aaaa: null, owner: '' });
-  }
 }

@@ -51,3 +51,37 @@ export interface ZoneSpec {
   readonly nameServers: readonly string[];
   readonly nameServerTtlSeconds: number;
 }
+
+declare const SEALED: unique symbol;
+
+/**
+ * A GslbRecord that can no longer change: it and everything it holds are
+ * frozen, so the same object always means the same content. That is the
+ * contract table builds rely on to reuse what they prepared for a record
+ * (BuildReuse) and peer merges rely on to hand back the same merged record
+ * (PeerMergeMemo): a source that keeps an unchanged record's object pays only
+ * for what changed, and one that makes new objects pays a full preparation,
+ * never a wrong answer. Only {@link sealRecord} makes one.
+ */
+export type SealedRecord = GslbRecord & { readonly [SEALED]: true };
+
+/** Freezes `record` and what it holds, and returns it as a SealedRecord. */
+export function sealRecord(record: GslbRecord): SealedRecord {
+  if (isSealed(record)) return record;
+  for (const cluster of record.clusters) {
+    Object.freeze(cluster.addresses);
+    Object.freeze(cluster);
+  }
+  Object.freeze(record.clusters);
+  Object.freeze(record.hosts);
+  if (record.weights !== undefined) Object.freeze(record.weights);
+  if (record.fallbackGeoTags !== undefined) Object.freeze(record.fallbackGeoTags);
+  return Object.freeze(record) as SealedRecord;
+}
+
+/** True when `record` was sealed (its object and its lists are frozen). */
+export function isSealed(record: GslbRecord): record is SealedRecord {
+  return (
+    Object.isFrozen(record) && Object.isFrozen(record.clusters) && Object.isFrozen(record.hosts)
+  );
+}

@@ -1,17 +1,21 @@
 /**
- * Rebuilding with BuildReuse: an unchanged GslbRecord object keeps its
+ * Rebuilding with BuildReuse: an unchanged sealed record keeps its
  * prepared answers and its names' selectors (round-robin position included);
- * a changed record, a recreated one, or other build settings prepare afresh;
- * every table built with reuse answers exactly as one built without.
+ * a changed record, a recreated one, an unsealed one, or other build
+ * settings (a reloaded geo database among them) prepare afresh; every table
+ * built with reuse answers exactly as one built without.
  */
 import fc from 'fast-check';
-import { buildSnapshot, BuildReuse, type BuildInput } from '../../../src/table/build-snapshot';
-import type { GslbRecord } from '../../../src/table/model';
+import { BuildReuse } from '../../../src/table/build-reuse';
+import { buildSnapshot, type BuildInput } from '../../../src/table/build-snapshot';
+import { isSealed, sealRecord, type GslbRecord } from '../../../src/table/model';
 import type { RecordSnapshot } from '../../../src/table/snapshot';
 import { ask, cluster, gslb, served, ZONE } from '../../helpers/table-fixtures';
 
-const WEB = gslb('shop/web', ['web.cloud.example.org'], ['192.0.2.1', '192.0.2.2', '192.0.2.3']);
-const API = gslb('shop/api', ['api.cloud.example.org'], ['198.51.100.1']);
+const WEB = sealRecord(
+  gslb('shop/web', ['web.cloud.example.org'], ['192.0.2.1', '192.0.2.2', '192.0.2.3']),
+);
+const API = sealRecord(gslb('shop/api', ['api.cloud.example.org'], ['198.51.100.1']));
 
 function build(gslbs: GslbRecord[], options: Partial<BuildInput> = {}): RecordSnapshot {
   return buildSnapshot({
@@ -105,15 +109,17 @@ test('whatever was built before, a table built with reuse answers like one built
   const pool: GslbRecord[] = [
     WEB,
     API,
-    gslb('shop/web2', ['web.cloud.example.org', 'www.cloud.example.org'], ['192.0.2.9']),
-    {
+    sealRecord(
+      gslb('shop/web2', ['web.cloud.example.org', 'www.cloud.example.org'], ['192.0.2.9']),
+    ),
+    sealRecord({
       id: 'shop/multi',
       hosts: ['multi.cloud.example.org'],
       strategy: 'failover',
       ttlSeconds: 60,
       primaryGeoTag: 'us',
       clusters: [cluster('eu', ['192.0.2.20', '2001:db8::20']), cluster('us', ['198.51.100.20'])],
-    },
+    }),
   ];
   const names = [
     'web.cloud.example.org',
@@ -139,4 +145,27 @@ test('whatever was built before, a table built with reuse answers like one built
     }),
     { numRuns: 40 },
   );
+});
+
+test('sealing freezes a record and what it holds; an unsealed record is prepared afresh each build', () => {
+  expect(isSealed(WEB)).toBe(true);
+  expect(Object.isFrozen(WEB.clusters[0]?.addresses)).toBe(true);
+  expect(() => (WEB.hosts as string[]).push('x.cloud.example.org')).toThrow(TypeError);
+  const loose = gslb('shop/loose', ['loose.cloud.example.org'], ['192.0.2.40', '192.0.2.41']);
+  expect(isSealed(loose)).toBe(false);
+  const reuse = new BuildReuse();
+  const first = build([loose], { reuse });
+  const second = build([loose], { reuse });
+  expect(second.names.get('loose.cloud.example.org')?.a).not.toBe(
+    first.names.get('loose.cloud.example.org')?.a,
+  );
+});
+
+test('a new geo locator version prepares afresh: target datacenters are looked up again', () => {
+  const reuse = new BuildReuse();
+  const selector = (snapshot: RecordSnapshot): unknown =>
+    snapshot.names.get('web.cloud.example.org')?.a;
+  const first = build([WEB], { reuse, geoLocatorVersion: 1 });
+  expect(selector(build([WEB], { reuse, geoLocatorVersion: 1 }))).toBe(selector(first));
+  expect(selector(build([WEB], { reuse, geoLocatorVersion: 2 }))).not.toBe(selector(first));
 });

@@ -1,8 +1,5 @@
-import {
-  MAX_RECORDS_PER_RRSET,
-  buildSnapshot,
-  type BuildProblem,
-} from '../../../src/table/build-snapshot';
+import { buildSnapshot, type BuildProblem } from '../../../src/table/build-snapshot';
+import { MAX_RECORDS_PER_RRSET } from '../../../src/table/target-encoding';
 import { answerMessage } from '../../../src/table/answer';
 import type { GslbRecord, ZoneSpec } from '../../../src/table/model';
 import type { RecordSnapshot } from '../../../src/table/snapshot';

@@ -1,0 +1,241 @@
+/**
+ * The one owner of the record table. It holds every input a table is built
+ * from (the source's records, the peers' view, the geo locator), marks the
+ * table dirty when one changes and runs one build for everything that changed
+ * within `batchMs`, then swaps the table in, counts the build and hands its
+ * problems to the source, whichever input triggered it. A failed build keeps
+ * the last table and the last problems: a Gslb that was reported stays
+ * reported. Later inputs (drains, probe results) and observers of answer
+ * changes hook in here.
+ *
+ * Records are sealed on the way in (model.ts), so that a record object seen
+ * again is the same content and the build reuses what it prepared for it.
+ */
+import { messageOf } from '../errors';
+import {
+  EMPTY_PEER_VIEW,
+  withPeerTargets,
+  type PeerMergeMemo,
+  type PeerView,
+} from '../peers/peer-view';
+import { BuildReuse } from '../table/build-reuse';
+import {
+  buildSnapshot,
+  type BuildInput,
+  type BuildProblem,
+  type BuildResult,
+} from '../table/build-snapshot';
+import type { GeoLocator } from '../table/geo-locator';
+import { sealRecord, type GslbRecord, type SealedRecord, type ZoneSpec } from '../table/model';
+import type { TableHolder } from '../table/table-holder';
+import type { Logger } from '../telemetry/logger';
+import type { Metrics } from '../telemetry/metrics';
+
+/** Which input changed since the last build. */
+export type InputChange = 'source' | 'peers' | 'geo';
+
+/** The timer functions the pipeline uses; injected so tests drive time. */
+export interface PipelineTimers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** What {@link TablePipeline} needs. */
+export interface TablePipelineOptions {
+  readonly zones: readonly ZoneSpec[];
+  /** This cluster's geotag: its targets are published as `localtargets-<host>`. */
+  readonly localGeoTag: string;
+  readonly holder: TableHolder;
+  readonly metrics: Pick<Metrics, 'recordBuild'>;
+  readonly logger: Logger;
+  /** Wall clock in ms, for SOA serials and the last-build time. */
+  readonly now: () => number;
+  /** How long a change waits for others to join its build. */
+  readonly batchMs: number;
+  readonly timers?: PipelineTimers;
+  /** Replaces the builder (tests make it fail). */
+  readonly build?: (input: BuildInput) => BuildResult;
+}
+
+/** Called after every build attempt with the problems of the table being served. */
+export type ProblemsListener = (problems: readonly BuildProblem[]) => void;
+
+const defaultTimers: PipelineTimers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+export class TablePipeline {
+  private readonly timers: PipelineTimers;
+  private readonly build: (input: BuildInput) => BuildResult;
+  private readonly reuse = new BuildReuse();
+  private readonly peerMemo: PeerMergeMemo = new WeakMap();
+  private records: readonly SealedRecord[] = [];
+  private peerView: PeerView = EMPTY_PEER_VIEW;
+  private locator: GeoLocator | null = null;
+  private locatorVersion = 0;
+  private lastProblems: readonly BuildProblem[] = [];
+  /** Problems already logged, so that each is logged once, when it appears. */
+  private reported = new Set<string>();
+  private readonly pending = new Set<InputChange>();
+  private timer: unknown = null;
+  private listener: ProblemsListener | null = null;
+  private builds = 0;
+  private stopped = false;
+
+  constructor(private readonly options: TablePipelineOptions) {
+    this.timers = options.timers ?? defaultTimers;
+    this.build = options.build ?? buildSnapshot;
+  }
+
+  /** The source's records, replacing the previous ones. */
+  setRecords(records: readonly GslbRecord[]): void {
+    this.records = records.map(sealRecord);
+    this.changed('source');
+  }
+
+  /** The peers' current view. */
+  setPeerView(view: PeerView): void {
+    if (view === this.peerView) return;
+    this.peerView = view;
+    this.changed('peers');
+  }
+
+  /** The geo locator; set once at start, before the first build. */
+  setGeoLocator(locator: GeoLocator | null): void {
+    this.locator = locator;
+    this.locatorVersion++;
+  }
+
+  /** The locator's database was replaced: targets must be located again. */
+  geoLocatorChanged(): void {
+    this.locatorVersion++;
+    this.changed('geo');
+  }
+
+  /** The source that listens for its problems (one: a pipeline serves one source). */
+  onProblems(listener: ProblemsListener): void {
+    this.listener = listener;
+  }
+
+  /**
+   * Builds now when something changed or no table exists yet, instead of
+   * waiting for the batch; returns the problems of the table served after.
+   */
+  flush(): readonly BuildProblem[] {
+    if (this.pending.size > 0 || this.options.holder.current() === null) this.run();
+    return this.lastProblems;
+  }
+
+  /** The problems of the table being served. */
+  problems(): readonly BuildProblem[] {
+    return this.lastProblems;
+  }
+
+  /** The hosts of the source's records (what peers are asked about). */
+  hosts(): string[] {
+    return this.records.flatMap((record) => record.hosts);
+  }
+
+  /** Build attempts so far, failed ones included. */
+  get buildCount(): number {
+    return this.builds;
+  }
+
+  /** Cancels a scheduled build; the table keeps serving. */
+  stop(): void {
+    this.stopped = true;
+    this.cancelTimer();
+  }
+
+  private changed(change: InputChange): void {
+    this.pending.add(change);
+    if (this.timer !== null || this.stopped) return;
+    this.timer = this.timers.setTimeout(() => {
+      this.timer = null;
+      this.run();
+    }, this.options.batchMs);
+  }
+
+  private cancelTimer(): void {
+    if (this.timer === null) return;
+    this.timers.clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** One build of every input as it is now; never throws. */
+  private run(): void {
+    this.cancelTimer();
+    const changes = [...this.pending];
+    this.pending.clear();
+    this.builds++;
+    try {
+      this.swapIn(changes);
+    } catch (err) {
+      // The last good table keeps serving, and with it the last problems.
+      this.options.logger.error(
+        { err: messageOf(err), changes, code: 'MERIDIAN_ERR_INTERNAL' },
+        'table build failed; serving the last good table',
+      );
+    }
+    this.notify();
+  }
+
+  private swapIn(changes: readonly InputChange[]): void {
+    const { holder, logger } = this.options;
+    const started = performance.now();
+    const { snapshot, problems } = this.build({
+      zones: this.options.zones,
+      gslbs: withPeerTargets(this.records, this.peerView, this.peerMemo),
+      localGeoTag: this.options.localGeoTag,
+      geoLocator: this.locator ?? undefined,
+      geoLocatorVersion: this.locatorVersion,
+      reuse: this.reuse,
+      serial: holder.nextSerial(this.options.now()),
+      generation: holder.nextGeneration(),
+    });
+    holder.swap(snapshot);
+    this.lastProblems = problems;
+    const seconds = (performance.now() - started) / 1000;
+    this.options.metrics.recordBuild(seconds, problems.length, this.options.now());
+    this.report(problems);
+    logger.info(
+      {
+        generation: snapshot.generation,
+        serial: snapshot.serial,
+        hosts: snapshot.hostCount,
+        records: snapshot.recordCount,
+        changes,
+        seconds,
+      },
+      'record table swapped',
+    );
+  }
+
+  // Each problem is logged once, when it appears, not on every rebuild.
+  private report(problems: readonly BuildProblem[]): void {
+    const current = new Set<string>();
+    for (const problem of problems) {
+      const key = `${problem.gslb} ${problem.host} ${problem.reason}`;
+      current.add(key);
+      if (!this.reported.has(key))
+        this.options.logger.warn(
+          { ...problem, code: 'MERIDIAN_ERR_GSLB' },
+          `Gslb ${problem.gslb}: ${problem.host}: ${problem.reason}`,
+        );
+    }
+    this.reported = current;
+  }
+
+  private notify(): void {
+    try {
+      this.listener?.(this.lastProblems);
+    } catch (err) {
+      // The listener's failure is its own: the table is built and served.
+      this.options.logger.error(
+        { err: messageOf(err), code: 'MERIDIAN_ERR_INTERNAL' },
+        'table problems listener failed',
+      );
+    }
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Starts the configured source of Gslbs, a manifest directory (standalone
+ * mode) or the Kubernetes API, and connects it to the table pipeline: the
+ * source hands over records, the pipeline builds and says what it could not
+ * serve.
+ */
+import type { Registry } from 'prom-client';
+import type { Config } from './config/load-config';
+import { findZone } from './dns/names';
+import type { KubeApi } from './k8s/kube-api';
+import { KubernetesSource } from './k8s/kubernetes-source';
+import type { TablePipeline } from './serving/table-pipeline';
+import { ManifestDirectory } from './standalone/manifest-directory';
+import { createKubeMetrics } from './telemetry/kube-metrics';
+import type { Logger } from './telemetry/logger';
+import type { Metrics } from './telemetry/metrics';
+
+/** A running source. */
+export interface RunningSource {
+  stop(): Promise<void>;
+  /** Null when the source has read everything once; otherwise what is missing. */
+  notReadyReason(): string | null;
+}
+
+/** What a source needs besides configuration. */
+export interface SourceDeps {
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly metrics: Pick<Metrics, 'setManifestErrors'>;
+  readonly pipeline: TablePipeline;
+  /** Wall clock in milliseconds. */
+  readonly now: () => number;
+  /** This process's default identity among replicas (host name and pid). */
+  readonly instanceName: string;
+  /**
+   * Connects to the apiserver (kubeconfig file, or null for in-cluster), for
+   * Kubernetes mode. Injected so that only main.ts loads the client library.
+   */
+  readonly connectKube?: (kubeconfigPath: string | null) => Promise<KubeApi>;
+}
+
+/**
+ * How long a stream of changes may delay a Kubernetes reconcile (longer
+ * when passes are slow; see KubernetesSource). Incremental passes are cheap,
+ * so an EndpointSlice flip amid status echoes is not held back long.
+ */
+const KUBE_MAX_DELAY_MS = 200;
+
+/** Starts the manifest directory when one is configured, else the Kubernetes source. */
+export function startSource(config: Config, deps: SourceDeps): Promise<RunningSource> {
+  return config.manifestsDir === '' ? startKubernetes(config, deps) : startManifests(config, deps);
+}
+
+async function startManifests(config: Config, deps: SourceDeps): Promise<RunningSource> {
+  const { logger, metrics, pipeline } = deps;
+  const manifests = new ManifestDirectory({
+    dir: config.manifestsDir,
+    parse: { defaultTtlSeconds: config.defaultTtlSeconds, geoTag: config.clusterGeoTag },
+    debounceMs: config.reloadDebounceMs,
+    rescanIntervalMs: config.rescanIntervalMs,
+    logger: logger.child({ component: 'manifests' }),
+    onChange: (manifestState) => {
+      metrics.setManifestErrors(manifestState.invalidFiles.size);
+      pipeline.setRecords(manifestState.gslbs);
+    },
+  });
+  await manifests.start();
+  pipeline.flush();
+  return { stop: () => manifests.stop(), notReadyReason: () => null };
+}
+async function startKubernetes(config: Config, deps: SourceDeps): Promise<RunningSource> {
+  const { logger, pipeline } = deps;
+  if (deps.connectKube === undefined)
+    throw new Error(
+      'Kubernetes mode needs a Kubernetes client; set MERIDIAN_MANIFESTS_DIR for standalone mode',
+    );
+  const zonesByName = new Map(config.zones.map((zone) => [zone.name, zone]));
+  const kube = new KubernetesSource({
+    api: await deps.connectKube(config.kubeconfigPath),
+    geoTag: config.clusterGeoTag,
+    defaultTtlSeconds: config.defaultTtlSeconds,
+    clusterExposedIps: config.clusterExposedIps,
+    inZone: (host) => findZone(host, zonesByName) !== null,
+    edgeDnsServers: config.edgeDnsServers,
+    debounceMs: Math.min(config.reloadDebounceMs, KUBE_MAX_DELAY_MS),
+    maxDelayMs: KUBE_MAX_DELAY_MS,
+    resyncIntervalMs: config.reconcileIntervalMs,
+    logger: logger.child({ component: 'kubernetes' }),
+    metrics: createKubeMetrics(deps.registry),
+    now: () => new Date(deps.now()),
+    // A pass is the source's batch, and its writes need the problems of the
+    // table it served: it builds at its end (peer and geo changes join).
+    serve: (records) => {
+      pipeline.setRecords(records);
+      return pipeline.flush();
+    },
+    writerLease: {
+      namespace: config.podNamespace,
+      identity: config.podName === '' ? deps.instanceName : config.podName,
+    },
+  });
+  kube.start();
+  return kube;
+}
