@@ -7,12 +7,10 @@
  * The file is kept current without a restart: any event in its directory
  * (debounced) and a periodic check compare the file's identity (device,
  * inode, size, change times) with the one loaded, and read it again when it
- * differs. Directory events rather than file events, because the usual ways
- * to replace a database (rename over it, a Kubernetes volume's symlink swap)
- * replace the directory entry, which a watch on the old file never sees. A
- * copy that parses replaces the serving one with a single reference
- * assignment, so a lookup sees the old or the new database, never a mix; a
- * copy that does not parse is reported once and the old one keeps serving.
+ * differs (files/watched-path.ts watches; database-file.ts reads). A copy
+ * that parses replaces the serving one with a single reference assignment,
+ * so a lookup sees the old or the new database, never a mix; a copy that
+ * does not parse is reported once and the old one keeps serving.
  *
  * Fields: GeoLocator carries one datacenter per network, so a network's
  * datacenter is the first configured field that holds a non-empty string.
@@ -29,14 +27,19 @@
  * caches, while a value capped at SOURCE would claim the answer holds for the
  * whole source network when the database splits it between datacenters.
  */
-import { watch, type FSWatcher } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Reader, type Response } from 'maxmind';
+import type { Response } from 'maxmind';
 import type { ClientSubnet } from '../dns/query';
 import { messageOf } from '../errors';
+import { WatchedPath } from '../files/watched-path';
 import type { GeoLocator, GeoMatch } from '../table/geo-locator';
-import { boundedCache } from './bounded-cache';
+import {
+  GeoDatabaseError,
+  readDatabase,
+  type DatabaseFileSettings,
+  type GeoDatabaseInfo,
+  type LoadedDatabase,
+} from './database-file';
 import {
   DEFAULT_GEO_FIELDS,
   firstFieldValue,
@@ -45,47 +48,7 @@ import {
 } from './field-paths';
 import { hostSubnet, lookupKey } from './lookup-address';
 
-/** What went wrong with the database file. */
-export type GeoDatabaseProblem =
-  /** The file could not be opened, inspected or read (missing, not a file, no permission). */
-  | 'read'
-  /** The file is larger than the configured limit. */
-  | 'too-large'
-  /** The file is not a MaxMind DB that maxmind's Reader accepts. */
-  | 'invalid'
-  /** A lookup in a loaded database threw: the file is damaged where the load did not look. */
-  | 'lookup'
-  /** The directory cannot be watched; changes are found by the periodic check only. */
-  | 'watch';
-
-/** A problem with the database file; `problem` says which. */
-export class GeoDatabaseError extends Error {
-  readonly problem: GeoDatabaseProblem;
-  readonly path: string;
-
-  constructor(
-    problem: GeoDatabaseProblem,
-    path: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'GeoDatabaseError';
-    this.problem = problem;
-    this.path = path;
-  }
-}
-
-/** Facts about the database being served, from its metadata. */
-export interface GeoDatabaseInfo {
-  readonly path: string;
-  readonly databaseType: string;
-  /** 4 for an IPv4-only tree, 6 for an IPv6 tree (which holds IPv4 too). */
-  readonly ipVersion: number;
-  readonly buildEpoch: Date;
-  readonly nodeCount: number;
-  readonly bytes: number;
-}
+export { GeoDatabaseError, type GeoDatabaseInfo, type GeoDatabaseProblem } from './database-file';
 
 /** Settings of {@link openMaxmindLocator}. */
 export interface MaxmindLocatorOptions {
@@ -137,8 +100,6 @@ export const DEFAULT_GEO_MAX_BYTES = 512 * 1024 * 1024;
 const MAX_BYTES_LIMIT = 2 ** 31 - 1;
 const DEFAULT_CACHE_ENTRIES = 10_000;
 const NOT_FOUND: readonly [null, number] = Object.freeze([null, 0] as const);
-// MaxMind DB format: 16 zero bytes separate the search tree from the data section.
-const DATA_SECTION_SEPARATOR_BYTES = 16;
 
 /**
  * Reads and parses the database, then starts watching it. Rejects with a
@@ -155,7 +116,7 @@ export async function openMaxmindLocator(options: MaxmindLocatorOptions): Promis
   return locator;
 }
 
-interface Settings {
+interface Settings extends DatabaseFileSettings {
   readonly path: string;
   readonly paths: readonly FieldPath[];
   readonly pollIntervalMs: number;
@@ -194,133 +155,36 @@ function inRange(name: string, value: number, [min, max]: readonly [number, numb
   return value;
 }
 
-interface LoadedDatabase {
-  readonly reader: Reader<Response>;
-  readonly info: GeoDatabaseInfo;
-  readonly identity: string;
-  /** Set by the first lookup that threw, so that a damaged file is reported once. */
-  lookupFailed: boolean;
-}
-
-type ReadOutcome =
-  | { readonly kind: 'unchanged' }
-  | { readonly kind: 'loaded'; readonly database: LoadedDatabase }
-  | { readonly kind: 'failed'; readonly error: GeoDatabaseError; readonly key: string };
-
-// Opens the file once and takes its identity and content from that one open
-// file, so that a replacement between the two cannot pair one file's identity
-// with another's bytes. Returns 'unchanged' when the identity is in `known`.
-async function readDatabase(settings: Settings, known: readonly string[]): Promise<ReadOutcome> {
-  const { path } = settings;
-  let handle: FileHandle;
-  try {
-    handle = await open(path, 'r');
-  } catch (err) {
-    return failed('read', path, `cannot open geo database ${path}: ${messageOf(err)}`, err);
-  }
-  try {
-    const stats = await handle.stat();
-    if (!stats.isFile()) return failed('read', path, `geo database ${path} is not a regular file`);
-    const identity = `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}`;
-    if (known.includes(identity)) return { kind: 'unchanged' };
-    if (stats.size > settings.maxBytes) {
-      return { ...failed('too-large', path, tooLarge(settings, stats.size)), key: identity };
-    }
-    const bytes = await handle.readFile();
-    // The file may have grown between the stat and the read.
-    if (bytes.length > settings.maxBytes)
-      return failed('too-large', path, tooLarge(settings, bytes.length));
-    return parseDatabase(settings, bytes, identity);
-  } catch (err) {
-    return failed('read', path, `cannot read geo database ${path}: ${messageOf(err)}`, err);
-  } finally {
-    await handle.close().catch(() => undefined);
-  }
-}
-
-function tooLarge(settings: Settings, size: number): string {
-  return `geo database ${settings.path} has ${size} bytes, more than the limit of ${settings.maxBytes}`;
-}
-
-function parseDatabase(settings: Settings, bytes: Buffer, identity: string): ReadOutcome {
-  const { path } = settings;
-  const invalid = (reason: string, cause?: unknown): ReadOutcome => ({
-    ...failed('invalid', path, `geo database ${path} is not a usable MaxMind DB: ${reason}`, cause),
-    key: identity,
-  });
-  // gzip magic: databases are often downloaded compressed.
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) return invalid('it is gzip-compressed');
-  let reader: Reader<Response>;
-  try {
-    reader = new Reader<Response>(bytes, { cache: boundedCache(settings.cacheEntries) });
-    const { metadata } = reader;
-    if (metadata.ipVersion !== 4 && metadata.ipVersion !== 6) {
-      return invalid(`ip_version is ${metadata.ipVersion}`);
-    }
-    if (metadata.searchTreeSize + DATA_SECTION_SEPARATOR_BYTES > bytes.length) {
-      return invalid('the search tree runs past the end of the file');
-    }
-    // Walks the tree to both ends of the address space, so that a damaged
-    // tree fails here rather than on the query path.
-    reader.getWithPrefixLength('0.0.0.0');
-    reader.getWithPrefixLength('255.255.255.255');
-    if (metadata.ipVersion === 6)
-      reader.getWithPrefixLength('ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff');
-  } catch (err) {
-    return invalid(messageOf(err), err);
-  }
-  const { metadata } = reader;
-  return {
-    kind: 'loaded',
-    database: {
-      reader,
-      identity,
-      lookupFailed: false,
-      info: {
-        path,
-        databaseType: metadata.databaseType,
-        ipVersion: metadata.ipVersion,
-        buildEpoch: metadata.buildEpoch,
-        nodeCount: metadata.nodeCount,
-        bytes: bytes.length,
-      },
-    },
-  };
-}
-
-function failed(
-  problem: GeoDatabaseProblem,
-  path: string,
-  message: string,
-  cause?: unknown,
-): { readonly kind: 'failed'; readonly error: GeoDatabaseError; readonly key: string } {
-  const error = new GeoDatabaseError(
-    problem,
-    path,
-    message,
-    cause === undefined ? undefined : { cause },
-  );
-  return { kind: 'failed', error, key: `${problem}:${message}` };
-}
-
 class WatchedMaxmindLocator implements MaxmindLocator {
   private readonly settings: Settings;
+  private readonly watched: WatchedPath;
   private current: LoadedDatabase;
   /** Identity (or message) of the last failure reported, so that it is reported once. */
   private lastFailure: string | null = null;
-  private watcher: FSWatcher | null = null;
-  /** Device and inode of the directory the watch was made on. */
-  private watchedDirectory: string | null = null;
-  private watchFailureReported = false;
-  private debounceTimer: NodeJS.Timeout | null = null;
-  private pollTimer: NodeJS.Timeout | null = null;
-  private checking: Promise<void> | null = null;
-  private recheckRequested = false;
-  private closed = false;
 
   constructor(settings: Settings, database: LoadedDatabase) {
     this.settings = settings;
     this.current = database;
+    const directory = dirname(settings.path);
+    this.watched = new WatchedPath({
+      directory,
+      debounceMs: settings.debounceMs,
+      checkIntervalMs: settings.pollIntervalMs,
+      check: () => this.checkOnce(),
+      onWatchError: (err) =>
+        settings.onError(
+          new GeoDatabaseError(
+            'watch',
+            settings.path,
+            `cannot watch ${directory} for geo database changes (${messageOf(err)}); checking every ${settings.pollIntervalMs} ms instead`,
+            { cause: err },
+          ),
+        ),
+      onCheckError: (err) =>
+        settings.onError(
+          new GeoDatabaseError('read', settings.path, messageOf(err), { cause: err }),
+        ),
+    });
   }
 
   locate(subnet: ClientSubnet): GeoMatch | null {
@@ -348,28 +212,17 @@ class WatchedMaxmindLocator implements MaxmindLocator {
     return this.current.info;
   }
 
-  async refresh(): Promise<void> {
-    // A check under way may have looked at the file before this call.
-    await this.checking?.catch(() => undefined);
-    return this.check();
+  refresh(): Promise<void> {
+    return this.watched.refresh();
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    this.watcher?.close();
-    this.watcher = null;
-    if (this.debounceTimer !== null) clearTimeout(this.debounceTimer);
-    if (this.pollTimer !== null) clearInterval(this.pollTimer);
-    this.debounceTimer = null;
-    this.pollTimer = null;
-    await this.checking?.catch(() => undefined);
+  close(): Promise<void> {
+    return this.watched.close();
   }
 
   /** Starts the directory watch and the periodic check. */
-  async start(): Promise<void> {
-    await this.ensureWatch();
-    this.pollTimer = setInterval(() => this.requestCheck(0), this.settings.pollIntervalMs);
-    this.pollTimer.unref();
+  start(): Promise<void> {
+    return this.watched.start();
   }
 
   // Never throws: a failing lookup means the file is damaged in a part the
@@ -393,88 +246,12 @@ class WatchedMaxmindLocator implements MaxmindLocator {
     }
   }
 
-  // (Re)makes the directory watch when there is none or the directory was
-  // replaced: a watch stays on the directory it was made on, so one renamed
-  // away and made anew would send no further events. A missing directory is
-  // not reported here; reading the file reports it.
-  private async ensureWatch(): Promise<void> {
-    const directory = dirname(this.settings.path);
-    const identity = await stat(directory).then(
-      (stats) => `${stats.dev}:${stats.ino}`,
-      () => null,
-    );
-    if (this.watcher !== null && identity === this.watchedDirectory) return;
-    this.watcher?.close();
-    this.watcher = null;
-    if (identity === null || this.closed) return;
-    try {
-      const watcher = watch(directory, { persistent: false }, () =>
-        this.requestCheck(this.settings.debounceMs),
-      );
-      watcher.on('error', (err) => {
-        watcher.close();
-        if (this.watcher === watcher) this.watcher = null;
-        this.reportWatchFailure(directory, err);
-      });
-      this.watcher = watcher;
-      this.watchedDirectory = identity;
-      this.watchFailureReported = false;
-    } catch (err) {
-      this.reportWatchFailure(directory, err);
-    }
-  }
-
-  private reportWatchFailure(directory: string, err: unknown): void {
-    if (this.watchFailureReported || this.closed) return;
-    this.watchFailureReported = true;
-    this.settings.onError(
-      new GeoDatabaseError(
-        'watch',
-        this.settings.path,
-        `cannot watch ${directory} for geo database changes (${messageOf(err)}); checking every ${this.settings.pollIntervalMs} ms instead`,
-        { cause: err },
-      ),
-    );
-  }
-
-  private requestCheck(delayMs: number): void {
-    if (this.closed) return;
-    if (this.debounceTimer !== null) clearTimeout(this.debounceTimer);
-    this.debounceTimer = setTimeout(() => {
-      this.debounceTimer = null;
-      this.check().catch((err: unknown) =>
-        this.settings.onError(
-          new GeoDatabaseError('read', this.settings.path, messageOf(err), { cause: err }),
-        ),
-      );
-    }, delayMs);
-    this.debounceTimer.unref();
-  }
-
-  // Checks are serialized: a request during a check runs one more after it.
-  private check(): Promise<void> {
-    if (this.checking !== null) {
-      this.recheckRequested = true;
-      return this.checking;
-    }
-    this.checking = this.checkOnce().finally(() => {
-      this.checking = null;
-      if (this.recheckRequested) {
-        this.recheckRequested = false;
-        this.requestCheck(0);
-      }
-    });
-    return this.checking;
-  }
-
   private async checkOnce(): Promise<void> {
-    if (this.closed) return;
-    await this.ensureWatch();
     const known = [this.current.identity];
     if (this.lastFailure !== null) known.push(this.lastFailure);
     const outcome = await readDatabase(this.settings, known);
     // A read that close() waited for changes nothing and reports nothing.
-    if (outcome.kind === 'unchanged' || this.closed) return;
+    if (outcome.kind === 'unchanged' || this.watched.isClosed) return;
     if (outcome.kind === 'loaded') {
       this.current = outcome.database;
       this.lastFailure = null;

@@ -2,7 +2,7 @@
  * Polls every peer for every host: `A` and `AAAA localtargets-<host>.` (k8gb
  * asks only A; a k8gb peer answers AAAA with NODATA, which is harmless).
  *
- * Scheduling rule: a poll starts every `intervalMs`; polls never overlap. A
+ * Scheduling rule (cadence.ts): a poll starts every `intervalMs`; polls never overlap. A
  * poll ends when every query has ended or at its deadline, `intervalMs`
  * after its start, whichever is first: at the deadline the queries still
  * running are abandoned and those not sent are skipped (both counted as
@@ -22,18 +22,18 @@
  * answered anything (NOERROR with or without data, NXDOMAIN) is answered; one
  * in which it answered nothing (timeouts, network errors, SERVFAIL, REFUSED,
  * FORMERR, bad replies) is failed. A failed poll also moves to the peer's next
- * known address for the next poll. Per host and type, an answer replaces the
- * last one; `downAfter` failures in a row forget it.
- *
- * Served view: a down peer's targets are not served, and answers from before
- * it went down are never served again: only answers received since.
+ * known address for the next poll. What is kept of the answers, and served,
+ * is peer-answers.ts's.
  */
-import type { Logger } from '../telemetry/logger';
+import type { QueryOutcome } from '../dns/client-message';
 import { localTargetsName } from '../gslb/k8gb-naming';
-import type { PeerMetrics, PeerQueryOutcome } from '../telemetry/peer-metrics';
+import type { Logger } from '../telemetry/logger';
+import type { PeerMetrics } from '../telemetry/peer-metrics';
 import { ABORTED, type DnsServer, type QueryFn } from './dns-client';
-import type { AddressType, QueryOutcome } from '../dns/client-message';
+import { Cadence } from './cadence';
 import { Limiter } from './limiter';
+import { ADDRESS_TYPES, PeerAnswers, sameServed, type Served } from './peer-answers';
+import { askRound, type Question, type Result } from './peer-round';
 import { PeerHealth, type Hysteresis, type PollVerdict } from './peer-health';
 import type { PeerHostEntry, PeerStatus, PeerView } from './peer-view';
 
@@ -65,38 +65,15 @@ export interface PeerPollerOptions {
   readonly onChange: (view: PeerView) => void;
 }
 
-const TYPES: readonly AddressType[] = ['A', 'AAAA'];
-
-interface Question {
-  readonly host: string;
-  readonly type: AddressType;
-}
-
-/** The last answer for one host and type. */
-interface Answer {
-  readonly addresses: readonly string[];
-  readonly lastSuccessMs: number;
-  /** The peer's epoch when received; answers from an older epoch are not served. */
-  readonly epoch: number;
-  failures: number;
-}
-
 interface PeerRecord {
   readonly geoTag: string;
   readonly health: PeerHealth;
-  /** Bumped each time the peer goes down. */
-  epoch: number;
+  readonly answers: PeerAnswers;
   servers: readonly DnsServer[];
   serverIndex: number;
   /** Where the next poll starts in the question list. */
   cursor: number;
   lastSuccessMs: number | null;
-  readonly answers: Map<string, Partial<Record<AddressType, Answer>>>;
-}
-
-interface Result {
-  readonly question: Question;
-  readonly outcome: QueryOutcome;
 }
 
 export class PeerPoller {
@@ -106,29 +83,31 @@ export class PeerPoller {
   private cachedView: PeerView | null = null;
   private poll: { readonly controller: AbortController; readonly done: Promise<void> } | null =
     null;
-  private loop: Promise<void> | null = null;
-  private stopped = false;
-  private sleep: { timer: NodeJS.Timeout; wake: () => void } | null = null;
+  private readonly cadence: Cadence;
 
   constructor(private readonly options: PeerPollerOptions) {
     this.limiter = new Limiter(options.maxInFlight);
+    this.cadence = new Cadence(
+      options.intervalMs,
+      () => this.pollOnce(),
+      (err) =>
+        options.logger.error(
+          { err, code: 'MERIDIAN_ERR_INTERNAL' },
+          'peer poll failed; polling again at the next interval',
+        ),
+    );
   }
 
   /** Starts polling now and every interval after. */
   start(): void {
-    if (this.loop !== null || this.stopped) return;
-    this.loop = this.run();
+    this.cadence.start();
   }
 
   /** Abandons the running poll and stops; resolves when nothing is left running. */
   async stop(): Promise<void> {
-    this.stopped = true;
+    const stopping = this.cadence.stop();
     this.poll?.controller.abort();
-    if (this.sleep !== null) {
-      clearTimeout(this.sleep.timer);
-      this.sleep.wake();
-    }
-    await this.loop;
+    await stopping;
   }
 
   /** The current view (rebuilt only after a change of state). */
@@ -171,39 +150,6 @@ export class PeerPoller {
     }
   }
 
-  private async run(): Promise<void> {
-    // Polls start at planned times, start + k × interval, so the cadence does
-    // not drift; after a stall (event loop blocked) it restarts from now
-    // rather than running the missed polls in a burst.
-    let planned = performance.now();
-    while (!this.stopped) {
-      try {
-        await this.pollOnce();
-      } catch (err) {
-        this.options.logger.error(
-          { err, code: 'MERIDIAN_ERR_INTERNAL' },
-          'peer poll failed; polling again at the next interval',
-        );
-      }
-      planned += this.options.intervalMs;
-      const wait = planned - performance.now();
-      if (wait < 0) planned = performance.now();
-      if (wait > 0 && !this.stopped) await this.sleepFor(wait);
-    }
-  }
-
-  private sleepFor(ms: number): Promise<void> {
-    return new Promise<void>((wake) => {
-      this.sleep = {
-        timer: setTimeout(() => {
-          this.sleep = null;
-          wake();
-        }, ms),
-        wake,
-      };
-    });
-  }
-
   /** Keeps one record per configured peer, taking up new addresses. */
   private syncPeers(targets: readonly PeerTarget[]): PeerRecord[] {
     const current = new Set(targets.map((t) => t.geoTag));
@@ -214,12 +160,11 @@ export class PeerPoller {
         peer = {
           geoTag: target.geoTag,
           health: new PeerHealth(this.options.hysteresis),
-          epoch: 0,
+          answers: new PeerAnswers(this.options.hysteresis.downAfter),
           servers: target.servers,
           serverIndex: 0,
           cursor: 0,
           lastSuccessMs: null,
-          answers: new Map(),
         };
         this.peers.set(target.geoTag, peer);
         this.options.metrics.setPeerUp(target.geoTag, false, false);
@@ -234,7 +179,7 @@ export class PeerPoller {
 
   private async pollPeer(peer: PeerRecord, share: number, signal: AbortSignal): Promise<void> {
     const questions = rotate(
-      this.hosts.flatMap((host) => TYPES.map((type) => ({ host, type }))),
+      this.hosts.flatMap((host) => ADDRESS_TYPES.map((type) => ({ host, type }))),
       peer.cursor,
     );
     const server = peer.servers[peer.serverIndex % Math.max(1, peer.servers.length)];
@@ -244,38 +189,14 @@ export class PeerPoller {
       this.apply(peer, [], questions.length > 0 ? 'failed' : 'none');
       return;
     }
-    const results: Result[] = [];
-    let next = 0;
-    let failed = 0;
-    // The first question abandoned at the deadline, where the next poll resumes.
-    let firstUnfinished = questions.length;
-    // Until the peer answers something, it gets one round of `share`
-    // questions (two at least, so one lost reply cannot end the poll): a dead
-    // peer costs one round per poll, not one query per host.
-    const untilAnswered = Math.max(2, share);
-    const mayAsk = (): boolean =>
-      next < questions.length &&
-      !signal.aborted &&
-      (next < untilAnswered || results.length > failed);
-    const worker = async (): Promise<void> => {
-      while (mayAsk()) {
-        const index = next++;
-        const question = questions[index] as Question;
-        const outcome = await this.ask(server, question, signal);
-        this.options.metrics.recordQuery(peer.geoTag, outcomeLabel(outcome));
-        if (outcome === ABORTED) firstUnfinished = Math.min(firstUnfinished, index);
-        else results.push({ question, outcome });
-        if (!outcome.ok && outcome !== ABORTED) failed++;
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(share, questions.length) }, worker));
-    if (next < questions.length)
-      this.options.metrics.recordQuery(peer.geoTag, 'skipped', questions.length - next);
-    firstUnfinished = Math.min(firstUnfinished, next);
-    if (firstUnfinished < questions.length)
-      peer.cursor = (peer.cursor + firstUnfinished) % questions.length;
-    const answered = results.length - failed;
-    this.apply(peer, results, answered > 0 ? 'answered' : failed > 0 ? 'failed' : 'none');
+    const round = await askRound(questions, share, signal, (question) =>
+      this.ask(server, question, signal),
+    );
+    for (const [outcome, count] of round.counts)
+      this.options.metrics.recordQuery(peer.geoTag, outcome, count);
+    if (round.resumeAt < questions.length)
+      peer.cursor = (peer.cursor + round.resumeAt) % questions.length;
+    this.apply(peer, round.results, round.verdict);
   }
 
   /** One query under the global cap and the per-query timeout. */
@@ -313,9 +234,9 @@ export class PeerPoller {
   private apply(peer: PeerRecord, results: readonly Result[], verdict: PollVerdict): void {
     const before = this.served(peer);
     const now = this.options.now();
-    const hosts = new Set(this.hosts);
-    for (const host of peer.answers.keys()) if (!hosts.has(host)) peer.answers.delete(host);
-    for (const { question, outcome } of results) this.record(peer, question, outcome, now);
+    peer.answers.keepOnly(new Set(this.hosts));
+    for (const { question, outcome } of results)
+      peer.answers.record(question.host, question.type, outcome, now);
     if (verdict === 'answered') {
       peer.lastSuccessMs = now;
       this.options.metrics.setLastSuccess(peer.geoTag, now);
@@ -335,19 +256,6 @@ export class PeerPoller {
     }
   }
 
-  private record(peer: PeerRecord, question: Question, outcome: QueryOutcome, now: number): void {
-    const answers = peer.answers.get(question.host) ?? {};
-    peer.answers.set(question.host, answers);
-    if (outcome.ok) {
-      const addresses = [...outcome.addresses].sort();
-      answers[question.type] = { addresses, lastSuccessMs: now, epoch: peer.epoch, failures: 0 };
-      return;
-    }
-    const last = answers[question.type];
-    if (last !== undefined && ++last.failures >= this.options.hysteresis.downAfter)
-      delete answers[question.type];
-  }
-
   /** Logs why, and moves to the peer's next address for the next poll. */
   private pollFailed(peer: PeerRecord, results: readonly Result[]): void {
     const server = peer.servers[peer.serverIndex % Math.max(1, peer.servers.length)] ?? null;
@@ -361,7 +269,7 @@ export class PeerPoller {
   private stateChanged(peer: PeerRecord, results: readonly Result[]): void {
     const up = peer.health.state === 'up';
     // Answers received before going down are never served again.
-    if (!up) peer.epoch++;
+    if (!up) peer.answers.wentDown();
     this.options.metrics.setPeerUp(peer.geoTag, up, true);
     const fields = { peer: peer.geoTag, lastSuccessMs: peer.lastSuccessMs };
     if (up) this.options.logger.info(fields, `peer ${peer.geoTag} is up; serving its targets`);
@@ -377,25 +285,9 @@ export class PeerPoller {
       );
   }
 
-  /** The addresses served for `peer` and `host`: none unless up; current epoch only. */
-  private servedAddresses(peer: PeerRecord, host: string): readonly string[] {
-    if (peer.health.state !== 'up') return [];
-    const answers = peer.answers.get(host);
-    if (answers === undefined) return [];
-    return TYPES.flatMap((type) => {
-      const answer = answers[type];
-      return answer !== undefined && answer.epoch === peer.epoch ? answer.addresses : [];
-    });
-  }
-
-  /** What is served for `peer`: its state and its non-empty host addresses. */
+  /** What is served for `peer`. */
   private served(peer: PeerRecord): Served {
-    const hosts = new Map<string, string>();
-    for (const host of peer.answers.keys()) {
-      const addresses = this.servedAddresses(peer, host);
-      if (addresses.length > 0) hosts.set(host, addresses.join(','));
-    }
-    return { state: peer.health.state, hosts };
+    return peer.answers.served(peer.health.state === 'up');
   }
 
   private buildView(): PeerView {
@@ -420,26 +312,12 @@ export class PeerPoller {
   }
 
   private entryOf(peer: PeerRecord, host: string): PeerHostEntry {
-    const answers = peer.answers.get(host);
-    const times = TYPES.map((t) => answers?.[t]?.lastSuccessMs ?? -1);
-    const last = Math.max(...times);
     return Object.freeze({
-      addresses: this.servedAddresses(peer, host),
+      addresses: peer.answers.servedAddresses(host, peer.health.state === 'up'),
       state: peer.health.state,
-      lastSuccessMs: last < 0 ? null : last,
+      lastSuccessMs: peer.answers.lastSuccessMs(host),
     });
   }
-}
-
-interface Served {
-  readonly state: string;
-  readonly hosts: ReadonlyMap<string, string>;
-}
-
-function sameServed(a: Served, b: Served): boolean {
-  if (a.state !== b.state || a.hosts.size !== b.hosts.size) return false;
-  for (const [host, addresses] of a.hosts) if (b.hosts.get(host) !== addresses) return false;
-  return true;
 }
 
 function sameServers(a: readonly DnsServer[], b: readonly DnsServer[]): boolean {
@@ -456,12 +334,4 @@ function rotate<T>(items: readonly T[], start: number): readonly T[] {
   if (items.length === 0) return items;
   const at = start % items.length;
   return [...items.slice(at), ...items.slice(0, at)];
-}
-
-function outcomeLabel(outcome: QueryOutcome): PeerQueryOutcome {
-  if (outcome.ok) {
-    if (outcome.rcode === 'NXDOMAIN') return 'nxdomain';
-    return outcome.addresses.length > 0 ? 'answer' : 'nodata';
-  }
-  return outcome.failure === 'aborted' ? 'skipped' : outcome.failure;
 }

@@ -3,13 +3,14 @@
  * Gslb records they hold. Each file is valid or invalid as a whole; an invalid
  * file is reported with its path and reasons and its last valid content keeps
  * being served. Directory events are debounced, and a periodic full re-read
- * covers events the platform drops (e.g. ConfigMap symlink swaps).
+ * covers events the platform drops (e.g. ConfigMap symlink swaps); both come
+ * from files/watched-path.ts.
  */
 import { createHash } from 'node:crypto';
-import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MeridianError, messageOf } from '../errors';
+import { WatchedPath, type WatchDirectory } from '../files/watched-path';
 import type { Logger } from '../telemetry/logger';
 import type { GslbRecord } from '../table/model';
 import { parseManifest, type ParseOptions } from './parse-manifest';
@@ -30,6 +31,8 @@ export interface ManifestDirectoryOptions {
   readonly logger: Logger;
   /** Called after a read that changed what is served or which files are invalid. */
   readonly onChange: (state: ManifestState) => void;
+  /** Replaces node:fs watch (tests). */
+  readonly watchDirectory?: WatchDirectory;
 }
 
 /** Largest manifest file read; larger files are reported invalid. */
@@ -48,15 +51,28 @@ interface FileRecord {
 export class ManifestDirectory {
   private readonly options: ManifestDirectoryOptions;
   private readonly files = new Map<string, FileRecord>();
-  private watcher: FSWatcher | null = null;
-  private debounceTimer: NodeJS.Timeout | null = null;
-  private rescanTimer: NodeJS.Timeout | null = null;
-  private scanning: Promise<void> | null = null;
-  private rescanRequested = false;
-  private stopped = false;
+  private readonly watched: WatchedPath;
 
   constructor(options: ManifestDirectoryOptions) {
     this.options = options;
+    const log = options.logger;
+    this.watched = new WatchedPath({
+      directory: options.dir,
+      debounceMs: options.debounceMs,
+      checkIntervalMs: options.rescanIntervalMs,
+      check: () => this.readAll(),
+      onWatchError: (err) =>
+        log.warn(
+          { err: messageOf(err), dir: options.dir },
+          'cannot watch manifest directory; relying on periodic re-reads',
+        ),
+      onCheckError: (err) =>
+        log.error(
+          { err: messageOf(err), dir: options.dir, code: 'MERIDIAN_ERR_INTERNAL' },
+          'manifest directory read failed; serving the last good table',
+        ),
+      ...(options.watchDirectory === undefined ? {} : { watchDirectory: options.watchDirectory }),
+    });
   }
 
   /** Reads the directory once and starts watching; rejects if it cannot be read at all. */
@@ -70,71 +86,16 @@ export class ManifestDirectory {
         { cause: err },
       );
     }
-    await this.scan();
-    this.watchDirectory();
-    this.rescanTimer = setInterval(() => this.requestScan(0), this.options.rescanIntervalMs);
-    this.rescanTimer.unref();
+    await this.watched.check();
+    await this.watched.start();
   }
 
   /** Stops watching; an in-flight read finishes but reports nothing. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.watcher?.close();
-    this.watcher = null;
-    if (this.debounceTimer !== null) clearTimeout(this.debounceTimer);
-    if (this.rescanTimer !== null) clearInterval(this.rescanTimer);
-    await this.scanning;
-  }
-
-  private watchDirectory(): void {
-    try {
-      this.watcher = watch(this.options.dir, { persistent: false }, () =>
-        this.requestScan(this.options.debounceMs),
-      );
-      this.watcher.on('error', (err) => {
-        this.options.logger.warn(
-          { err, dir: this.options.dir },
-          'manifest directory watch failed; relying on periodic re-reads',
-        );
-        this.watcher?.close();
-        this.watcher = null;
-      });
-    } catch (err) {
-      this.options.logger.warn(
-        { err, dir: this.options.dir },
-        'cannot watch manifest directory; relying on periodic re-reads',
-      );
-    }
-  }
-
-  private requestScan(delayMs: number): void {
-    if (this.stopped) return;
-    if (this.debounceTimer !== null) clearTimeout(this.debounceTimer);
-    this.debounceTimer = setTimeout(() => {
-      this.debounceTimer = null;
-      void this.scan();
-    }, delayMs);
-    this.debounceTimer.unref();
-  }
-
-  // Reads are serialized: a request during a read runs one more read after it.
-  private async scan(): Promise<void> {
-    if (this.scanning !== null) {
-      this.rescanRequested = true;
-      return this.scanning;
-    }
-    this.scanning = this.readAll().finally(() => {
-      this.scanning = null;
-      if (this.rescanRequested && !this.stopped) {
-        this.rescanRequested = false;
-        this.requestScan(0);
-      }
-    });
-    return this.scanning;
+  stop(): Promise<void> {
+    return this.watched.close();
   }
 
   private async readAll(): Promise<void> {
-    if (this.watcher === null && this.rescanTimer !== null) this.watchDirectory();
     let names: string[];
     try {
       names = (await readdir(this.options.dir)).filter((n) => MANIFEST_FILE.test(n)).sort();
@@ -148,7 +109,7 @@ export class ManifestDirectory {
     const updated = await this.readFiles(names);
     const removed = this.forgetMissing(new Set(names.map((n) => join(this.options.dir, n))));
     const changed = updated || removed;
-    if (changed && !this.stopped) this.options.onChange(this.state());
+    if (changed && !this.watched.isClosed) this.options.onChange(this.state());
   }
 
   // Returns true when any file's record changed.

@@ -3,10 +3,14 @@
  * own, an invalid file reported with its path while its last good content
  * keeps serving, deletions, and files the watcher cannot see.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ManifestDirectory, type ManifestState } from '../../src/standalone/manifest-directory';
+import {
+  ManifestDirectory,
+  type ManifestDirectoryOptions,
+  type ManifestState,
+} from '../../src/standalone/manifest-directory';
 import { capturingLogger } from '../helpers/telemetry';
 import { addressesOf, decodeReply, query } from '../helpers/dns-case';
 import { createDnsClient } from '../helpers/grpc-client';
@@ -19,7 +23,10 @@ interface Captured {
   readonly dir: string;
 }
 
-function capture(rescanIntervalMs = 60_000): Captured {
+function capture(
+  rescanIntervalMs = 60_000,
+  options: Pick<ManifestDirectoryOptions, 'watchDirectory'> = {},
+): Captured {
   const dir = mkdtempSync(join(tmpdir(), 'meridian-dir-'));
   const states: ManifestState[] = [];
   const { logger, logs } = capturingLogger();
@@ -30,6 +37,7 @@ function capture(rescanIntervalMs = 60_000): Captured {
     rescanIntervalMs,
     logger,
     onChange: (state) => states.push(state),
+    ...options,
   });
   return { states, logs, source, dir };
 }
@@ -103,12 +111,12 @@ test('deleting a file removes its Gslbs; other files and hidden or non-YAML file
 });
 
 test('the periodic re-read finds changes even without a watch event', async () => {
-  const c = capture(200);
+  // A watch that never reports an event: only the periodic re-read can notice the file.
+  const c = capture(200, {
+    watchDirectory: (dir) => watch(dir, { persistent: false }, () => undefined),
+  });
   await c.source.start();
   try {
-    // Stop the watcher so only the periodic re-read can notice the file.
-    (c.source as unknown as { watcher: { close(): void } | null }).watcher?.close();
-    (c.source as unknown as { watcher: null }).watcher = null;
     writeFileSync(
       join(c.dir, 'late.yaml'),
       gslbYaml('late', 'late.cloud.example.org', ['192.0.2.5']),
