@@ -6,7 +6,10 @@
  * caller's abort signal. Every query has its own connected socket: a fresh
  * random source port and ID (RFC 5452), and the kernel's ICMP "port
  * unreachable" reaches us as ECONNREFUSED, so a dead server fails at once
- * instead of timing out.
+ * instead of timing out. A UDP query is sent again, with the same ID from the
+ * same socket, after each third of the timeout without a reply, so that one
+ * lost datagram costs a third of the timeout, not the query (k8gb sends once:
+ * with 1 % packet loss its peers' hosts fail over on their own).
  */
 import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
@@ -66,11 +69,15 @@ export async function queryAddresses(
       ? ABORTED
       : { ok: false, failure: 'timeout', detail: `no reply within ${timeoutMs} ms` };
   try {
-    const udp = await exchange(server, message, 'udp', stop, (reply) =>
-      readReply(reply, query, 'udp'),
+    const udp = await exchange(
+      server,
+      message,
+      { transport: 'udp', resendAfterMs: Math.max(1, Math.floor(timeoutMs / UDP_SENDS)) },
+      stop,
+      (reply) => readReply(reply, query, 'udp'),
     );
     if (udp !== 'truncated') return udp ?? expired();
-    const tcp = await exchange(server, message, 'tcp', stop, (reply) => {
+    const tcp = await exchange(server, message, { transport: 'tcp' }, stop, (reply) => {
       const reading = readReply(reply, query, 'tcp');
       // On TCP the stream is ours alone: anything but an answer is a bad reply.
       return reading.kind === 'outcome'
@@ -85,11 +92,18 @@ export async function queryAddresses(
 
 type Read = (reply: Buffer) => ReturnType<typeof readReply>;
 
+/** How many times a UDP query is sent at most within its timeout. */
+const UDP_SENDS = 3;
+
+/** The transport of one exchange; over UDP, how long to wait before sending again. */
+type Transport =
+  { readonly transport: 'udp'; readonly resendAfterMs: number } | { readonly transport: 'tcp' };
+
 /** Resolves with the outcome, 'truncated', or null when `stop` aborted first. */
 function exchange(
   server: DnsServer,
   message: Buffer,
-  transport: 'udp' | 'tcp',
+  transport: Transport,
   stop: AbortSignal,
   read: Read,
 ): Promise<QueryOutcome | 'truncated' | null> {
@@ -101,7 +115,9 @@ function exchange(
     let done = false;
     const onAbort = (): void => finish(null);
     const close =
-      transport === 'udp' ? sendUdp(server, message, finish) : sendTcp(server, message, finish);
+      transport.transport === 'udp'
+        ? sendUdp(server, message, transport.resendAfterMs, finish)
+        : sendTcp(server, message, finish);
     stop.addEventListener('abort', onAbort, { once: true });
     function finish(result: Buffer | Error | null): void {
       if (done) return;
@@ -124,21 +140,31 @@ function exchange(
   });
 }
 
-/** Sends over a connected UDP socket; every datagram received goes to `deliver`. */
+/**
+ * Sends over a connected UDP socket, again every `resendAfterMs` up to
+ * UDP_SENDS times in all; every datagram received goes to `deliver`.
+ */
 function sendUdp(
   server: DnsServer,
   message: Buffer,
+  resendAfterMs: number,
   deliver: (result: Buffer | Error) => void,
 ): () => void {
   const socket = createSocket(isIP(server.host) === 6 ? 'udp6' : 'udp4');
-  socket.on('error', deliver);
-  socket.on('message', (reply) => deliver(reply));
-  socket.connect(server.port, server.host, () => {
+  let sent = 0;
+  let resend: NodeJS.Timeout | undefined;
+  const send = (): void => {
+    sent++;
     socket.send(message, (err) => {
       if (err) deliver(err);
     });
-  });
+    if (sent < UDP_SENDS) resend = setTimeout(send, resendAfterMs);
+  };
+  socket.on('error', deliver);
+  socket.on('message', (reply) => deliver(reply));
+  socket.connect(server.port, server.host, send);
   return () => {
+    clearTimeout(resend);
     socket.removeAllListeners('message');
     // Already closed after an error on some platforms: nothing left to release.
     try {

@@ -3,7 +3,11 @@
  * without CoreDNS at hand. Behind CoreDNS it is not needed: CoreDNS owns
  * transports, truncation and rate limits. Here Meridian does the minimum a
  * server must: truncate for UDP (TC set, retry over TCP), RFC 7766 framing on
- * TCP with bounded connections, buffers and idle time.
+ * TCP with bounded connections, buffers and idle time. A TCP client that
+ * sends queries and does not read the replies is not read from either until
+ * it does (the replies waiting for it stay within one socket buffer), and a
+ * connection is idle until a whole query arrives: bytes trickling in do not
+ * keep it open.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type AddressInfo, type Server, type Socket as TcpSocket } from 'node:net';
@@ -16,7 +20,7 @@ import type { Responder } from '../serving/responder';
 
 /** Most TCP connections open at once; more are refused by the kernel backlog. */
 export const MAX_TCP_CONNECTIONS = 256;
-/** A TCP connection idle this long is closed (RFC 7766 §6.2.3 suggests seconds). */
+/** A TCP connection without a whole query for this long is closed (RFC 7766 §6.2.3 suggests seconds). */
 export const TCP_IDLE_TIMEOUT_MS = 10_000;
 /** Largest UDP reply, whatever the client advertises. */
 const MAX_UDP_PAYLOAD = 4096;
@@ -25,14 +29,23 @@ const MAX_UDP_PAYLOAD = 4096;
 export interface DnsListener {
   readonly udpPort: number;
   readonly tcpPort: number;
+  /** Reply bytes written to TCP connections and not yet taken by the kernel, for diagnostics. */
+  pendingReplyBytes(): number;
   close(): Promise<void>;
+}
+
+/** Settings of {@link startDnsListener}; defaults are the exported constants. */
+export interface DnsListenerOptions {
+  readonly tcpIdleTimeoutMs?: number;
 }
 
 /** Starts UDP and TCP listeners on `address`; the same port for both unless it is 0. */
 export async function startDnsListener(
   address: HostPort,
   respond: Responder,
+  options: DnsListenerOptions = {},
 ): Promise<DnsListener> {
+  const idleMs = options.tcpIdleTimeoutMs ?? TCP_IDLE_TIMEOUT_MS;
   const udp = createSocket({ type: isIP(address.host) === 6 ? 'udp6' : 'udp4' });
   udp.on('message', (message, peer) => answerUdp(udp, respond, message, peer.port, peer.address));
   await new Promise<void>((resolve, reject) => {
@@ -44,7 +57,7 @@ export async function startDnsListener(
 
   const sockets = new Set<TcpSocket>();
   const tcp: Server = createServer({ noDelay: true }, (socket) =>
-    serveTcp(socket, sockets, respond),
+    serveTcp(socket, sockets, respond, idleMs),
   );
   tcp.maxConnections = MAX_TCP_CONNECTIONS;
   await new Promise<void>((resolve, reject) => {
@@ -58,6 +71,7 @@ export async function startDnsListener(
   return {
     udpPort,
     tcpPort: (tcp.address() as AddressInfo).port,
+    pendingReplyBytes: () => [...sockets].reduce((sum, socket) => sum + socket.writableLength, 0),
     close: () =>
       new Promise<void>((resolve) => {
         udp.close();
@@ -94,19 +108,33 @@ function answerUdp(
 
 // RFC 1035 §4.2.2 / RFC 7766: each message is preceded by a 2-byte length;
 // several may arrive in one segment or one may span segments.
-function serveTcp(socket: TcpSocket, sockets: Set<TcpSocket>, respond: Responder): void {
+function serveTcp(
+  socket: TcpSocket,
+  sockets: Set<TcpSocket>,
+  respond: Responder,
+  idleMs: number,
+): void {
   sockets.add(socket);
-  socket.setTimeout(TCP_IDLE_TIMEOUT_MS, () => socket.destroy());
-  socket.on('close', () => sockets.delete(socket));
+  let idle = setTimeout(() => socket.destroy(), idleMs);
+  const active = (): void => {
+    clearTimeout(idle);
+    idle = setTimeout(() => socket.destroy(), idleMs);
+  };
+  socket.on('close', () => {
+    clearTimeout(idle);
+    sockets.delete(socket);
+  });
   socket.on('error', () => socket.destroy());
   let pending: Buffer = Buffer.alloc(0);
-  socket.on('data', (chunk: Buffer) => {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    while (pending.length >= 2) {
+  // Answers the whole messages in `pending`; stops early when the client is
+  // not reading, and carries on once what was written has drained.
+  const answerPending = (): void => {
+    while (pending.length >= 2 && !socket.destroyed) {
       const length = pending.readUInt16BE(0);
       if (pending.length < 2 + length) break;
       const message = pending.subarray(2, 2 + length);
       pending = pending.subarray(2 + length);
+      active();
       const result = respond('tcp', message);
       if (result.kind !== 'answered') {
         socket.destroy();
@@ -115,8 +143,19 @@ function serveTcp(socket: TcpSocket, sockets: Set<TcpSocket>, respond: Responder
       const frame = Buffer.allocUnsafe(2 + result.reply.length);
       frame.writeUInt16BE(result.reply.length, 0);
       result.reply.copy(frame, 2);
-      socket.write(frame);
+      if (!socket.write(frame)) {
+        socket.pause();
+        socket.once('drain', () => {
+          socket.resume();
+          answerPending();
+        });
+        return;
+      }
     }
     if (pending.length > MAX_MESSAGE_BYTES + 2) socket.destroy();
+  };
+  socket.on('data', (chunk: Buffer) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    if (!socket.isPaused()) answerPending();
   });
 }

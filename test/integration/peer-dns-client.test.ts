@@ -3,7 +3,8 @@
  * what is sent (RD, no EDNS0, a fresh ID) and how replies are taken (a reply
  * with another ID is ignored, a truncated one is asked again over TCP); a
  * real BIND truncates a large answer without EDNS0 and the TCP retry reads it
- * whole; a black hole times out within the timeout; a dead port fails at once
+ * whole; a lost datagram is sent again within the timeout; a black hole times
+ * out within the timeout; a dead port fails at once
  * (ICMP port unreachable); an abort ends the query at once.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
@@ -185,6 +186,21 @@ test('a real BIND truncates 60 A records without EDNS0; the TCP retry reads them
   ).toEqual({ ok: true, rcode: 'NXDOMAIN', addresses: [], transport: 'udp' });
 });
 
+test('a lost query is sent again, with the same ID, within the timeout', async () => {
+  let seen = 0;
+  scripted.udp = (query, reply) => {
+    // The first datagram is lost; the second is answered.
+    if (++seen > 1) reply(response(query, { answers: aRecords(1) }));
+  };
+  const started = performance.now();
+  const outcome = await queryAddresses(local(), NAME, 'A', 600, never);
+  expect(outcome).toMatchObject({ ok: true, addresses: ['10.0.0.1'] });
+  expect(performance.now() - started).toBeLessThan(600);
+  const [first, second] = scripted.udpQueries;
+  expect(scripted.udpQueries).toHaveLength(2);
+  expect(second).toEqual(first);
+});
+
 test('a black hole times out after the timeout, not before and not much after', async () => {
   scripted.udp = () => undefined;
   const started = performance.now();
@@ -193,6 +209,8 @@ test('a black hole times out after the timeout, not before and not much after', 
   expect(outcome).toEqual({ ok: false, failure: 'timeout', detail: 'no reply within 200 ms' });
   expect(elapsed).toBeGreaterThanOrEqual(195);
   expect(elapsed).toBeLessThan(400);
+  // Sent three times in all: at the start and after each third of the timeout.
+  expect(scripted.udpQueries).toHaveLength(3);
 });
 
 test('a dead port fails at once with the ICMP error, not a timeout', async () => {

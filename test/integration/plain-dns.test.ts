@@ -1,12 +1,16 @@
 /**
  * The optional plain DNS listener, queried by real clients (kdig, dig) over
- * UDP and TCP, including truncation and the TCP retry.
+ * UDP and TCP, including truncation and the TCP retry, and TCP clients that
+ * misbehave: one that never reads its replies, one that trickles bytes.
  */
 import { createSocket } from 'node:dgram';
 import { createConnection } from 'node:net';
 import { dig, type DigReply } from '../helpers/dig';
 import { decodeReply, query } from '../helpers/dns-case';
+import { startDnsListener, type DnsListener } from '../../src/plain-dns/dns-listener';
+import { createResponder } from '../../src/serving/responder';
 import { gslbYaml, startHarness, type Harness } from '../helpers/app-harness';
+import { metricsOnNewRegistry } from '../helpers/telemetry';
 
 const MANY = Array.from({ length: 60 }, (_, i) => `192.0.2.${i + 1}`);
 let harness: Harness;
@@ -115,4 +119,61 @@ test('garbage on UDP is dropped and the listener keeps answering', async () => {
   socket.close();
   const reply = await ask('kdig', 'web.cloud.example.org', 'A');
   expect(reply.status).toBe('NOERROR');
+});
+
+/** A listener of its own over the harness's table, with a short idle timeout. */
+async function ownListener(tcpIdleTimeoutMs: number): Promise<DnsListener> {
+  const respond = createResponder(harness.app.table, metricsOnNewRegistry().metrics);
+  return startDnsListener({ host: '127.0.0.1', port: 0 }, respond, { tcpIdleTimeoutMs });
+}
+
+function tcpFrame(message: Buffer): Buffer {
+  const frame = Buffer.alloc(2 + message.length);
+  frame.writeUInt16BE(message.length, 0);
+  message.copy(frame, 2);
+  return frame;
+}
+
+test('a TCP client that pipelines queries and never reads is not read from: replies waiting stay bounded', async () => {
+  const listener = await ownListener(10_000);
+  const socket = createConnection({ host: '127.0.0.1', port: listener.tcpPort });
+  try {
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.pause(); // never read
+    // 20,000 queries for 60 records each: about 20 MB of replies.
+    const burst = Buffer.concat(
+      Array.from({ length: 20_000 }, (_, i) =>
+        tcpFrame(query('many.cloud.example.org', 'A', { id: i & 0xffff })),
+      ),
+    );
+    socket.write(burst);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const waiting = listener.pendingReplyBytes();
+    expect(waiting).toBeGreaterThan(0);
+    expect(waiting).toBeLessThan(256 * 1024);
+  } finally {
+    socket.destroy();
+    await listener.close();
+  }
+});
+
+test('bytes trickling in do not keep a TCP connection open past the idle timeout', async () => {
+  const listener = await ownListener(300);
+  const socket = createConnection({ host: '127.0.0.1', port: listener.tcpPort });
+  const frame = tcpFrame(query('web.cloud.example.org', 'A'));
+  let sent = 0;
+  const trickle = setInterval(() => {
+    if (!socket.destroyed && sent < frame.length - 1) socket.write(frame.subarray(sent, ++sent));
+  }, 50);
+  try {
+    const started = performance.now();
+    await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const lasted = performance.now() - started;
+    expect(lasted).toBeGreaterThanOrEqual(250);
+    expect(lasted).toBeLessThan(1_000);
+  } finally {
+    clearInterval(trickle);
+    socket.destroy();
+    await listener.close();
+  }
 });
