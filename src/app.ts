@@ -2,8 +2,10 @@
  * Wires the planes together and owns their lifecycle; it decides nothing
  * itself. buildApp listens nowhere; start() brings the parts up in the order
  * that makes readiness honest: HTTP first (probes answer "not ready"), then
- * the geo database, the source and the first table, the peers, then the gRPC
- * and DNS listeners, then ready.
+ * the geo database, the source, the gRPC and DNS listeners (answering "not
+ * ready"), and once the source has been read and every peer polled once (the
+ * warm-up, bounded by MERIDIAN_PEER_STARTUP_SECONDS) the table that holds
+ * both, then ready: a restart never answers with this cluster alone.
  */
 import { getServers } from 'node:dns';
 import type { Registry } from 'prom-client';
@@ -34,6 +36,9 @@ export interface AppDeps extends Omit<SourceDeps, 'pipeline' | 'metrics'> {
 /** How long a peer or geo change waits for others to join its table build. */
 const TABLE_BATCH_MS = 20;
 
+/** How often the warm-up looks whether the source has been read. */
+const SOURCE_READY_CHECK_MS = 20;
+
 /** A running Meridian. */
 export interface RunningApp {
   readonly grpcPort: number;
@@ -55,12 +60,14 @@ export function buildApp(config: Config, deps: AppDeps): App {
   const { logger } = deps;
   const holder = new TableHolder();
   const state = { stopping: false, listening: false, source: null as RunningSource | null };
+  const gate = { open: false };
   const notReadyReason = (): string | null => {
     if (state.stopping) return 'shutting down';
     const sourceReason = state.source?.notReadyReason() ?? null;
     if (sourceReason !== null) return sourceReason;
     if (holder.current() === null) return 'record table not built yet';
-    return state.listening ? null : 'listeners not started';
+    if (!state.listening) return 'listeners not started';
+    return gate.open ? null : 'waiting for the first poll of the peers';
   };
   const metrics = createMetrics(
     deps.registry,
@@ -102,6 +109,27 @@ export function buildApp(config: Config, deps: AppDeps): App {
     onChange: (view) => pipeline.setPeerView(view),
   });
 
+  /** Waits for the source, then for the peers' first poll; then builds and opens. */
+  const warmUp = async (source: RunningSource, open: () => void): Promise<void> => {
+    try {
+      while (source.notReadyReason() !== null && !state.stopping)
+        await new Promise((resolve) => setTimeout(resolve, SOURCE_READY_CHECK_MS));
+      const outcome = await peers.warmUp(config.peers.startupDeadlineMs);
+      if (outcome === 'deadline')
+        peerLog.warn(
+          { waitedMs: config.peers.startupDeadlineMs, code: 'MERIDIAN_ERR_PEER' },
+          'not every peer was polled within MERIDIAN_PEER_STARTUP_SECONDS; answering with what is known',
+        );
+    } catch (err) {
+      logger.error(
+        { err: messageOf(err), code: 'MERIDIAN_ERR_INTERNAL' },
+        'warm-up failed; answering with what is known',
+      );
+    }
+    pipeline.flush();
+    open();
+  };
+
   return {
     async start() {
       const http = await startHttpServer(config.metricsAddress, deps.registry, notReadyReason);
@@ -115,9 +143,8 @@ export function buildApp(config: Config, deps: AppDeps): App {
         const source = await startSource(config, { ...deps, pipeline, metrics });
         state.source = source;
         closeAll.push(() => source.stop());
-        await peers.start();
         closeAll.push(() => peers.stop());
-        const respond = createResponder(holder, metrics);
+        const respond = createResponder(holder, metrics, gate);
         const handler = createQueryHandler(respond, metrics, logger.child({ component: 'grpc' }));
         const grpc = await startGrpcServer(config.grpcListen, config.grpcTls, handler);
         closeAll.push(() => grpc.shutdown(0));
@@ -125,11 +152,17 @@ export function buildApp(config: Config, deps: AppDeps): App {
           config.dnsListen === null ? null : await startDnsListener(config.dnsListen, respond);
         if (dns !== null) closeAll.push(() => dns.close());
         state.listening = true;
-        grpc.setServing(true);
-        logger.info(
-          { grpc: config.grpcListen, dns: config.dnsListen, metrics: config.metricsAddress },
-          'meridian ready',
-        );
+        const warming = warmUp(source, () => {
+          gate.open = true;
+          if (state.stopping) return;
+          grpc.setServing(true);
+          logger.info(
+            { grpc: config.grpcListen, dns: config.dnsListen, metrics: config.metricsAddress },
+            'meridian ready',
+          );
+        });
+        // A source read at once (standalone) is warm within a poll: start() waits for it.
+        if (source.notReadyReason() === null) await warming;
         return {
           grpcPort: grpc.port,
           httpPort: http.port,

@@ -16,8 +16,8 @@ export interface StaticPeer {
 export interface PeerSettings {
   /** MERIDIAN_PEERS; null means the peers are discovered through the edge DNS. */
   readonly staticPeers: readonly StaticPeer[] | null;
-  /** Port of discovered peers' DNS servers. */
-  readonly port: number;
+  /** Port of discovered peers' DNS servers; null: k8gb's rule from EDGE_DNS_SERVERS. */
+  readonly port: number | null;
   readonly discoveryIntervalMs: number;
   readonly pollIntervalMs: number;
   readonly queryTimeoutMs: number;
@@ -26,6 +26,16 @@ export interface PeerSettings {
   readonly downAfter: number;
   /** Consecutive answered polls that make a down peer up. */
   readonly upAfter: number;
+  /** Longest wait at start-up for the first poll of every peer. */
+  readonly startupDeadlineMs: number;
+}
+
+/** The start-up wait for the peers' first poll when none is set, in poll intervals. */
+const STARTUP_POLL_INTERVALS = 3;
+
+/** A parser for which '' means "not set" (null). */
+function optional<T>(parser: (value: string) => T): (value: string) => T | null {
+  return (value) => (value === '' ? null : parser(value));
 }
 
 /** Reads one setting with its parser; see load-config.ts. */
@@ -51,13 +61,16 @@ export function readPeerSettings(
     problems.push(`MERIDIAN_PEERS lists ${local.geoTag}, which is CLUSTER_GEO_TAG (this cluster)`);
   return {
     staticPeers,
-    port: parse('MERIDIAN_PEER_PORT', integerIn(1, 65_535)),
+    port: parse('MERIDIAN_PEER_PORT', optional(integerIn(1, 65_535))),
     discoveryIntervalMs: parse('MERIDIAN_PEER_DISCOVERY_SECONDS', seconds(1, 86_400)),
     pollIntervalMs,
     queryTimeoutMs,
     maxInFlight: parse('MERIDIAN_PEER_MAX_IN_FLIGHT', integerIn(1, 65_536)),
     downAfter: parse('MERIDIAN_PEER_DOWN_AFTER', integerIn(1, 100)),
     upAfter: parse('MERIDIAN_PEER_UP_AFTER', integerIn(1, 100)),
+    startupDeadlineMs:
+      parse('MERIDIAN_PEER_STARTUP_SECONDS', optional(seconds(0.1, 3_600))) ??
+      STARTUP_POLL_INTERVALS * pollIntervalMs,
   };
 }
 

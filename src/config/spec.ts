@@ -113,8 +113,8 @@ export const SETTINGS: readonly SettingSpec[] = Object.freeze([
   {
     env: 'MERIDIAN_PEER_PORT',
     flag: null,
-    defaultValue: '53',
-    help: "Port of the peers' DNS servers found through discovery (the glue records carry no port).",
+    defaultValue: '',
+    help: "Port of the peers' DNS servers found through discovery (the glue records carry no port); empty means k8gb's rule: the port of the first EDGE_DNS_SERVERS entry, then the other entries' ports that are not 53, then 53 unless an entry uses it, tried in that order.",
   },
   {
     env: 'MERIDIAN_PEER_DISCOVERY_SECONDS',
@@ -151,6 +151,12 @@ export const SETTINGS: readonly SettingSpec[] = Object.freeze([
     flag: null,
     defaultValue: '2',
     help: 'Consecutive answered polls after which a down peer is up again (its first answer ever brings it up at once).',
+  },
+  {
+    env: 'MERIDIAN_PEER_STARTUP_SECONDS',
+    flag: null,
+    defaultValue: '',
+    help: 'Longest wait at start-up, once the source has been read, for the first poll of every peer before answering (until then /readyz is 503 and gRPC health NOT_SERVING, so a restart never serves this cluster alone); empty means three poll intervals.',
   },
   {
     env: 'MERIDIAN_GEOIP_DATABASE',

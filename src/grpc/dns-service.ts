@@ -49,7 +49,8 @@ export function createQueryHandler(
           metrics.recordGrpcError('UNAVAILABLE');
           callback({
             code: status.UNAVAILABLE,
-            details: 'MERIDIAN_ERR_NOT_READY: record table not built yet',
+            details:
+              'MERIDIAN_ERR_NOT_READY: not answering yet (table not built or peers not polled)',
           });
           return;
       }

@@ -14,9 +14,10 @@
  * `refreshIntervalMs` (k8gb: 300 s), never overlapping, each bounded by the
  * query timeout times the number of edge servers.
  *
- * The glue names carry no port: discovered peers are polled on `peerPort`
- * (53 unless configured). k8gb instead tries the port of the first edge
- * server, then 53.
+ * The glue names carry no port: each address is polled on `peerPorts`, in
+ * that order (a failed poll moves to the next address or port): by default
+ * k8gb's rule (peerPortsOf), so that a fleet whose edge DNS listens on another
+ * port than 53 peers without extra settings.
  */
 import type { Logger } from '../telemetry/logger';
 import { nameServerName } from '../gslb/k8gb-naming';
@@ -43,7 +44,8 @@ export interface PeerDiscoveryOptions {
   readonly peerGeoTags: readonly string[];
   /** Asked in this order; the first that answers wins. */
   readonly edgeServers: readonly DnsServer[];
-  readonly peerPort: number;
+  /** The ports every peer address is polled on, in order. */
+  readonly peerPorts: readonly number[];
   readonly refreshIntervalMs: number;
   /** Bounded by its own timeout. */
   readonly query: QueryFn;
@@ -54,6 +56,21 @@ export interface PeerDiscoveryOptions {
 }
 
 const TYPES: readonly AddressType[] = ['A', 'AAAA'];
+
+/**
+ * The ports k8gb polls a discovered peer on (k8gb-io/k8gb:controllers/providers/
+ * k8gbendpoint/helper.go, getNSCombinations): the port of the first edge
+ * server, then the ports of the others that are not 53, in order, then 53
+ * unless some edge server uses 53. k8gb tries repeated ports again; here each
+ * is tried once. With no edge server configured (the system's resolvers), 53.
+ */
+export function peerPortsOf(edgeServers: readonly { readonly port: number }[]): number[] {
+  const first = edgeServers[0];
+  if (first === undefined) return [53];
+  const ports = [first.port, ...edgeServers.filter((s) => s.port !== 53).map((s) => s.port)];
+  if (!edgeServers.some((s) => s.port === 53)) ports.push(53);
+  return [...new Set(ports)];
+}
 
 /** The peer geotags to discover: configured ones other than this cluster's, once each. */
 export function peerGeoTagsOf(localGeoTag: string, geoTags: readonly string[]): string[] {
@@ -152,9 +169,11 @@ export class PeerDiscovery implements PeerDirectory {
     const addresses = [
       ...new Set(lookups.flatMap((l) => (l.outcome.ok ? l.outcome.addresses : []))),
     ];
-    const servers = addresses.map((host) => ({ host, port: this.options.peerPort }));
+    const servers = addresses.flatMap((host) =>
+      this.options.peerPorts.map((port) => ({ host, port })),
+    );
     this.known.set(geoTag, servers);
-    this.report(geoTag, servers.length > 0 ? 'resolved' : 'empty', servers.length);
+    this.report(geoTag, servers.length > 0 ? 'resolved' : 'empty', addresses.length);
     const changed = servers.map(serverText).join() !== before.map(serverText).join();
     if (changed)
       this.options.logger.info(

@@ -84,9 +84,14 @@ export class PeerPoller {
   private poll: { readonly controller: AbortController; readonly done: Promise<void> } | null =
     null;
   private readonly cadence: Cadence;
+  private readonly firstPollEnded: Promise<void>;
+  private endFirstPoll: () => void = () => undefined;
 
   constructor(private readonly options: PeerPollerOptions) {
     this.limiter = new Limiter(options.maxInFlight);
+    this.firstPollEnded = new Promise((resolve) => {
+      this.endFirstPoll = resolve;
+    });
     this.cadence = new Cadence(
       options.intervalMs,
       () => this.pollOnce(),
@@ -116,6 +121,15 @@ export class PeerPoller {
     return this.cachedView;
   }
 
+  /**
+   * Resolves when the first poll has ended: every peer has been heard from
+   * or has failed it (a peer starts down, so one that failed is declared
+   * down), or the poll reached its deadline.
+   */
+  firstPoll(): Promise<void> {
+    return this.firstPollEnded;
+  }
+
   /** Queries in flight now, for tests and diagnostics. */
   get inFlight(): number {
     return this.limiter.inFlight;
@@ -130,6 +144,7 @@ export class PeerPoller {
     const controller = new AbortController();
     const done = this.runPoll(controller).finally(() => {
       this.poll = null;
+      this.endFirstPoll();
     });
     this.poll = { controller, done };
     return done;

@@ -9,7 +9,13 @@ import type { Config } from '../config/load-config';
 import type { Logger } from '../telemetry/logger';
 import type { PeerMetrics } from '../telemetry/peer-metrics';
 import { createDnsClient, type DnsServer, type QueryFn } from './dns-client';
-import { PeerDiscovery, StaticPeers, peerGeoTagsOf, type PeerDirectory } from './peer-discovery';
+import {
+  PeerDiscovery,
+  StaticPeers,
+  peerGeoTagsOf,
+  peerPortsOf,
+  type PeerDirectory,
+} from './peer-discovery';
 import { PeerPoller } from './peer-poller';
 import { EMPTY_PEER_VIEW, type PeerView } from './peer-view';
 
@@ -36,10 +42,20 @@ export interface PeerSync {
   readonly peerGeoTags: readonly string[];
   /** First discovery (bounded), then polling; the first poll starts at once. */
   start(): Promise<void>;
+  /**
+   * start(), then waits for the first poll to end (every peer heard from or
+   * declared down), at most `deadlineMs` in all: a cluster that answered
+   * before knowing its peers would serve only itself, and resolvers would
+   * cache that. Says how it ended.
+   */
+  warmUp(deadlineMs: number): Promise<WarmUp>;
   /** The current view: feed it to the table build. */
   view(): PeerView;
   stop(): Promise<void>;
 }
+
+/** How a warm-up ended: every peer polled once, no peer to poll, or the deadline first. */
+export type WarmUp = 'polled' | 'no-peers' | 'deadline';
 
 /**
  * The geotags that will be polled, for createPeerMetrics before the sync
@@ -65,7 +81,7 @@ export function createPeerSync(options: PeerSyncOptions): PeerSync {
           localGeoTag: config.clusterGeoTag,
           peerGeoTags: config.peerGeoTags,
           edgeServers: options.edgeServers,
-          peerPort: settings.port,
+          peerPorts: settings.port === null ? peerPortsOf(options.edgeServers) : [settings.port],
           refreshIntervalMs: settings.discoveryIntervalMs,
           query,
           metrics: options.metrics,
@@ -86,17 +102,37 @@ export function createPeerSync(options: PeerSyncOptions): PeerSync {
     onChange: options.onChange,
   });
   let started = false;
+  const start = async (): Promise<void> => {
+    if (peerGeoTags.length === 0) {
+      logger.info('no peer clusters configured; serving this cluster only');
+      return;
+    }
+    started = true;
+    await directory.start();
+    poller.start();
+    logger.info({ peers: directory.peers() }, 'polling peers');
+  };
   return {
     peerGeoTags,
-    async start() {
+    start,
+    async warmUp(deadlineMs) {
       if (peerGeoTags.length === 0) {
-        logger.info('no peer clusters configured; serving this cluster only');
-        return;
+        await start();
+        return 'no-peers';
       }
-      started = true;
-      await directory.start();
-      poller.start();
-      logger.info({ peers: directory.peers() }, 'polling peers');
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<WarmUp>((resolve) => {
+        timer = setTimeout(() => resolve('deadline'), deadlineMs);
+      });
+      const polled = start().then(async (): Promise<WarmUp> => {
+        await poller.firstPoll();
+        return 'polled';
+      });
+      try {
+        return await Promise.race([polled, deadline]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
     view: () => (started ? poller.view() : EMPTY_PEER_VIEW),
     async stop() {

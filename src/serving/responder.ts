@@ -20,16 +20,29 @@ export type Responder = (
 
 const NOT_READY: NotReady = Object.freeze({ kind: 'not-ready' });
 
-/** Creates the responder over `holder`, recording into `metrics`. */
+/** Whether queries may be answered yet; read per query. */
+export interface ServingGate {
+  readonly open: boolean;
+}
+
+const ALWAYS_OPEN: ServingGate = Object.freeze({ open: true });
+
+/**
+ * Creates the responder over `holder`, recording into `metrics`. Until
+ * `gate` opens (the app opens it once the table holds what the peers serve)
+ * every query is answered "not ready", as before the first table: a resolver
+ * then asks another server instead of caching a partial answer.
+ */
 export function createResponder(
   holder: TableHolder,
   metrics: Metrics,
+  gate: ServingGate = ALWAYS_OPEN,
   now: () => number = performance.now.bind(performance),
 ): Responder {
   return (transport, message) => {
     const started = now();
     const snapshot = holder.current();
-    if (snapshot === null) return NOT_READY;
+    if (snapshot === null || !gate.open) return NOT_READY;
     const result = answerMessage(snapshot, message);
     if (result.kind === 'answered') {
       metrics.recordQuery(transport, result.qtype, result.rcode, (now() - started) / 1000);

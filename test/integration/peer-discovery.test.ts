@@ -75,7 +75,7 @@ function rig(edgeServers: string[], refreshIntervalMs = 60_000): Rig {
     localGeoTag: config.clusterGeoTag,
     peerGeoTags: config.peerGeoTags,
     edgeServers: config.edgeDnsServers,
-    peerPort: config.peers.port,
+    peerPorts: [config.peers.port ?? 53],
     refreshIntervalMs,
     query,
     metrics: createPeerMetrics(registry),

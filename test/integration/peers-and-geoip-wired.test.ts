@@ -5,13 +5,17 @@
  * clusters' targets; a peer that stops publishing drops out; a geoip Gslb
  * answers from the client's datacenter per a MaxMind database read through
  * MERIDIAN_GEOIP_DATABASE, and a replaced database is picked up without a
- * restart. The three-cluster behaviour through CoreDNS is in
- * test/e2e/multi-cluster.test.ts.
+ * restart; a Meridian whose peer is far away answers nothing until it has
+ * polled it, then what the peer serves from its first answer on. The
+ * three-cluster behaviour through CoreDNS is in test/e2e/multi-cluster.test.ts.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gslbYaml, startHarness, waitFor, type Harness } from '../helpers/app-harness';
+import { startDelayRelay } from '../helpers/delay-relay';
+import { createDnsClient } from '../helpers/grpc-client';
+import { addressesOf, decodeReply, query } from '../helpers/dns-case';
 import { writeGeoDatabase } from '../helpers/geo-database';
 import { served } from '../helpers/table-fixtures';
 
@@ -113,3 +117,38 @@ test('an unreadable geoip database stops the start with MERIDIAN_ERR_GEOIP', asy
     ),
   ).rejects.toMatchObject({ code: 'MERIDIAN_ERR_GEOIP' });
 });
+
+test('behind a 300 ms peer link, the first answer a starting Meridian gives already follows the peer', async () => {
+  const relay = await startDelayRelay({ host: '127.0.0.1', port: us.app.dnsPorts?.udp ?? 0 }, 300);
+  const failover = gslbYaml('app', HOST, ['203.0.113.1'], '    primaryGeoTag: us').replace(
+    'type: roundRobin',
+    'type: failover',
+  );
+  const started = performance.now();
+  const ap = await startHarness(
+    { 'app.yaml': failover },
+    {
+      ...PEER_ENV,
+      MERIDIAN_PEER_POLL_INTERVAL_SECONDS: '2',
+      MERIDIAN_PEER_QUERY_TIMEOUT_MS: '1500',
+      CLUSTER_GEO_TAG: 'ap',
+      MERIDIAN_PEERS: `us=127.0.0.1:${relay.port}`,
+    },
+  );
+  try {
+    // A poll across the link takes a round trip of 600 ms: start() waited for it.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(550);
+    expect(relay.forwarded()).toBeGreaterThan(0);
+    const client = createDnsClient(ap.grpcAddress);
+    try {
+      const result = await client.query(query(HOST, 'A'));
+      if (!result.ok) throw new Error(`gRPC ${result.code}: ${result.details}`);
+      expect(addressesOf(decodeReply(result.msg).answers)).toEqual([US_TARGET]);
+    } finally {
+      client.close();
+    }
+  } finally {
+    await ap.stop();
+    await relay.close();
+  }
+}, 30_000);

@@ -60,13 +60,14 @@ const DEFAULT_CONFIG: Config = {
   defaultTtlSeconds: 30,
   peers: {
     staticPeers: null,
-    port: 53,
+    port: null,
     discoveryIntervalMs: 60_000,
     pollIntervalMs: 5_000,
     queryTimeoutMs: 1_500,
     maxInFlight: 256,
     downAfter: 2,
     upAfter: 2,
+    startupDeadlineMs: 15_000,
   },
   geoIp: { databasePath: null, fields: ['datacenter'], checkIntervalMs: 30_000 },
 };
@@ -626,6 +627,7 @@ describe('peers', () => {
       MERIDIAN_PEER_MAX_IN_FLIGHT: '8',
       MERIDIAN_PEER_DOWN_AFTER: '3',
       MERIDIAN_PEER_UP_AFTER: '1',
+      MERIDIAN_PEER_STARTUP_SECONDS: '2.5',
     });
     expect(peers).toEqual({
       staticPeers: null,
@@ -636,7 +638,13 @@ describe('peers', () => {
       maxInFlight: 8,
       downAfter: 3,
       upAfter: 1,
+      startupDeadlineMs: 2_500,
     });
+  });
+
+  test('without MERIDIAN_PEER_STARTUP_SECONDS the start-up wait is three poll intervals', () => {
+    const { peers } = loadConfig({ ...BASE, MERIDIAN_PEER_POLL_INTERVAL_SECONDS: '2' });
+    expect(peers.startupDeadlineMs).toBe(6_000);
   });
 
   test.each<[string, string, string]>([
@@ -648,6 +656,7 @@ describe('peers', () => {
     ['MERIDIAN_PEER_MAX_IN_FLIGHT', '0', 'must be an integer from 1 to 65536'],
     ['MERIDIAN_PEER_DOWN_AFTER', '0', 'must be an integer from 1 to 100'],
     ['MERIDIAN_PEER_UP_AFTER', 'two', 'must be an integer from 1 to 100'],
+    ['MERIDIAN_PEER_STARTUP_SECONDS', '0', 'must be a number of seconds from 0.1 to 3600'],
   ])('%s=%s is rejected', (name, value, problem) => {
     expect(problemsOf({ ...BASE, [name]: value })).toEqual([
       `${name}=${JSON.stringify(value)}: ${problem}`,

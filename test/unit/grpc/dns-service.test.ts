@@ -38,7 +38,7 @@ test('before the first table: UNAVAILABLE with MERIDIAN_ERR_NOT_READY, counted',
   const outcome = call(() => ({ kind: 'not-ready' }));
   expect(outcome.error).toEqual({
     code: status.UNAVAILABLE,
-    details: 'MERIDIAN_ERR_NOT_READY: record table not built yet',
+    details: 'MERIDIAN_ERR_NOT_READY: not answering yet (table not built or peers not polled)',
   });
   expect(await counter(outcome.registry, 'UNAVAILABLE')).toBe(
     'meridian_grpc_errors_total{code="UNAVAILABLE"} 1',

@@ -11,6 +11,7 @@ import { loadConfig } from '../../../src/config/load-config';
 import type { DnsServer, QueryFn } from '../../../src/peers/dns-client';
 import type { QueryOutcome } from '../../../src/dns/client-message';
 import {
+  peerPortsOf,
   glueNamesOf,
   peerGeoTagsOf,
   PeerDiscovery,
@@ -51,7 +52,7 @@ function discovery(script: { current: Script }, edgeServers = ['10.53.0.1', '10.
     localGeoTag: CONFIG.clusterGeoTag,
     peerGeoTags: CONFIG.peerGeoTags,
     edgeServers: edgeServers.map((host) => ({ host, port: 53 })),
-    peerPort: 5353,
+    peerPorts: [5353],
     refreshIntervalMs: 60_000,
     query,
     metrics: createPeerMetrics(registry),
@@ -195,4 +196,30 @@ test('a static list is served as given', async () => {
   await peers.start();
   expect(peers.peers()).toBe(list);
   await peers.stop();
+});
+
+describe("the ports a discovered peer is polled on, by k8gb's rule", () => {
+  const edge = (...ports: number[]): { host: string; port: number }[] =>
+    ports.map((port, i) => ({ host: `10.53.0.${i + 1}`, port }));
+  test.each<[number[], number[]]>([
+    [[], [53]],
+    [[53], [53]],
+    [[1053], [1053, 53]],
+    [
+      [53, 1053],
+      [53, 1053],
+    ],
+    [
+      [1053, 2053],
+      [1053, 2053, 53],
+    ],
+    // k8gb tries 53 only when no edge server uses it, so here never.
+    [[1053, 53], [1053]],
+    [
+      [5353, 5353],
+      [5353, 53],
+    ],
+  ])('edge servers on %j: %j', (ports, expected) => {
+    expect(peerPortsOf(edge(...ports))).toEqual(expected);
+  });
 });
