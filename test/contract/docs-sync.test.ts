@@ -1,6 +1,7 @@
 /**
- * The README's reference tables are checked against the code, so that the
- * documentation cannot drift: configuration, metrics, errors, the Corefile.
+ * The reference pages are checked against the code, so that the documentation
+ * cannot drift: configuration, metrics and errors (docs/*.md), the Corefile and
+ * the quick start (README.md).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,38 +10,68 @@ import { ERROR_CODES } from '../../src/errors';
 import { metricsOnNewRegistry } from '../helpers/telemetry';
 
 const ROOT = join(__dirname, '..', '..');
-const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
 
-/** Returns the body of the README section headed `## title`. */
-function section(title: string): string {
-  const start = README.indexOf(`\n## ${title}\n`);
-  if (start === -1) throw new Error(`README has no "## ${title}" section`);
-  const end = README.indexOf('\n## ', start + 4);
-  return README.slice(start, end === -1 ? undefined : end);
+interface Heading {
+  readonly level: number;
+  readonly title: string;
+  /** Index of its line. */
+  readonly line: number;
 }
 
-/** Returns the table rows of a section as arrays of cells (header and rule dropped). */
-function rows(title: string): string[][] {
-  return section(title)
-    .split('\n')
-    .filter((line) => line.startsWith('|'))
-    .slice(2)
-    .map((line) =>
-      line
-        .slice(1, -1)
-        .split(' | ')
-        .map((cell) => cell.trim()),
-    );
+/** The headings of a Markdown text; `#` lines inside fenced code blocks are not headings. */
+function headingsOf(text: string): Heading[] {
+  let fenced = false;
+  return text.split('\n').flatMap((line, index) => {
+    if (/^\s*(```|~~~)/.test(line)) fenced = !fenced;
+    const match = fenced ? null : /^(#{1,6}) (.+?)\s*$/.exec(line);
+    return match === null ? [] : [{ level: match[1]!.length, title: match[2]!, line: index }];
+  });
+}
+
+/**
+ * Returns the section of the Markdown file `path` headed `heading` (written with
+ * its hashes, e.g. `## Corefile`), up to the next heading of the same or a
+ * higher level: subsections are part of it.
+ */
+function section(path: string, heading: string): string {
+  const text = read(path);
+  const level = heading.indexOf(' ');
+  const title = heading.slice(level + 1);
+  const headings = headingsOf(text);
+  const start = headings.find((h) => h.level === level && h.title === title);
+  if (start === undefined) throw new Error(`${path} has no "${heading}" section`);
+  const end = headings.find((h) => h.line > start.line && h.level <= level);
+  return text.split('\n').slice(start.line, end?.line).join('\n');
+}
+
+/**
+ * Returns the rows of every table in a section as arrays of cells, each
+ * table's header and rule dropped.
+ */
+function tableRows(path: string, heading: string): string[][] {
+  const rows: string[][] = [];
+  let lineInTable = 0;
+  for (const line of section(path, heading).split('\n')) {
+    lineInTable = line.startsWith('|') ? lineInTable + 1 : 0;
+    if (lineInTable > 2)
+      rows.push(
+        line
+          .slice(1, -1)
+          .split(' | ')
+          .map((cell) => cell.trim()),
+      );
+  }
+  if (rows.length === 0) throw new Error(`${path} "${heading}" holds no table`);
+  return rows;
 }
 
 const unquote = (cell: string | undefined): string => (cell ?? '').replace(/^`|`$/g, '');
 
 test('Configuration: one row per setting, with its flag and default', () => {
-  const documented = rows('Configuration').map(([env, flag, def]) => [
-    unquote(env),
-    unquote(flag),
-    unquote(def),
-  ]);
+  const documented = tableRows('docs/configuration.md', '# Configuration').map(
+    ([env, flag, def]) => [unquote(env), unquote(flag), unquote(def)],
+  );
   const expected = SETTINGS.map((s) => [
     s.env,
     s.flag === null ? '' : `--${s.flag}`,
@@ -54,27 +85,28 @@ test('Configuration: one row per setting, with its flag and default', () => {
 test('Metrics: every meridian_ metric is documented with its type, and nothing else', async () => {
   const { registry } = metricsOnNewRegistry();
   const actual = (await registry.getMetricsAsJSON()).map((m) => [m.name, String(m.type)]).sort();
-  const documented = rows('Metrics')
+  const documented = tableRows('docs/metrics.md', '# Metrics')
     .map(([name, type]) => [unquote(name), unquote(type)])
     .sort();
   expect(documented).toEqual(actual);
 });
 
 test('Errors: the table lists exactly the registered codes', () => {
-  const documented = rows('Errors').map(([code]) => unquote(code));
+  const documented = tableRows('docs/errors.md', '# Errors').map(([code]) => unquote(code));
   expect(documented).toEqual(Object.keys(ERROR_CODES));
 });
 
 test('Corefile: the README shows Corefile.example verbatim and the default gRPC address matches', () => {
-  const corefile = readFileSync(join(ROOT, 'Corefile.example'), 'utf8');
-  expect(section('Corefile')).toContain(corefile.trim());
+  const corefile = read('Corefile.example');
+  const corefileSection = section('README.md', '## Corefile');
+  expect(corefileSection).toContain(corefile.trim());
   const grpcDefault = SETTINGS.find((s) => s.env === 'MERIDIAN_GRPC_LISTEN')?.defaultValue;
-  expect(section('Corefile')).toContain(`MERIDIAN_GRPC_ADDRESS=${grpcDefault}`);
+  expect(corefileSection).toContain(`MERIDIAN_GRPC_ADDRESS=${grpcDefault}`);
 });
 
 test('Quick start: the two set-up commands are the ones .ci/run and run.sh provide', () => {
-  const quickStart = section('Quick start');
+  const quickStart = section('README.md', '## Quick start');
   expect(quickStart).toContain('./run.sh start');
   expect(quickStart).toContain('./run.sh test');
-  expect(readFileSync(join(ROOT, '.ci', 'run'), 'utf8')).toMatch(/^exec \.\/run\.sh test$/m);
+  expect(read('.ci/run')).toMatch(/^exec \.\/run\.sh test$/m);
 });
