@@ -1,9 +1,9 @@
 /**
  * The reference pages are checked against the code, so that the documentation
  * cannot drift: configuration, metrics and errors (docs/*.md), the Corefile and
- * the quick start (README.md).
+ * the quick start (README.md), and the README's links into docs/.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SETTINGS } from '../../src/config/spec';
 import { ERROR_CODES } from '../../src/errors';
@@ -109,4 +109,59 @@ test('Quick start: the two set-up commands are the ones .ci/run and run.sh provi
   expect(quickStart).toContain('./run.sh start');
   expect(quickStart).toContain('./run.sh test');
   expect(read('.ci/run')).toMatch(/^exec \.\/run\.sh test$/m);
+});
+
+/** GitHub's anchors of a Markdown text's headings: `## Peer clusters` → `peer-clusters`. */
+function anchorsOf(text: string): Set<string> {
+  const seen = new Map<string, number>();
+  const anchors = new Set<string>();
+  for (const { title } of headingsOf(text)) {
+    const slug = title
+      .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\p{M} _-]/gu, '')
+      .replace(/ /g, '-');
+    const count = seen.get(slug) ?? 0;
+    seen.set(slug, count + 1);
+    anchors.add(count === 0 ? slug : `${slug}-${count}`);
+  }
+  return anchors;
+}
+
+/** The targets of the inline links of a Markdown text, outside code blocks and code spans. */
+function linkTargets(text: string): string[] {
+  let fenced = false;
+  return text.split('\n').flatMap((line) => {
+    if (/^\s*(```|~~~)/.test(line)) fenced = !fenced;
+    if (fenced) return [];
+    const prose = line.replace(/`[^`]*`/g, '');
+    return [...prose.matchAll(/\]\(([^)\s]+)\)/g)].map((match) => match[1]!);
+  });
+}
+
+test('README links into docs/ point at existing files, and their #anchors at existing headings', () => {
+  const links = linkTargets(read('README.md')).filter((target) => target.startsWith('docs/'));
+  expect(links).toEqual(
+    expect.arrayContaining([
+      'docs/configuration.md',
+      'docs/metrics.md',
+      'docs/errors.md',
+      'docs/limits.md',
+    ]),
+  );
+  const broken = links.filter((target) => {
+    const [path = '', anchor] = target.split('#');
+    if (!existsSync(join(ROOT, path))) return true;
+    return anchor !== undefined && !(path.endsWith('.md') && anchorsOf(read(path)).has(anchor));
+  });
+  expect(broken).toEqual([]);
+});
+
+test("README's own #anchor links point at its headings", () => {
+  const readme = read('README.md');
+  const anchors = anchorsOf(readme);
+  const broken = linkTargets(readme)
+    .filter((target) => target.startsWith('#'))
+    .filter((target) => !anchors.has(target.slice(1)));
+  expect(broken).toEqual([]);
 });
