@@ -1,6 +1,6 @@
 /**
  * The error registry: every error Meridian reports carries one of these stable
- * codes. Match on `code`, never on message text. The README's Errors table is
+ * codes. Match on `code`, never on message text. The table of docs/errors.md is
  * kept equal to this list by test/contract/docs-sync.test.ts.
  */
 

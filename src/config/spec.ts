@@ -1,7 +1,7 @@
 /**
  * One row per setting: environment variable, command-line flag, default and
- * help. load-config.ts parses and validates them; the README's configuration
- * table is kept equal to this list by test/contract/docs-sync.test.ts.
+ * help. load-config.ts parses and validates them; the table of
+ * docs/configuration.md is kept equal to this list by test/contract/docs-sync.test.ts.
  * Settings that k8gb also has keep k8gb's names and meanings.
  */
 

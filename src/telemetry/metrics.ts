@@ -1,8 +1,8 @@
 /**
  * Every metric Meridian exports, defined once on an injected registry. Label
  * sets are closed (qtype and rcode mnemonics, transport) and pre-bound, so the
- * query path does a map lookup and an increment. The README's metrics table is
- * kept equal to this file by test/contract/docs-sync.test.ts.
+ * query path does a map lookup and an increment. The tables of docs/metrics.md
+ * are kept equal to the registry by test/contract/docs-sync.test.ts.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { QTYPE_LABELS, RCODE_LABELS, qtypeName, rcodeName } from '../dns/constants';
