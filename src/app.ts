@@ -12,7 +12,7 @@ import { findZone } from './dns/names';
 import { MeridianError, messageOf } from './errors';
 import { GeoDatabaseError, openMaxmindLocator, type MaxmindLocator } from './geo/maxmind-locator';
 import { createQueryHandler } from './grpc/dns-service';
-import type { KubeApi } from './k8s/kube-api';
+import type { KubeApi } from './k8s/client/kube-api';
 import { KubernetesSource } from './k8s/kubernetes-source';
 import { startGrpcServer, type GrpcEndpoint } from './grpc/grpc-server';
 import { startDnsListener, type DnsListener } from './plain-dns/dns-listener';

@@ -11,14 +11,19 @@ import type { BuildProblem } from '../table/build-snapshot';
 import type { GslbRecord } from '../table/model';
 import type { Logger } from '../telemetry/logger';
 import type { KubeMetrics } from '../telemetry/kube-metrics';
-import { GslbReconciler, type Changes } from './gslb-reconciler';
-import { HostnameCache } from './hostname-cache';
-import type { KubeApi, WatchedResource, Watcher } from './kube-api';
-import { ObjectIndex, WATCHED_KINDS, type Dependency, type WatchedKind } from './object-index';
-import type { PlannedWrite } from './planned-write';
-import type { Resolution, ResolveContext } from './resolve-gslb';
-import { WriteQueue } from './write-queue';
-import { WriterLease } from './writer-lease';
+import type { KubeApi, WatchedResource, Watcher } from './client/kube-api';
+import {
+  ObjectIndex,
+  WATCHED_KINDS,
+  type Dependency,
+  type WatchedKind,
+} from './ingest/object-index';
+import { GslbReconciler, type Changes } from './reconcile/gslb-reconciler';
+import { HostnameCache } from './reconcile/hostname-cache';
+import type { PlannedWrite } from './reconcile/planned-write';
+import type { Resolution, ResolveContext } from './reconcile/resolve-gslb';
+import { WriteQueue } from './reconcile/write-queue';
+import { WriterLease } from './reconcile/writer-lease';
 
 /** The collections behind each watched kind. */
 export const RESOURCES: Readonly<Record<WatchedKind, WatchedResource>> = {

@@ -8,8 +8,8 @@
 import type { HostPort } from '../../src/config/host-port';
 import { createSocket, type Socket } from 'node:dgram';
 import * as dnsPacket from 'dns-packet';
-import { HostnameCache, type HostnameCacheOptions } from '../../src/k8s/hostname-cache';
-import type { KubeApi, KubeReply, WatchHandlers } from '../../src/k8s/kube-api';
+import { HostnameCache, type HostnameCacheOptions } from '../../src/k8s/reconcile/hostname-cache';
+import type { KubeApi, KubeReply, WatchHandlers } from '../../src/k8s/client/kube-api';
 import { KubernetesSource } from '../../src/k8s/kubernetes-source';
 import type { GslbRecord } from '../../src/table/model';
 import { createKubeMetrics } from '../../src/telemetry/kube-metrics';

@@ -14,14 +14,14 @@ import type {
   WatchHandlers,
   WatchedResource,
   Watcher,
-} from '../../../src/k8s/kube-api';
-import { KubeRequestError } from '../../../src/k8s/kube-api';
+} from '../../../src/k8s/client/kube-api';
+import { KubeRequestError } from '../../../src/k8s/client/kube-api';
 import {
   KubernetesSource,
   RESOURCES,
   type KubernetesSourceOptions,
 } from '../../../src/k8s/kubernetes-source';
-import { WATCHED_KINDS, type WatchedKind } from '../../../src/k8s/object-index';
+import { WATCHED_KINDS, type WatchedKind } from '../../../src/k8s/ingest/object-index';
 import type { BuildProblem } from '../../../src/table/build-snapshot';
 import type { GslbRecord } from '../../../src/table/model';
 import type { GslbOutcome, KubeMetrics } from '../../../src/telemetry/kube-metrics';

@@ -3,13 +3,13 @@
  * own documentation and k8gb's contract (k8gb-reference §1.2, §2, §4). The
  * comment above each test says what used to happen.
  */
-import { GslbReconciler } from '../../../src/k8s/gslb-reconciler';
-import { ingressWrites } from '../../../src/k8s/ingress-sync';
-import type { KubeObject } from '../../../src/k8s/kube-api';
-import type { WatchedKind } from '../../../src/k8s/object-index';
-import { toGslb } from '../../../src/k8s/objects';
-import { resolveGslb } from '../../../src/k8s/resolve-gslb';
-import { WriteQueue } from '../../../src/k8s/write-queue';
+import { GslbReconciler } from '../../../src/k8s/reconcile/gslb-reconciler';
+import { ingressWrites } from '../../../src/k8s/reconcile/ingress-sync';
+import type { KubeObject } from '../../../src/k8s/client/kube-api';
+import type { WatchedKind } from '../../../src/k8s/ingest/object-index';
+import { toGslb } from '../../../src/k8s/ingest/objects';
+import { resolveGslb } from '../../../src/k8s/reconcile/resolve-gslb';
+import { WriteQueue } from '../../../src/k8s/reconcile/write-queue';
 import { table } from '../../helpers/table-fixtures';
 import {
   ANNOTATION_EXPOSED_IPS,

@@ -4,13 +4,13 @@
  * last good records), which status writes are planned and when they are not
  * planned again, and the Events on entering a problem and on recovery.
  */
-import type { BuildProblem } from '../../../src/table/build-snapshot';
-import type { GslbRecord } from '../../../src/table/model';
-import { GslbReconciler, type PassResult } from '../../../src/k8s/gslb-reconciler';
-import type { KubeObject } from '../../../src/k8s/kube-api';
-import type { ObjectIndex, WatchedKind } from '../../../src/k8s/object-index';
-import type { PlannedWrite } from '../../../src/k8s/planned-write';
-import type { HostnameLookup } from '../../../src/k8s/resolve-gslb';
+import type { BuildProblem } from '../../../../src/table/build-snapshot';
+import type { GslbRecord } from '../../../../src/table/model';
+import { GslbReconciler, type PassResult } from '../../../../src/k8s/reconcile/gslb-reconciler';
+import type { KubeObject } from '../../../../src/k8s/client/kube-api';
+import type { ObjectIndex, WatchedKind } from '../../../../src/k8s/ingest/object-index';
+import type { PlannedWrite } from '../../../../src/k8s/reconcile/planned-write';
+import type { HostnameLookup } from '../../../../src/k8s/reconcile/resolve-gslb';
 import {
   ANNOTATION_EXPOSED_HOSTNAMES,
   ANNOTATION_EXPOSED_IPS,
@@ -23,7 +23,7 @@ import {
   resolvedTo,
   rules,
   type GslbFixture,
-} from '../../helpers/kube-objects';
+} from '../../../helpers/kube-objects';
 
 const HOST = 'app.cloud.example.org';
 const NOW = new Date('2026-03-01T12:34:56.789Z');

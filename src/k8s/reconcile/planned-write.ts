@@ -2,7 +2,7 @@
  * Writes planned by a reconcile pass, as data: the pass stays pure and the
  * source sends them through its write queue.
  */
-import type { KubeBodyType } from './kube-api';
+import type { KubeBodyType } from '../client/kube-api';
 
 /** Events at most this long; the apiserver rejects longer messages. */
 const MAX_EVENT_MESSAGE = 1024;

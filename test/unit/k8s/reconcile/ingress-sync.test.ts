@@ -4,16 +4,16 @@
  * an Ingress annotated `k8gb.io/strategy` gets a Gslb made from it, with a
  * deprecation Event, exactly as the planned writes say.
  */
-import { MANAGED_BY_LABEL } from '../../../src/gslb/k8gb-naming';
+import { MANAGED_BY_LABEL } from '../../../../src/gslb/k8gb-naming';
 import {
   ingressAnnotationGslb,
   ingressWrites,
   type AnnotationOutcome,
   type IngressSyncState,
-} from '../../../src/k8s/ingress-sync';
-import type { KubeObject } from '../../../src/k8s/kube-api';
-import type { WatchedKind } from '../../../src/k8s/object-index';
-import type { PlannedWrite } from '../../../src/k8s/planned-write';
+} from '../../../../src/k8s/reconcile/ingress-sync';
+import type { KubeObject } from '../../../../src/k8s/client/kube-api';
+import type { WatchedKind } from '../../../../src/k8s/ingest/object-index';
+import type { PlannedWrite } from '../../../../src/k8s/reconcile/planned-write';
 import {
   ANNOTATION_EXPOSED_IPS,
   GSLB_UID,
@@ -24,7 +24,7 @@ import {
   ingressObject,
   resolveContext,
   rules,
-} from '../../helpers/kube-objects';
+} from '../../../helpers/kube-objects';
 
 const HOST = 'app.cloud.example.org';
 const SPEC = { ingressClassName: 'nginx', rules: rules({ [HOST]: ['web'] }) };

@@ -3,7 +3,7 @@
  * object and reason, timestamps with second precision, message capped at the
  * apiserver's limit.
  */
-import { eventWrite, type PlannedEvent } from '../../../src/k8s/planned-write';
+import { eventWrite, type PlannedEvent } from '../../../../src/k8s/reconcile/planned-write';
 
 const EVENT: PlannedEvent = {
   involved: {

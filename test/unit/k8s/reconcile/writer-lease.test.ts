@@ -3,8 +3,8 @@
  * resourceVersions and refuses stale updates with 409, as the real one does.
  * Time is driven by fake timers; expiry uses the injected monotonic clock.
  */
-import type { KubeApi, KubeReply } from '../../../src/k8s/kube-api';
-import { WriterLease } from '../../../src/k8s/writer-lease';
+import type { KubeApi, KubeReply } from '../../../../src/k8s/client/kube-api';
+import { WriterLease } from '../../../../src/k8s/reconcile/writer-lease';
 
 interface StoredLease {
   metadata: { name: string; namespace: string; resourceVersion: string };

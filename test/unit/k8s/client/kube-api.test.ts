@@ -7,8 +7,8 @@ import {
   collectionPath,
   objectPath,
   type WatchedResource,
-} from '../../../src/k8s/kube-api';
-import { RESOURCES } from '../../../src/k8s/kubernetes-source';
+} from '../../../../src/k8s/client/kube-api';
+import { RESOURCES } from '../../../../src/k8s/kubernetes-source';
 
 const SERVICES: WatchedResource = { group: '', version: 'v1', plural: 'services' };
 

@@ -6,16 +6,16 @@
  * looked up through a callback that answers from a cache.
  */
 import { isIP } from 'node:net';
-import { canonicalAddress } from '../dns/addresses';
-import { canonicalName, checkName } from '../dns/names';
-import { InvalidGslb, parseAddressList, parseStrategy } from '../gslb/gslb-spec';
+import { canonicalAddress } from '../../dns/addresses';
+import { canonicalName, checkName } from '../../dns/names';
+import { InvalidGslb, parseAddressList, parseStrategy } from '../../gslb/gslb-spec';
 import {
   ANNOTATION_EXPOSED_HOSTNAMES,
   ANNOTATION_EXPOSED_IPS,
   ANNOTATION_HOSTNAME,
-} from '../gslb/k8gb-naming';
-import type { GslbRecord } from '../table/model';
-import type { ObjectIndex } from './object-index';
+} from '../../gslb/k8gb-naming';
+import type { GslbRecord } from '../../table/model';
+import type { ObjectIndex } from '../ingest/object-index';
 import {
   ingressServers,
   keyOf,
@@ -24,7 +24,7 @@ import {
   type LoadBalancerAddress,
   type ResourceRef,
   type RouteSource,
-} from './objects';
+} from '../ingest/objects';
 
 /** Local health of a host, k8gb's three values. */
 export type HostHealth = 'Healthy' | 'Unhealthy' | 'NotFound';

@@ -4,7 +4,7 @@
  * replaced one is closed (letting its requests finish), never a fresh one
  * that was not used.
  */
-import { DispatcherPool } from '../../../src/k8s/dispatcher-pool';
+import { DispatcherPool } from '../../../../src/k8s/client/dispatcher-pool';
 
 interface FakeDispatcher {
   readonly name: string;

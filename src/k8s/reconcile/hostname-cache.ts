@@ -7,8 +7,8 @@
  * reconcile) and the cache is bounded.
  */
 import { Resolver } from 'node:dns/promises';
-import type { HostPort } from '../config/host-port';
-import { canonicalAddress } from '../dns/addresses';
+import type { HostPort } from '../../config/host-port';
+import { canonicalAddress } from '../../dns/addresses';
 import type { HostnameLookup } from './resolve-gslb';
 
 /** Options of {@link HostnameCache}. */

@@ -1,7 +1,7 @@
 /**
  * The watched objects, as small records, with the lookups resolution needs:
  * by key, by namespace, and a Service's readiness from its EndpointSlices.
- * Pure and synchronous; the watchers feed it, resolve-gslb.ts reads it.
+ * Pure and synchronous; the watchers feed it, reconcile/resolve-gslb.ts reads it.
  *
  * It also tells which Gslbs a change can affect, so that a reconcile resolves
  * only those: reads made inside {@link ObjectIndex.recordingReads} are noted
@@ -9,7 +9,7 @@
  * touches. With 10,000 Gslbs a full pass costs the better part of a second,
  * which every EndpointSlice flip and every status echo would otherwise pay.
  */
-import type { KubeObject, WatchEvent } from './kube-api';
+import type { KubeObject, WatchEvent } from '../client/kube-api';
 import {
   keyOf,
   toEndpointSlice,

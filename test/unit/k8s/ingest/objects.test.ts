@@ -3,7 +3,7 @@
  * Meridian uses, its default when absent, and malformed shapes (wrong types,
  * nulls, arrays for objects) read as absent instead of throwing.
  */
-import type { KubeObject } from '../../../src/k8s/kube-api';
+import type { KubeObject } from '../../../../src/k8s/client/kube-api';
 import {
   canonicalJson,
   ingressServers,
@@ -14,7 +14,7 @@ import {
   toIngress,
   toRoute,
   toService,
-} from '../../../src/k8s/objects';
+} from '../../../../src/k8s/ingest/objects';
 import {
   controller,
   gslbObject,
@@ -24,7 +24,7 @@ import {
   routeObject,
   rules,
   serviceObject,
-} from '../../helpers/kube-objects';
+} from '../../../helpers/kube-objects';
 
 /** An object with only a name and the given top-level fields. */
 function bare(

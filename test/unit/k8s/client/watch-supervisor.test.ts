@@ -11,7 +11,7 @@ import {
   type WatchSessionStart,
   type WatchSupervisor,
   type WatchSupervisorOptions,
-} from '../../../src/k8s/watch-supervisor';
+} from '../../../../src/k8s/client/watch-supervisor';
 
 interface FakeSession {
   readonly sink: WatchSessionSink<string>;

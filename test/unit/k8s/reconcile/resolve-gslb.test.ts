@@ -4,9 +4,9 @@
  * exposed-address precedence (§4.2, IPv6 kept), hosts outside the zones, the
  * records to serve and whether a problem keeps the last good records.
  */
-import type { KubeObject } from '../../../src/k8s/kube-api';
-import type { WatchedKind } from '../../../src/k8s/object-index';
-import { toGslb, type LabelSelector } from '../../../src/k8s/objects';
+import type { KubeObject } from '../../../../src/k8s/client/kube-api';
+import type { WatchedKind } from '../../../../src/k8s/ingest/object-index';
+import { toGslb, type LabelSelector } from '../../../../src/k8s/ingest/objects';
 import {
   matchesSelector,
   resolveGslb,
@@ -14,7 +14,7 @@ import {
   type ReadyReason,
   type Resolution,
   type ResolveContext,
-} from '../../../src/k8s/resolve-gslb';
+} from '../../../../src/k8s/reconcile/resolve-gslb';
 import {
   ANNOTATION_EXPOSED_HOSTNAMES,
   ANNOTATION_EXPOSED_IPS,
@@ -33,7 +33,7 @@ import {
   rules,
   serviceObject,
   type GslbFixture,
-} from '../../helpers/kube-objects';
+} from '../../../helpers/kube-objects';
 
 const HOST = 'app.cloud.example.org';
 const INGRESS_REF = { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' };

@@ -12,7 +12,7 @@
  */
 import { HttpMethod, KubeConfig, RequestContext, Watch } from '@kubernetes/client-node';
 import { fetch, type Dispatcher } from 'undici';
-import { MeridianError } from '../errors';
+import { MeridianError } from '../../errors';
 import { DispatcherPool } from './dispatcher-pool';
 import {
   collectionPath,

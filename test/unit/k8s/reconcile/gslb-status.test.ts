@@ -4,10 +4,10 @@
  * only when Ready flips; and the merge patch, which is null when nothing
  * changed and removes hosts that are gone explicitly.
  */
-import { desiredStatus, statusUpdate } from '../../../src/k8s/gslb-status';
-import { canonicalJson, toGslb } from '../../../src/k8s/objects';
-import type { Resolution } from '../../../src/k8s/resolve-gslb';
-import { gslbObject } from '../../helpers/kube-objects';
+import { desiredStatus, statusUpdate } from '../../../../src/k8s/reconcile/gslb-status';
+import { canonicalJson, toGslb } from '../../../../src/k8s/ingest/objects';
+import type { Resolution } from '../../../../src/k8s/reconcile/resolve-gslb';
+import { gslbObject } from '../../../helpers/kube-objects';
 
 const NOW = new Date('2026-03-01T12:34:56.789Z');
 const NOW_TEXT = '2026-03-01T12:34:56Z';

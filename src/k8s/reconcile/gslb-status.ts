@@ -3,8 +3,8 @@
  * plus observedGeneration and a Ready condition. Pure: builds the merge patch
  * and says whether it differs from what the object already carries.
  */
-import type { Json } from '../gslb/gslb-spec';
-import { canonicalJson, type GslbSource } from './objects';
+import type { Json } from '../../gslb/gslb-spec';
+import { canonicalJson, type GslbSource } from '../ingest/objects';
 import type { Resolution } from './resolve-gslb';
 
 /** A status to write, or null when the object already has it. */

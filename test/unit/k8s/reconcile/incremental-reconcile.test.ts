@@ -7,12 +7,16 @@
  * objects; the other tests pin down what is (not) looked at.
  */
 import fc from 'fast-check';
-import { GslbReconciler, type Changes } from '../../../src/k8s/gslb-reconciler';
-import type { KubeObject } from '../../../src/k8s/kube-api';
-import { ObjectIndex, type Dependency, type WatchedKind } from '../../../src/k8s/object-index';
-import type { HostnameLookup, Resolution } from '../../../src/k8s/resolve-gslb';
-import { buildSnapshot } from '../../../src/table/build-snapshot';
-import type { GslbRecord } from '../../../src/table/model';
+import { GslbReconciler, type Changes } from '../../../../src/k8s/reconcile/gslb-reconciler';
+import type { KubeObject } from '../../../../src/k8s/client/kube-api';
+import {
+  ObjectIndex,
+  type Dependency,
+  type WatchedKind,
+} from '../../../../src/k8s/ingest/object-index';
+import type { HostnameLookup, Resolution } from '../../../../src/k8s/reconcile/resolve-gslb';
+import { buildSnapshot } from '../../../../src/table/build-snapshot';
+import type { GslbRecord } from '../../../../src/table/model';
 import {
   ANNOTATION_EXPOSED_HOSTNAMES,
   ANNOTATION_EXPOSED_IPS,
@@ -26,7 +30,7 @@ import {
   serviceObject,
   sliceObject,
   ZONE,
-} from '../../helpers/kube-objects';
+} from '../../../helpers/kube-objects';
 
 const NOW = new Date('2026-03-01T12:00:00Z');
 const ZONES = [

@@ -8,7 +8,7 @@
  * own clock (never comparing clocks across machines); every change is an
  * update with the resourceVersion read, so two candidates cannot both win.
  */
-import type { KubeApi } from './kube-api';
+import type { KubeApi } from '../client/kube-api';
 
 /** Options of {@link WriterLease}. */
 export interface WriterLeaseOptions {

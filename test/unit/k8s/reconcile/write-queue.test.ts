@@ -3,7 +3,11 @@
  * says so: coalescing per key, one write per key at a time, the concurrency
  * bound, the pending bound, retries with backoff, idle() and stop().
  */
-import { WriteQueue, type QueuedWrite, type WriteQueueOptions } from '../../../src/k8s/write-queue';
+import {
+  WriteQueue,
+  type QueuedWrite,
+  type WriteQueueOptions,
+} from '../../../../src/k8s/reconcile/write-queue';
 
 type Outcome = 'done' | 'retry';
 

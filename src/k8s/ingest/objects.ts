@@ -5,8 +5,8 @@
  * in bounded memory. Pure: no I/O. Field shapes are checked here, so the rest
  * of the source never sees malformed JSON.
  */
-import { isObject, type Json } from '../gslb/gslb-spec';
-import type { KubeObject } from './kube-api';
+import { isObject, type Json } from '../../gslb/gslb-spec';
+import type { KubeObject } from '../client/kube-api';
 
 /** `namespace/name` */
 export type ObjectKey = string;

@@ -5,7 +5,7 @@
  * `k8gb.io/strategy` annotation gets a Gslb made from it, with a deprecation
  * Event. Pure: returns the writes to send.
  */
-import type { Json } from '../gslb/gslb-spec';
+import type { Json } from '../../gslb/gslb-spec';
 import {
   ANNOTATION_DNS_TTL_SECONDS,
   ANNOTATION_EXPOSED_IPS,
@@ -14,10 +14,10 @@ import {
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
   STRATEGY_TYPES,
-} from '../gslb/k8gb-naming';
+} from '../../gslb/k8gb-naming';
 import type { PlannedEvent, PlannedWrite } from './planned-write';
-import type { ObjectIndex } from './object-index';
-import { canonicalJson, type GslbSource, type IngressSource } from './objects';
+import type { ObjectIndex } from '../ingest/object-index';
+import { canonicalJson, type GslbSource, type IngressSource } from '../ingest/objects';
 import type { ResolveContext } from './resolve-gslb';
 
 /** What ingress syncing remembers between passes. */

@@ -16,11 +16,11 @@
  * resolution, what it read, last good records, what was written), all
  * bounded by the number of watched objects. The source sends the writes.
  */
-import type { BuildProblem } from '../table/build-snapshot';
-import type { GslbRecord } from '../table/model';
+import type { BuildProblem } from '../../table/build-snapshot';
+import type { GslbRecord } from '../../table/model';
 import { ingressAnnotationGslb, ingressWrites, type IngressSyncState } from './ingress-sync';
-import type { Dependency, ObjectIndex } from './object-index';
-import type { GslbSource } from './objects';
+import type { Dependency, ObjectIndex } from '../ingest/object-index';
+import type { GslbSource } from '../ingest/objects';
 import { desiredStatus, statusUpdate } from './gslb-status';
 import { eventWrite, type PlannedEvent, type PlannedWrite } from './planned-write';
 import {

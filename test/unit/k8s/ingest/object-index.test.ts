@@ -4,8 +4,12 @@
  * derived from all of its EndpointSlices as they come, change, move and go;
  * the dependencies reads record and changes touch.
  */
-import type { KubeObject, WatchEvent } from '../../../src/k8s/kube-api';
-import { ObjectIndex, WATCHED_KINDS, type WatchedKind } from '../../../src/k8s/object-index';
+import type { KubeObject, WatchEvent } from '../../../../src/k8s/client/kube-api';
+import {
+  ObjectIndex,
+  WATCHED_KINDS,
+  type WatchedKind,
+} from '../../../../src/k8s/ingest/object-index';
 import {
   gatewayObject,
   gslbObject,
@@ -13,7 +17,7 @@ import {
   routeObject,
   serviceObject,
   sliceObject,
-} from '../../helpers/kube-objects';
+} from '../../../helpers/kube-objects';
 
 function add(object: KubeObject): WatchEvent {
   return { type: 'add', object };
