@@ -3,8 +3,9 @@
  * resourceVersions and refuses stale updates with 409, as the real one does.
  * Time is driven by fake timers; expiry uses the injected monotonic clock.
  */
-import type { KubeApi, KubeReply } from '../../../../src/k8s/client/kube-api';
+import type { KubeReply } from '../../../../src/k8s/client/kube-api';
 import { WriterLease } from '../../../../src/k8s/reconcile/writer-lease';
+import { FakeKubeApi } from '../../../helpers/fake-kube-api';
 
 interface StoredLease {
   metadata: { name: string; namespace: string; resourceVersion: string };
@@ -16,20 +17,13 @@ class LeaseStore {
   lease: StoredLease | null = null;
   version = 0;
   down = false;
-  readonly methods: string[] = [];
 
-  api(): KubeApi {
-    return {
-      watch: () => {
-        throw new Error('not used');
-      },
-      describe: () => 'fake',
-      request: (method, path, body) => this.handle(method, path, body),
-    };
+  /** A connection to this store; each replica gets its own. */
+  api(): FakeKubeApi {
+    return new FakeKubeApi().respond('*', '*', (r) => this.handle(r.method, r.path, r.body));
   }
 
   private handle(method: string, path: string, body: unknown): Promise<KubeReply> {
-    this.methods.push(method);
     if (this.down) return Promise.reject(new Error('connection refused'));
     const reply = (status: number, payload?: unknown): Promise<KubeReply> =>
       Promise.resolve({
