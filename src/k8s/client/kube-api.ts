@@ -77,6 +77,13 @@ export class KubeRequestError extends Error {
   }
 }
 
+/** The message of `err` and of its cause, for the message of a KubeRequestError. */
+export function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+  return `${err.message}${cause}`;
+}
+
 /** The answer to a request. */
 export interface KubeReply {
   readonly status: number;
