@@ -21,7 +21,7 @@ import {
 import { GslbReconciler, type Changes } from './reconcile/gslb-reconciler';
 import { HostnameCache } from './reconcile/hostname-cache';
 import type { PlannedWrite } from './reconcile/planned-write';
-import type { Resolution, ResolveContext } from './reconcile/resolve-gslb';
+import type { Resolution, ResolveContext } from './reconcile/resolution';
 import { WriteQueue } from './reconcile/write-queue';
 import { WriterLease } from './reconcile/writer-lease';
 

@@ -7,7 +7,7 @@
  */
 import type { KubeObject, OwnerReference } from '../../src/k8s/client/kube-api';
 import { ObjectIndex, type WatchedKind } from '../../src/k8s/ingest/object-index';
-import type { HostnameLookup, ResolveContext } from '../../src/k8s/reconcile/resolve-gslb';
+import type { HostnameLookup, ResolveContext } from '../../src/k8s/reconcile/resolution';
 
 /** The namespace most fixtures live in. */
 export const NS = 'shop';

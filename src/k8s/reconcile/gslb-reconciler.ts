@@ -23,12 +23,8 @@ import type { Dependency, ObjectIndex } from '../ingest/object-index';
 import type { GslbSource } from '../ingest/objects';
 import { desiredStatus, statusUpdate } from './gslb-status';
 import { eventWrite, type PlannedEvent, type PlannedWrite } from './planned-write';
-import {
-  resolveGslb,
-  type ReadyReason,
-  type Resolution,
-  type ResolveContext,
-} from './resolve-gslb';
+import { resolveGslb } from './resolve-gslb';
+import type { ReadyReason, Resolution, ResolveContext } from './resolution';
 
 /** The outcome of one pass. */
 export interface PassResult {

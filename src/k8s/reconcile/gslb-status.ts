@@ -5,7 +5,7 @@
  */
 import type { Json } from '../../gslb/gslb-spec';
 import { canonicalJson, type GslbSource } from '../ingest/objects';
-import type { Resolution } from './resolve-gslb';
+import type { Resolution } from './resolution';
 
 /** A status to write, or null when the object already has it. */
 export interface StatusUpdate {

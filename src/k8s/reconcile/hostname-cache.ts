@@ -9,7 +9,7 @@
 import { Resolver } from 'node:dns/promises';
 import type { HostPort } from '../../config/host-port';
 import { canonicalAddress } from '../../dns/addresses';
-import type { HostnameLookup } from './resolve-gslb';
+import type { HostnameLookup } from './resolution';
 
 /** Options of {@link HostnameCache}. */
 export interface HostnameCacheOptions {

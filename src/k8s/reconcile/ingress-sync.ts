@@ -18,7 +18,7 @@ import {
 import type { PlannedEvent, PlannedWrite } from './planned-write';
 import type { ObjectIndex } from '../ingest/object-index';
 import { canonicalJson, type GslbSource, type IngressSource } from '../ingest/objects';
-import type { ResolveContext } from './resolve-gslb';
+import type { ResolveContext } from './resolution';
 
 /** What ingress syncing remembers between passes. */
 export interface IngressSyncState {

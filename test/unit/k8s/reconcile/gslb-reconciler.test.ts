@@ -10,7 +10,7 @@ import { GslbReconciler, type PassResult } from '../../../../src/k8s/reconcile/g
 import type { KubeObject } from '../../../../src/k8s/client/kube-api';
 import type { ObjectIndex, WatchedKind } from '../../../../src/k8s/ingest/object-index';
 import type { PlannedWrite } from '../../../../src/k8s/reconcile/planned-write';
-import type { HostnameLookup } from '../../../../src/k8s/reconcile/resolve-gslb';
+import type { HostnameLookup } from '../../../../src/k8s/reconcile/resolution';
 import {
   ANNOTATION_EXPOSED_HOSTNAMES,
   ANNOTATION_EXPOSED_IPS,

@@ -6,7 +6,7 @@
  */
 import { desiredStatus, statusUpdate } from '../../../../src/k8s/reconcile/gslb-status';
 import { canonicalJson, toGslb } from '../../../../src/k8s/ingest/objects';
-import type { Resolution } from '../../../../src/k8s/reconcile/resolve-gslb';
+import type { Resolution } from '../../../../src/k8s/reconcile/resolution';
 import { gslbObject } from '../../../helpers/kube-objects';
 
 const NOW = new Date('2026-03-01T12:34:56.789Z');

@@ -14,7 +14,7 @@ import {
   type Dependency,
   type WatchedKind,
 } from '../../../../src/k8s/ingest/object-index';
-import type { HostnameLookup, Resolution } from '../../../../src/k8s/reconcile/resolve-gslb';
+import type { HostnameLookup, Resolution } from '../../../../src/k8s/reconcile/resolution';
 import { buildSnapshot } from '../../../../src/table/build-snapshot';
 import type { GslbRecord } from '../../../../src/table/model';
 import {
