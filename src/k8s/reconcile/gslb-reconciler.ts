@@ -21,6 +21,7 @@ import type { GslbRecord } from '../../table/model';
 import { ingressAnnotationGslb, ingressWrites, type IngressSyncState } from './ingress-sync';
 import type { Dependency, ObjectIndex } from '../ingest/object-index';
 import type { GslbSource } from '../ingest/objects';
+import { Dependents, touchesKinds } from './dependents';
 import { desiredStatus, statusUpdate } from './gslb-status';
 import { eventWrite, type PlannedEvent, type PlannedWrite } from './planned-write';
 import { resolveGslb } from './resolve-gslb';
@@ -75,8 +76,8 @@ const GSLB_API = 'k8gb.io/v1beta1';
 export class GslbReconciler {
   /** Gslb key → what the previous passes learnt about it. */
   private readonly states = new Map<string, GslbState>();
-  /** Dependency → keys of the Gslbs whose last resolution read it. */
-  private readonly dependents = new Map<Dependency, Set<string>>();
+  /** Which Gslbs read what, in their last resolution. */
+  private readonly dependents = new Dependents();
   /** Gslb key → the table's problems with its hosts, as text, from the last build. */
   private problems = new Map<string, BuildProblem[]>();
   /** Gslb key → resolution with build problems applied. */
@@ -175,14 +176,7 @@ export class GslbReconciler {
       for (const key of this.states.keys()) keys.add(key);
       return keys;
     }
-    const keys = new Set<string>();
-    for (const dependency of changes) {
-      for (const key of this.dependents.get(dependency) ?? []) keys.add(key);
-      // A Gslb depends on itself; a new one has no recorded reads yet.
-      if (dependency.startsWith('Gslb|') && !dependency.endsWith('/*'))
-        keys.add(dependency.slice('Gslb|'.length));
-    }
-    return keys;
+    return this.dependents.affected(changes);
   }
 
   /** Resolves one Gslb and remembers what it read; true when its served records changed. */
@@ -214,11 +208,11 @@ export class GslbReconciler {
         reads,
         settled: null,
       });
-      this.link(gslb.key, reads);
+      this.dependents.link(gslb.key, reads);
       return true;
     }
-    this.unlink(gslb.key, state.reads);
-    this.link(gslb.key, reads);
+    this.dependents.unlink(gslb.key, state.reads);
+    this.dependents.link(gslb.key, reads);
     const changed = state.servedJson !== servedJson;
     state.resolution = resolution;
     state.reads = reads;
@@ -232,28 +226,12 @@ export class GslbReconciler {
 
   /** Forgets a Gslb that is gone or was recreated under the same name. */
   private drop(key: string, state: GslbState): void {
-    this.unlink(key, state.reads);
+    this.dependents.unlink(key, state.reads);
     this.states.delete(key);
     this.effective.delete(key);
     this.lastGood.delete(state.uid);
     this.written.delete(state.uid);
     this.lastOutcome.delete(state.uid);
-  }
-
-  private link(key: string, reads: ReadonlySet<Dependency>): void {
-    for (const dependency of reads) {
-      let keys = this.dependents.get(dependency);
-      if (keys === undefined) this.dependents.set(dependency, (keys = new Set()));
-      keys.add(key);
-    }
-  }
-
-  private unlink(key: string, reads: ReadonlySet<Dependency>): void {
-    for (const dependency of reads) {
-      const keys = this.dependents.get(dependency);
-      keys?.delete(key);
-      if (keys?.size === 0) this.dependents.delete(dependency);
-    }
   }
 
   private allRecords(): GslbRecord[] {
@@ -333,12 +311,6 @@ export class GslbReconciler {
 /** Status JSON without lastTransitionTime, which differs between passes until the write lands. */
 function withoutTimes(json: string): string {
   return json.replace(/"lastTransitionTime":"[^"]*"/g, '');
-}
-
-function touchesKinds(changes: ReadonlySet<Dependency>, prefixes: readonly string[]): boolean {
-  for (const dependency of changes)
-    if (prefixes.some((prefix) => dependency.startsWith(prefix))) return true;
-  return false;
 }
 
 function problemText(problems: readonly BuildProblem[] | undefined): string {
