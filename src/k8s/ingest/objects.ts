@@ -2,11 +2,13 @@
  * Kubernetes objects reduced, at the edge, to the few fields Meridian reads.
  * A watch cache of these is a fraction of the size of the objects (an
  * EndpointSlice becomes one boolean), which is what keeps 10,000s of objects
- * in bounded memory. Pure: no I/O. Field shapes are checked here, so the rest
- * of the source never sees malformed JSON.
+ * in bounded memory. Pure: no I/O. Field shapes are checked here (through
+ * the readers of json-fields.ts), so the rest of the source never sees
+ * malformed JSON.
  */
 import { isObject, type Json } from '../../gslb/gslb-spec';
 import type { KubeObject } from '../client/kube-api';
+import { at, canonicalJson, list, strings, text } from './json-fields';
 
 /** `namespace/name` */
 export type ObjectKey = string;
@@ -138,36 +140,6 @@ export interface RouteSource {
 
 /** Label that links an EndpointSlice to its Service. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
-
-function strings(value: unknown): Readonly<Record<string, string>> {
-  if (!isObject(value)) return {};
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(value)) if (typeof v === 'string') out[k] = v;
-  return out;
-}
-
-function list(value: unknown): unknown[] {
-  return Array.isArray(value) ? (value as unknown[]) : [];
-}
-
-function text(value: unknown): string {
-  return typeof value === 'string' ? value : '';
-}
-
-function at(object: unknown, ...path: string[]): unknown {
-  let value = object;
-  for (const step of path) value = isObject(value) ? value[step] : undefined;
-  return value;
-}
-
-/** JSON with sorted keys, so equal values give equal text. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    isObject(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
-}
 
 function namespaceOf(object: KubeObject): string {
   return object.metadata.namespace ?? '';

@@ -4,7 +4,8 @@
  * and says whether it differs from what the object already carries.
  */
 import type { Json } from '../../gslb/gslb-spec';
-import { canonicalJson, type GslbSource } from '../ingest/objects';
+import { canonicalJson } from '../ingest/json-fields';
+import type { GslbSource } from '../ingest/objects';
 import type { Resolution } from './resolution';
 
 /** A status to write, or null when the object already has it. */

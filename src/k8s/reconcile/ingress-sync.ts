@@ -17,7 +17,8 @@ import {
 } from '../../gslb/k8gb-naming';
 import type { PlannedEvent, PlannedWrite } from './planned-write';
 import type { ObjectIndex } from '../ingest/object-index';
-import { canonicalJson, type GslbSource, type IngressSource } from '../ingest/objects';
+import { canonicalJson } from '../ingest/json-fields';
+import type { GslbSource, IngressSource } from '../ingest/objects';
 import type { ResolveContext } from './resolution';
 
 /** What ingress syncing remembers between passes. */

@@ -5,7 +5,8 @@
  * changed and removes hosts that are gone explicitly.
  */
 import { desiredStatus, statusUpdate } from '../../../../src/k8s/reconcile/gslb-status';
-import { canonicalJson, toGslb } from '../../../../src/k8s/ingest/objects';
+import { canonicalJson } from '../../../../src/k8s/ingest/json-fields';
+import { toGslb } from '../../../../src/k8s/ingest/objects';
 import type { Resolution } from '../../../../src/k8s/reconcile/resolution';
 import { gslbObject } from '../../../helpers/kube-objects';
 
