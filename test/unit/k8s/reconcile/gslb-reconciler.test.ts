@@ -24,6 +24,7 @@ import {
   rules,
   type GslbFixture,
 } from '../../../helpers/kube-objects';
+import { table } from '../../../helpers/table-fixtures';
 
 const HOST = 'app.cloud.example.org';
 const NOW = new Date('2026-03-01T12:34:56.789Z');
@@ -311,6 +312,33 @@ describe('status writes', () => {
       .status.conditions;
     expect(conditions[0]?.lastTransitionTime).toBe('2026-01-01T00:00:00Z');
   });
+
+  // Regression: `written` (status JSON known to be written) used to be keyed
+  // by namespace/name, not uid, and was cleared only when a pass saw the key
+  // absent or the object carrying the status. A Gslb deleted and created again
+  // under the same name between two passes (kubectl replace --force, a GitOps
+  // re-create; one debounce window) inherited the entry: its desired status is
+  // the same apart from lastTransitionTime, which the comparison strips, so it
+  // was never written and the new object had no status or Ready condition.
+  test('a Gslb recreated under the same name between two passes gets its status', () => {
+    const reconciler = new GslbReconciler({
+      context: resolveContext(),
+      geoTag: 'eu',
+      now: () => new Date('2026-03-01T00:00:00Z'),
+      serve: () => [],
+    });
+    const make = (uid: string): KubeObject =>
+      gslbObject({
+        uid,
+        annotations: { [ANNOTATION_EXPOSED_IPS]: '192.0.2.1' },
+        ingress: { rules: rules({ 'app.cloud.example.org': ['web'] }) },
+      });
+    const first = reconciler.pass(indexOf(['Gslb', make('old-uid')], ...backend('web')));
+    const status = first.writes.find((w) => w.kind === 'status');
+    status?.onSuccess?.({});
+    const second = reconciler.pass(indexOf(['Gslb', make('new-uid')], ...backend('web')));
+    expect(second.writes.filter((w) => w.kind === 'status')).toHaveLength(1);
+  });
 });
 
 describe('events', () => {
@@ -450,6 +478,27 @@ describe('build problems', () => {
     problems = [{ gslb: 'shop/web', host: HOST, reason: 'x' }];
     const result = makeReconciler().pass(world(gslb({ strategy: {} })));
     expect(result.resolutions.get('shop/web')?.reason).toBe('InvalidSpec');
+  });
+
+  // Regression: one host spelled two ways in spec.ingress (case, trailing
+  // dot) used to become two servers, and the table refused the second copy
+  // as "already served by Gslb shop/web": the Gslb reported HostsNotServed
+  // against itself (the resolution side is in resolve-gslb.test.ts).
+  test('hosts that are the same name do not make the Gslb conflict with itself', () => {
+    const sameName = gslbObject({
+      annotations: { [ANNOTATION_EXPOSED_IPS]: '192.0.2.1' },
+      ingress: {
+        rules: rules({ 'App.cloud.example.org': ['web'], 'app.cloud.example.org.': ['web'] }),
+      },
+    });
+    const reconciler = new GslbReconciler({
+      context: resolveContext(),
+      geoTag: 'eu',
+      now: () => new Date(0),
+      serve: (records) => table([...records]).problems,
+    });
+    const result = reconciler.pass(indexOf(['Gslb', sameName], ...backend('web')));
+    expect(result.resolutions.get('shop/web')?.reason).toBe('Serving');
   });
 });
 

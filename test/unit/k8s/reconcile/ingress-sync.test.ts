@@ -273,6 +273,31 @@ describe('ingressWrites: orphans', () => {
     expect(writes.filter((w) => w.method === 'DELETE')).toEqual([]);
   });
 
+  // Regression: isOrphan() used to check only the managed-by label and that
+  // the controller uid was not the uid of a watched k8gb.io Gslb, not the
+  // owner's kind or apiVersion. An Ingress created by a legacy
+  // k8gb.absa.oss/v1beta1 Gslb (k8gb-reference §1.1: still reconciled,
+  // migrated per object) carries the same label and is owned by a Gslb
+  // Meridian does not watch, so Meridian deleted it: the application's
+  // Ingress disappeared.
+  test('an Ingress owned by a legacy k8gb.absa.oss Gslb is not deleted', () => {
+    const legacy = ingressObject('web', {
+      labels: { [MANAGED_BY]: 'gslb' },
+      ownerReferences: [controller('Gslb', 'web', 'legacy-gslb-uid', 'k8gb.absa.oss/v1beta1')],
+      hosts: { 'app.cloud.example.org': ['web'] },
+    });
+    expect(ingressWrites(indexOf(['Ingress', legacy]), newState())).toEqual([]);
+  });
+
+  // Regression, same cause: any controlling owner that is not a watched Gslb counted.
+  test('a labelled Ingress controlled by something other than a Gslb is not deleted', () => {
+    const foreign = ingressObject('web', {
+      labels: { [MANAGED_BY]: 'gslb' },
+      ownerReferences: [controller('Application', 'web', 'app-uid', 'argoproj.io/v1alpha1')],
+    });
+    expect(ingressWrites(indexOf(['Ingress', foreign]), newState())).toEqual([]);
+  });
+
   test('what was remembered is forgotten once both the Gslb and its Ingress are gone', () => {
     const state = newState();
     const gslb = gslbObject({ ingress: SPEC });

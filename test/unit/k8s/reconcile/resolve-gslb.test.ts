@@ -341,6 +341,71 @@ describe('resourceRef Ingress', () => {
         notServed('InvalidSpec', 'resourceRef selector: unknown operator "Contains"', true),
       );
     });
+
+    // Regression: k8gb-reference §1.2 says a label selector lists "in the
+    // Gslb's namespace only", but pickOne() used to list in ref.namespace,
+    // which is resourceRef.namespace when set, so a selector reached into
+    // another namespace.
+    test('a label selector selects in the Gslb namespace only, whatever resourceRef.namespace says', () => {
+      const inNamespace = (namespace: string, host: string): [WatchedKind, KubeObject] => [
+        'Ingress',
+        ingressObject(`front-${namespace}`, {
+          namespace,
+          labels: { app: 'web' },
+          hosts: { [host]: [] },
+        }),
+      ];
+      const gslb = gslbObject({
+        resourceRef: { ...INGRESS_REF, namespace: 'other', matchLabels: { app: 'web' } },
+      });
+      const index = indexOf(
+        ['Gslb', gslb],
+        inNamespace('shop', 'shop.cloud.example.org'),
+        inNamespace('other', 'other.cloud.example.org'),
+      );
+      expect(resolveGslb(toGslb(gslb), index, resolveContext()).hosts).toEqual([
+        'shop.cloud.example.org',
+      ]);
+    });
+
+    // Regression: matchesSelector() rejects an unknown operator only when it
+    // evaluates the expression, i.e. for an object that passed matchLabels and
+    // the earlier expressions. With no such object the Gslb used to be
+    // ResourceNotFound (last good records dropped, a misleading message)
+    // instead of InvalidSpec; k8gb validates the selector before listing.
+    test.each<[string, [WatchedKind, KubeObject][]]>([
+      ['no Ingress in the namespace', []],
+      [
+        'no Ingress passing matchLabels',
+        [
+          [
+            'Ingress',
+            ingressObject('front', {
+              labels: { app: 'api' },
+              hosts: { 'a.cloud.example.org': [] },
+            }),
+          ],
+        ],
+      ],
+    ])('an unknown selector operator is an invalid spec with %s', (_case, entries) => {
+      const gslb = gslbObject({
+        resourceRef: {
+          ...INGRESS_REF,
+          matchLabels: { app: 'web' },
+          matchExpressions: [{ key: 'tier', operator: 'Contains', values: ['f'] }],
+        },
+      });
+      const resolution = resolveGslb(
+        toGslb(gslb),
+        indexOf(['Gslb', gslb], ...entries),
+        resolveContext(),
+      );
+      expect([resolution.reason, resolution.message, resolution.keepLastGood]).toEqual([
+        'InvalidSpec',
+        'resourceRef selector: unknown operator "Contains"',
+        true,
+      ]);
+    });
   });
 });
 
@@ -874,6 +939,29 @@ describe('hosts and zones', () => {
       'c.cloud.example.org',
     ]);
     expect(resolution.message).toBe('2 hosts: 2 Healthy');
+  });
+
+  // Regression: hosts used to be canonicalised (lower case, no trailing dot)
+  // after the rules were grouped by their raw text, so
+  // `App.cloud.example.org` and `app.cloud.example.org.` in spec.ingress
+  // (whose host field has no pattern) became two servers for one host. The
+  // record then listed the host twice, the table refused the second copy as
+  // "already served by Gslb shop/web", and the Gslb reported Ready=False
+  // HostsNotServed against itself (see gslb-reconciler.test.ts).
+  test('hosts that are the same name are served once', () => {
+    const gslb = gslbObject({
+      annotations: { [ANNOTATION_EXPOSED_IPS]: '192.0.2.1' },
+      ingress: {
+        rules: rules({ 'App.cloud.example.org': ['web'], 'app.cloud.example.org.': ['web'] }),
+      },
+    });
+    const resolution = resolveGslb(
+      toGslb(gslb),
+      indexOf(['Gslb', gslb], ...backend('web')),
+      resolveContext(),
+    );
+    expect(resolution.hosts).toEqual(['app.cloud.example.org']);
+    expect(resolution.records.flatMap((r) => r.hosts)).toEqual(['app.cloud.example.org']);
   });
 
   test('no host in a zone is NoHostInZone, listing the hosts, without resolving any address', () => {

@@ -237,6 +237,77 @@ test('a write that keeps failing while others hold every slot is given up after 
   expect(jest.getTimerCount()).toBe(0);
 });
 
+// Regression: the retry timer used to push the write as a new entry with
+// attempts 0, and the pump started it at once, so the line that carries the
+// attempt count over found nothing in `waiting`. Every retry was attempt 1:
+// the delay never grew past backoffDelayMs(1) (< 400 ms) and the write was
+// never given up, so a persistently failing write (a 5xx from the apiserver,
+// a webhook that is down) was retried forever, several times a second per
+// object, and meridian_kube_writes_total{result="failed"} never counted it.
+test('a write that keeps failing is retried with growing delays and given up after maxAttempts', async () => {
+  const results: string[] = [];
+  const queue = new WriteQueue({
+    concurrency: 2,
+    maxPending: 10,
+    maxAttempts: 3,
+    onResult: (_kind, result) => results.push(result),
+    random: () => 0.999_999,
+  });
+  const started = Date.now();
+  const runTimes: number[] = [];
+  queue.push({
+    key: 'status shop/web',
+    kind: 'status',
+    run: () => {
+      runTimes.push(Date.now() - started);
+      return Promise.resolve('retry');
+    },
+  });
+  await jest.advanceTimersByTimeAsync(5_000);
+  queue.stop();
+  // Attempt 1 at once, then after backoffDelayMs(1) = 399 and backoffDelayMs(2) = 799.
+  expect(runTimes).toEqual([0, 399, 1198]);
+  expect(results).toEqual(['failed']);
+});
+
+// Regression: write-queue.ts says "A newer write for the key, queued
+// meanwhile, supersedes the retry", but the retry used to be skipped only
+// when the newer write was still waiting when the timer fired. A newer write
+// pushed during the backoff normally starts at once and is finished by then,
+// so the older write was sent again afterwards and overwrote the newer state
+// (an older status or Ingress spec won until the next pass noticed).
+test('a retry is dropped when a newer write for the same key was queued during its backoff', async () => {
+  const queue = new WriteQueue({
+    concurrency: 2,
+    maxPending: 10,
+    maxAttempts: 5,
+    onResult: () => undefined,
+    random: () => 0.999_999,
+  });
+  const sent: string[] = [];
+  let olderRuns = 0;
+  queue.push({
+    key: 'status shop/web',
+    kind: 'status',
+    run: () => {
+      sent.push('older');
+      return Promise.resolve(olderRuns++ === 0 ? 'retry' : 'done');
+    },
+  });
+  await jest.advanceTimersByTimeAsync(0);
+  queue.push({
+    key: 'status shop/web',
+    kind: 'status',
+    run: () => {
+      sent.push('newer');
+      return Promise.resolve('done');
+    },
+  });
+  await jest.advanceTimersByTimeAsync(5_000);
+  queue.stop();
+  expect(sent).toEqual(['older', 'newer']);
+});
+
 describe('idle', () => {
   test('resolves at once when nothing waits or runs', async () => {
     const queue = makeQueue();
