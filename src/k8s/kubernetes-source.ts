@@ -4,6 +4,10 @@
  * and sends the writes the reconcile plans. It is ready once every watcher has
  * listed once; before that nothing is served, so a half-listed cluster never
  * answers NXDOMAIN for a name that exists.
+ *
+ * It composes the three parts of src/k8s: client/ (the apiserver: requests,
+ * supervised list-then-watch), ingest/ (objects reduced and indexed) and
+ * reconcile/ (resolution, status and the other writes, the writer lease).
  */
 import type { HostPort } from '../config/host-port';
 import { messageOf } from '../errors';

@@ -1,7 +1,7 @@
 /**
  * Which Gslbs depend on what, for incremental passes: for each dependency
  * (an object, a scan of a namespace, a Service's readiness, a host name; see
- * Dependency in object-index.ts) the keys of the Gslbs whose last resolution
+ * Dependency in ingest/object-index.ts) the keys of the Gslbs whose last resolution
  * read it. A pass asks which Gslbs a set of changes can affect and resolves
  * only those. Bounded by the reads of the Gslbs it holds.
  */

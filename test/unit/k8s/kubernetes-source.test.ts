@@ -115,7 +115,7 @@ function start(options: Partial<KubernetesSourceOptions> = {}): KubernetesSource
       served.push(records);
       return problems;
     },
-    // Elections are tested on their own (writer-lease.test.ts).
+    // Elections are tested on their own (reconcile/writer-lease.test.ts).
     writerLease: null,
     ...options,
   });
