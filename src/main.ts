@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     // Loaded only in Kubernetes mode: the client library costs start-up time
     // that standalone mode has no use for.
     connectKube: async (kubeconfigPath) =>
-      (await import('./k8s/kube-client.js')).createKubeApi({ kubeconfigPath }),
+      (await import('./k8s/client/kube-client.js')).createKubeApi({ kubeconfigPath }),
   });
   let running: RunningApp;
   try {

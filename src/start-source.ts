@@ -7,7 +7,7 @@
 import type { Registry } from 'prom-client';
 import type { Config } from './config/load-config';
 import { findZone } from './dns/names';
-import type { KubeApi } from './k8s/kube-api';
+import type { KubeApi } from './k8s/client/kube-api';
 import { KubernetesSource } from './k8s/kubernetes-source';
 import type { TablePipeline } from './serving/table-pipeline';
 import { ManifestDirectory } from './standalone/manifest-directory';

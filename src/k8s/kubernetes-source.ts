@@ -4,6 +4,10 @@
  * and sends the writes the reconcile plans. It is ready once every watcher has
  * listed once; before that nothing is served, so a half-listed cluster never
  * answers NXDOMAIN for a name that exists.
+ *
+ * It composes the three parts of src/k8s: client/ (the apiserver: requests,
+ * supervised list-then-watch), ingest/ (objects reduced and indexed) and
+ * reconcile/ (resolution, status and the other writes, the writer lease).
  */
 import type { HostPort } from '../config/host-port';
 import { messageOf } from '../errors';
@@ -11,14 +15,19 @@ import type { BuildProblem } from '../table/build-snapshot';
 import type { GslbRecord } from '../table/model';
 import type { Logger } from '../telemetry/logger';
 import type { KubeMetrics } from '../telemetry/kube-metrics';
-import { GslbReconciler, type Changes } from './gslb-reconciler';
-import { HostnameCache } from './hostname-cache';
-import type { KubeApi, WatchedResource, Watcher } from './kube-api';
-import { ObjectIndex, WATCHED_KINDS, type Dependency, type WatchedKind } from './object-index';
-import type { PlannedWrite } from './planned-write';
-import type { Resolution, ResolveContext } from './resolve-gslb';
-import { WriteQueue } from './write-queue';
-import { WriterLease } from './writer-lease';
+import type { KubeApi, WatchedResource, Watcher } from './client/kube-api';
+import {
+  ObjectIndex,
+  WATCHED_KINDS,
+  type Dependency,
+  type WatchedKind,
+} from './ingest/object-index';
+import { GslbReconciler, type Changes } from './reconcile/gslb-reconciler';
+import { HostnameCache } from './reconcile/hostname-cache';
+import type { PlannedWrite } from './reconcile/planned-write';
+import type { Resolution, ResolveContext } from './reconcile/resolution';
+import { WriteQueue } from './reconcile/write-queue';
+import { WriterLease } from './reconcile/writer-lease';
 
 /** The collections behind each watched kind. */
 export const RESOURCES: Readonly<Record<WatchedKind, WatchedResource>> = {

@@ -2,13 +2,12 @@
  * Polls every peer for every host: `A` and `AAAA localtargets-<host>.` (k8gb
  * asks only A; a k8gb peer answers AAAA with NODATA, which is harmless).
  *
- * Scheduling rule (cadence.ts): a poll starts every `intervalMs`; polls never overlap. A
- * poll ends when every query has ended or at its deadline, `intervalMs`
- * after its start, whichever is first: at the deadline the queries still
- * running are abandoned and those not sent are skipped (both counted as
- * `skipped`, no verdict on the peer), so the next poll starts on time. Each
- * query is bounded by `timeoutMs` (< `intervalMs`), so only a poll with more
- * queries than fit the interval reaches the deadline; the next poll then
+ * Scheduling (cadence.ts): a poll starts every `intervalMs`; polls never
+ * overlap. A poll ends when every query has ended or at its deadline,
+ * `intervalMs` after its start: the queries still running are then abandoned
+ * and those not sent skipped (counted as `skipped`, no verdict on the peer).
+ * Each query is bounded by `timeoutMs` (< `intervalMs`), so only a poll with
+ * more queries than fit the interval reaches the deadline; the next poll then
  * starts each peer where the last one stopped, so every host is asked in turn.
  *
  * Isolation: each peer gets an equal share of `maxInFlight` (the global cap),
@@ -21,9 +20,8 @@
  * Verdict and hysteresis (see peer-health.ts): a poll in which a peer
  * answered anything (NOERROR with or without data, NXDOMAIN) is answered; one
  * in which it answered nothing (timeouts, network errors, SERVFAIL, REFUSED,
- * FORMERR, bad replies) is failed. A failed poll also moves to the peer's next
- * known address for the next poll. What is kept of the answers, and served,
- * is peer-answers.ts's.
+ * FORMERR, bad replies) is failed; it also moves to the peer's next known
+ * address for the next poll. What is kept and served of the answers: peer-answers.ts.
  */
 import type { QueryOutcome } from '../dns/client-message';
 import { localTargetsName } from '../gslb/k8gb-naming';

@@ -57,9 +57,9 @@ const WATCHED: Readonly<Record<string, string>> = {
 const KINDS = Object.keys(WATCHED);
 const PLURALS = Object.values(WATCHED);
 /**
- * The cap of the watch restart backoff (kube-client.ts): after a long outage
- * a watcher may wait this long before its next attempt, so it bounds how late
- * Meridian can notice the apiserver is back.
+ * The cap of the watch restart backoff (src/k8s/client/list-watch-session.ts):
+ * after a long outage a watcher may wait this long before its next attempt,
+ * so it bounds how late Meridian can notice the apiserver is back.
  */
 const MAX_BACKOFF_MS = 5_000;
 /**

@@ -5,9 +5,9 @@
  * context with scripted host name lookups. Every builder takes the few fields
  * a test varies and fills in the rest with fixed values.
  */
-import type { KubeObject, OwnerReference } from '../../src/k8s/kube-api';
-import { ObjectIndex, type WatchedKind } from '../../src/k8s/object-index';
-import type { HostnameLookup, ResolveContext } from '../../src/k8s/resolve-gslb';
+import type { KubeObject, OwnerReference } from '../../src/k8s/client/kube-api';
+import { ObjectIndex, type WatchedKind } from '../../src/k8s/ingest/object-index';
+import type { HostnameLookup, ResolveContext } from '../../src/k8s/reconcile/resolution';
 
 /** The namespace most fixtures live in. */
 export const NS = 'shop';

@@ -8,12 +8,14 @@
 import type { HostPort } from '../../src/config/host-port';
 import { createSocket, type Socket } from 'node:dgram';
 import * as dnsPacket from 'dns-packet';
-import { HostnameCache, type HostnameCacheOptions } from '../../src/k8s/hostname-cache';
-import type { KubeApi, KubeReply, WatchHandlers } from '../../src/k8s/kube-api';
-import { KubernetesSource } from '../../src/k8s/kubernetes-source';
+import { HostnameCache, type HostnameCacheOptions } from '../../src/k8s/reconcile/hostname-cache';
+import type { WatchHandlers } from '../../src/k8s/client/kube-api';
+import { WATCHED_KINDS, type WatchedKind } from '../../src/k8s/ingest/object-index';
+import { KubernetesSource, RESOURCES } from '../../src/k8s/kubernetes-source';
 import type { GslbRecord } from '../../src/table/model';
 import { createKubeMetrics } from '../../src/telemetry/kube-metrics';
 import { Registry } from 'prom-client';
+import { FakeKubeApi } from '../helpers/fake-kube-api';
 import { capturingLogger } from '../helpers/telemetry';
 import { gslbObject, rules, serviceObject, sliceObject } from '../helpers/kube-objects';
 
@@ -260,19 +262,8 @@ test('stop drops lookups in flight and starts no new ones; cached names still an
 describe('in the Kubernetes source', () => {
   test('a Gslb waits for its exposed host name, then is served and its status written', async () => {
     server.names.set('lb.example.net', { a: ['203.0.113.1'] });
-    const handlers: WatchHandlers[] = [];
-    const requests: string[] = [];
-    const api: KubeApi = {
-      watch: (_resource, h) => {
-        handlers.push(h);
-        return { stop: () => undefined, restarts: () => 0 };
-      },
-      request: (method, path): Promise<KubeReply> => {
-        requests.push(`${method} ${path}`);
-        return Promise.resolve({ status: 200, body: {} });
-      },
-      describe: () => 'fake',
-    };
+    const api = new FakeKubeApi();
+    const handlers = (kind: WatchedKind): WatchHandlers => api.watchOf(RESOURCES[kind]).handlers;
     const served: (readonly GslbRecord[])[] = [];
     const source = new KubernetesSource({
       api,
@@ -295,17 +286,16 @@ describe('in the Kubernetes source', () => {
     });
     source.start();
     try {
-      handlers[0]?.onEvent({
+      handlers('Gslb').onEvent({
         type: 'add',
         object: gslbObject({
           annotations: { 'k8gb.io/exposed-hostnames': 'lb.example.net' },
           ingress: { rules: rules({ 'app.cloud.example.org': ['web'] }) },
         }),
       });
-      // Handlers come in WATCHED_KINDS order: Gslb, Ingress, Service, EndpointSlice, …
-      handlers[2]?.onEvent({ type: 'add', object: serviceObject('web') });
-      handlers[3]?.onEvent({ type: 'add', object: sliceObject('web-1', 'web', true) });
-      for (const h of handlers) h.onSynced();
+      handlers('Service').onEvent({ type: 'add', object: serviceObject('web') });
+      handlers('EndpointSlice').onEvent({ type: 'add', object: sliceObject('web-1', 'web', true) });
+      for (const kind of WATCHED_KINDS) handlers(kind).onSynced();
       await waitFor(() => served.length >= 2, 'the reconcile after the lookup');
       // First pass: the name is being looked up; nothing served, no status.
       expect(served[0]).toEqual([]);
@@ -318,8 +308,8 @@ describe('in the Kubernetes source', () => {
           clusters: [{ geoTag: 'eu', addresses: ['203.0.113.1'] }],
         },
       ]);
-      await waitFor(() => requests.length > 0, 'the status write');
-      expect(requests.filter((r) => r.endsWith('/status'))).toEqual([
+      await waitFor(() => api.requests.length > 0, 'the status write');
+      expect(api.sent().filter((r) => r.endsWith('/status'))).toEqual([
         'PATCH /apis/k8gb.io/v1beta1/namespaces/shop/gslbs/web/status',
       ]);
     } finally {

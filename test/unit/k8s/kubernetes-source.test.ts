@@ -6,25 +6,18 @@
  * done, retries of 429/5xx and of requests without an answer), logging of
  * repeated watch errors, metrics, the periodic resync and stop().
  */
-import type {
-  KubeApi,
-  KubeBodyType,
-  KubeObject,
-  KubeReply,
-  WatchHandlers,
-  WatchedResource,
-  Watcher,
-} from '../../../src/k8s/kube-api';
-import { KubeRequestError } from '../../../src/k8s/kube-api';
+import type { KubeObject, WatchHandlers } from '../../../src/k8s/client/kube-api';
+import { KubeRequestError } from '../../../src/k8s/client/kube-api';
 import {
   KubernetesSource,
   RESOURCES,
   type KubernetesSourceOptions,
 } from '../../../src/k8s/kubernetes-source';
-import { WATCHED_KINDS, type WatchedKind } from '../../../src/k8s/object-index';
+import { WATCHED_KINDS, type WatchedKind } from '../../../src/k8s/ingest/object-index';
 import type { BuildProblem } from '../../../src/table/build-snapshot';
 import type { GslbRecord } from '../../../src/table/model';
 import type { GslbOutcome, KubeMetrics } from '../../../src/telemetry/kube-metrics';
+import { FakeKubeApi, type RecordedRequest } from '../../helpers/fake-kube-api';
 import { capturingLogger } from '../../helpers/telemetry';
 import {
   ANNOTATION_EXPOSED_IPS,
@@ -47,73 +40,26 @@ const RECORD: GslbRecord = {
   clusters: [{ geoTag: 'eu', addresses: ['192.0.2.10'] }],
 };
 
-interface Request {
-  readonly method: string;
-  readonly path: string;
-  readonly body: unknown;
-  readonly bodyType: KubeBodyType | undefined;
+/** The handlers the source gave the watcher of `kind`. */
+function handlers(kind: WatchedKind): WatchHandlers {
+  return api.watchOf(RESOURCES[kind]).handlers;
 }
 
-interface FakeWatch {
-  readonly resource: WatchedResource;
-  readonly handlers: WatchHandlers;
-  stopped: boolean;
+function event(
+  kind: WatchedKind,
+  object: KubeObject,
+  type: 'add' | 'update' | 'delete' = 'add',
+): void {
+  handlers(kind).onEvent({ type, object });
 }
 
-/** A KubeApi whose watches the test drives and whose replies it scripts. */
-class FakeApi implements KubeApi {
-  readonly watches: FakeWatch[] = [];
-  readonly requests: Request[] = [];
-  /** Replies in order; once used up, every request gets `fallback`. */
-  readonly replies: (KubeReply | Error | 'hang')[] = [];
-  fallback: KubeReply = { status: 200, body: {} };
-  restartsEach = 0;
+/** Marks every kind but `except` as listed. */
+function syncAll(...except: WatchedKind[]): void {
+  for (const kind of WATCHED_KINDS) if (!except.includes(kind)) handlers(kind).onSynced();
+}
 
-  watch(resource: WatchedResource, handlers: WatchHandlers): Watcher {
-    const watch: FakeWatch = { resource, handlers, stopped: false };
-    this.watches.push(watch);
-    return {
-      stop: () => {
-        watch.stopped = true;
-      },
-      restarts: () => this.restartsEach,
-    };
-  }
-
-  request(
-    method: string,
-    path: string,
-    body?: unknown,
-    bodyType?: KubeBodyType,
-  ): Promise<KubeReply> {
-    this.requests.push({ method, path, body, bodyType });
-    const reply = this.replies.shift() ?? this.fallback;
-    if (reply === 'hang') return new Promise(() => undefined);
-    return reply instanceof Error ? Promise.reject(reply) : Promise.resolve(reply);
-  }
-
-  describe(): string {
-    return 'https://apiserver.test:6443 as meridian';
-  }
-
-  handlers(kind: WatchedKind): WatchHandlers {
-    const watch = this.watches.find((w) => w.resource === RESOURCES[kind]);
-    if (watch === undefined) throw new Error(`${kind} is not watched`);
-    return watch.handlers;
-  }
-
-  event(kind: WatchedKind, object: KubeObject, type: 'add' | 'update' | 'delete' = 'add'): void {
-    this.handlers(kind).onEvent({ type, object });
-  }
-
-  /** Marks every kind but `except` as listed. */
-  syncAll(...except: WatchedKind[]): void {
-    for (const kind of WATCHED_KINDS) if (!except.includes(kind)) this.handlers(kind).onSynced();
-  }
-
-  statusWrites(): Request[] {
-    return this.requests.filter((r) => r.path === STATUS_PATH);
-  }
+function statusWrites(): RecordedRequest[] {
+  return api.requests.filter((r) => r.path === STATUS_PATH);
 }
 
 /** KubeMetrics that records each call as text. */
@@ -137,7 +83,7 @@ function recordingMetrics(): KubeMetrics & { calls: string[]; gslbs: GslbOutcome
   };
 }
 
-let api: FakeApi;
+let api: FakeKubeApi;
 let served: (readonly GslbRecord[])[];
 let problems: BuildProblem[];
 let metrics: ReturnType<typeof recordingMetrics>;
@@ -169,7 +115,7 @@ function start(options: Partial<KubernetesSourceOptions> = {}): KubernetesSource
       served.push(records);
       return problems;
     },
-    // Elections are tested on their own (writer-lease.test.ts).
+    // Elections are tested on their own (reconcile/writer-lease.test.ts).
     writerLease: null,
     ...options,
   });
@@ -180,23 +126,23 @@ function start(options: Partial<KubernetesSourceOptions> = {}): KubernetesSource
 
 /** The objects of one served Gslb: shop/web → Ingress front → Service web (ready), IP 192.0.2.10. */
 function deliverWorld(): void {
-  api.event(
+  event(
     'Gslb',
     gslbObject({
       annotations: { [ANNOTATION_EXPOSED_IPS]: '192.0.2.10' },
       resourceRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'front' },
     }),
   );
-  api.event('Ingress', ingressObject('front', { hosts: { [HOST]: ['web'] } }));
-  api.event('Service', serviceObject('web'));
-  api.event('EndpointSlice', sliceObject('web-1', 'web', true));
+  event('Ingress', ingressObject('front', { hosts: { [HOST]: ['web'] } }));
+  event('Service', serviceObject('web'));
+  event('EndpointSlice', sliceObject('web-1', 'web', true));
 }
 
 /** Starts, delivers the world, lists everything and runs the first reconcile. */
 async function startReady(options: Partial<KubernetesSourceOptions> = {}): Promise<void> {
   start(options);
   deliverWorld();
-  api.syncAll();
+  syncAll();
   await jest.advanceTimersByTimeAsync(DEBOUNCE);
   expect(served).toHaveLength(1);
 }
@@ -210,7 +156,7 @@ const advance = (ms: number): Promise<void> => jest.advanceTimersByTimeAsync(ms)
 
 beforeEach(() => {
   jest.useFakeTimers();
-  api = new FakeApi();
+  api = new FakeKubeApi('https://apiserver.test:6443 as meridian');
   served = [];
   problems = [];
   metrics = recordingMetrics();
@@ -266,12 +212,12 @@ describe('readiness', () => {
   test('nothing is served until every kind is listed; then one reconcile serves the records', async () => {
     start();
     deliverWorld();
-    api.syncAll('GRPCRoute');
+    syncAll('GRPCRoute');
     await advance(10 * MAX_DELAY);
     expect(served).toEqual([]);
     expect(api.requests).toEqual([]);
     expect(current().notReadyReason()).toBe('waiting for the first list of GRPCRoute');
-    api.handlers('GRPCRoute').onSynced();
+    handlers('GRPCRoute').onSynced();
     expect(current().notReadyReason()).toBe('first reconcile pending');
     await advance(DEBOUNCE - 1);
     expect(served).toEqual([]);
@@ -288,8 +234,8 @@ describe('readiness', () => {
 
   test('a kind listed again changes nothing; the one not listed is still awaited', async () => {
     start();
-    api.syncAll('Gateway');
-    api.handlers('Service').onSynced();
+    syncAll('Gateway');
+    handlers('Service').onSynced();
     await advance(DEBOUNCE);
     expect(current().notReadyReason()).toBe('waiting for the first list of Gateway');
   });
@@ -299,7 +245,7 @@ describe('coalescing', () => {
   test('a burst of changes is one reconcile, after the quiet time', async () => {
     await startReady();
     for (let i = 0; i < 5; i++) {
-      api.event('EndpointSlice', sliceObject(`web-${i + 2}`, 'web', i % 2 === 0));
+      event('EndpointSlice', sliceObject(`web-${i + 2}`, 'web', i % 2 === 0));
       await advance(DEBOUNCE / 2);
     }
     expect(passes()).toBe(1);
@@ -315,7 +261,7 @@ describe('coalescing', () => {
     await startReady();
     const first = 0;
     for (let t = first; t < MAX_DELAY; t += 50) {
-      api.event('Service', serviceObject(`s-${t}`));
+      event('Service', serviceObject(`s-${t}`));
       await advance(t + 50 < MAX_DELAY ? 50 : 49);
     }
     // 999 ms after the first change: not yet.
@@ -349,17 +295,17 @@ describe('writes', () => {
     ]);
     await advance(0);
     expect(metrics.calls.filter((c) => c.startsWith('write'))).toEqual(['write status done']);
-    api.event('Service', serviceObject('unrelated'));
+    event('Service', serviceObject('unrelated'));
     await advance(DEBOUNCE);
     expect(passes()).toBe(2);
-    expect(api.statusWrites()).toHaveLength(1);
+    expect(statusWrites()).toHaveLength(1);
   });
 
   test.each([404, 409])('a %d reply is done, not retried and not logged', async (status) => {
-    api.replies.push({ status, body: { message: 'gone' } });
+    api.reply('PATCH', STATUS_PATH, { status, body: { message: 'gone' } });
     await startReady();
     await advance(RESYNC / 2);
-    expect(api.statusWrites()).toHaveLength(1);
+    expect(statusWrites()).toHaveLength(1);
     expect(metrics.calls.filter((c) => c.startsWith('write'))).toEqual(['write status done']);
     expect(logs.filter((l) => l['level'] === 'warn')).toEqual([]);
   });
@@ -367,10 +313,10 @@ describe('writes', () => {
   test.each([429, 500, 503])(
     'a %d reply is retried after a backoff, with one warning per failure',
     async (status) => {
-      api.replies.push({ status, body: { message: 'try later' } });
+      api.reply('PATCH', STATUS_PATH, { status, body: { message: 'try later' } });
       await startReady();
       await advance(0);
-      expect(api.statusWrites()).toHaveLength(1);
+      expect(statusWrites()).toHaveLength(1);
       expect(logs.filter((l) => l['level'] === 'warn')).toEqual([
         expect.objectContaining({
           msg: 'write failed; retrying',
@@ -384,16 +330,16 @@ describe('writes', () => {
       ]);
       // Full jitter under a 400 ms ceiling for the first retry.
       await advance(400);
-      expect(api.statusWrites()).toHaveLength(2);
+      expect(statusWrites()).toHaveLength(2);
       expect(metrics.calls.filter((c) => c.startsWith('write'))).toEqual(['write status done']);
     },
   );
 
   test('a request without an answer is retried', async () => {
-    api.replies.push(new Error('connect ECONNREFUSED'));
+    api.reply('PATCH', STATUS_PATH, new Error('connect ECONNREFUSED'));
     await startReady();
     await advance(400);
-    expect(api.statusWrites()).toHaveLength(2);
+    expect(statusWrites()).toHaveLength(2);
     expect(metrics.calls.filter((c) => c.startsWith('write'))).toEqual(['write status done']);
   });
 
@@ -402,10 +348,10 @@ describe('writes', () => {
     [403, { message: 42 }, undefined],
     [400, undefined, undefined],
   ])('a %d reply is refused: logged once, not retried', async (status, body, err) => {
-    api.replies.push({ status, body });
+    api.reply('PATCH', STATUS_PATH, { status, body });
     await startReady();
     await advance(RESYNC / 2);
-    expect(api.statusWrites()).toHaveLength(1);
+    expect(statusWrites()).toHaveLength(1);
     const warnings = logs.filter((l) => l['level'] === 'warn');
     expect(warnings).toEqual([expect.objectContaining({ msg: 'write refused', status })]);
     expect(warnings[0]?.['err']).toBe(err);
@@ -414,8 +360,8 @@ describe('writes', () => {
 
   test('Events and Ingress writes go through the same path', async () => {
     start();
-    api.event('Gslb', gslbObject({ strategy: { type: 'manual' } }));
-    api.syncAll();
+    event('Gslb', gslbObject({ strategy: { type: 'manual' } }));
+    syncAll();
     await advance(DEBOUNCE);
     expect(api.requests.map((r) => `${r.method} ${r.path} ${r.bodyType ?? '-'}`)).toEqual([
       `PATCH ${STATUS_PATH} merge-patch`,
@@ -431,9 +377,9 @@ describe('watch errors', () => {
 
   test('a 404 (CRD not installed) is logged at warn once, then at debug while it repeats', () => {
     start();
-    api.handlers('HTTPRoute').onError(notServed());
-    api.handlers('HTTPRoute').onError(notServed());
-    api.handlers('HTTPRoute').onError(notServed());
+    handlers('HTTPRoute').onError(notServed());
+    handlers('HTTPRoute').onError(notServed());
+    handlers('HTTPRoute').onError(notServed());
     const entries = logs.filter((l) => l['resource'] === 'HTTPRoute');
     expect(entries.map((l) => l['level'])).toEqual(['warn', 'debug', 'debug']);
     expect(entries[0]).toEqual(
@@ -453,14 +399,14 @@ describe('watch errors', () => {
 
   test('other errors: warn, then debug while the same message repeats; a new message or progress warns again', () => {
     start();
-    const failing = api.handlers('Service');
+    const failing = handlers('Service');
     failing.onError(new KubeRequestError('connect ECONNREFUSED', undefined));
     failing.onError(new KubeRequestError('connect ECONNREFUSED', undefined));
     failing.onError(new KubeRequestError('Unauthorized', 401));
-    api.event('Service', serviceObject('web'));
+    event('Service', serviceObject('web'));
     failing.onError(new KubeRequestError('Unauthorized', 401));
     // Errors of one kind do not silence another.
-    api.handlers('Gslb').onError(new KubeRequestError('Unauthorized', 401));
+    handlers('Gslb').onError(new KubeRequestError('Unauthorized', 401));
     const entries = logs.filter((l) => l['msg'] === 'watch failed; retrying with backoff');
     expect(entries.map((l) => [l['resource'], l['level'], l['err'], l['status']])).toEqual([
       ['Service', 'warn', 'connect ECONNREFUSED', undefined],
@@ -490,13 +436,13 @@ describe('metrics', () => {
       'watchEvent Service',
       'watchEvent EndpointSlice',
     ]);
-    api.event('Gslb', gslbObject({ name: 'broken', uid: 'b', strategy: {} }));
+    event('Gslb', gslbObject({ name: 'broken', uid: 'b', strategy: {} }));
     await advance(DEBOUNCE);
     // Nothing web depends on changed: only the new Gslb is looked at.
     expect(metrics.gslbs.slice(1).map((g) => `${g.name} ${g.ok}`)).toEqual(['broken false']);
-    api.event('Gslb', gslbObject(), 'delete');
+    event('Gslb', gslbObject(), 'delete');
     await advance(DEBOUNCE);
-    api.event('Service', serviceObject('x'));
+    event('Service', serviceObject('x'));
     await advance(DEBOUNCE);
     const tail = metrics.calls.filter((c) => /^(gslb|forget|reconcile)/.test(c));
     expect(tail).toEqual([
@@ -512,7 +458,7 @@ describe('metrics', () => {
 
   test('healthyRecords counts the addresses across hosts', async () => {
     start();
-    api.event(
+    event(
       'Gslb',
       gslbObject({
         annotations: { [ANNOTATION_EXPOSED_IPS]: '192.0.2.1,192.0.2.2' },
@@ -530,9 +476,9 @@ describe('metrics', () => {
         },
       }),
     );
-    api.event('Service', serviceObject('web'));
-    api.event('EndpointSlice', sliceObject('web-1', 'web', true));
-    api.syncAll();
+    event('Service', serviceObject('web'));
+    event('EndpointSlice', sliceObject('web-1', 'web', true));
+    syncAll();
     await advance(DEBOUNCE);
     expect(metrics.gslbs[0]?.healthyRecords).toBe(4);
   });
@@ -543,21 +489,21 @@ describe('stop', () => {
     await startReady();
     await current().stop();
     expect(api.watches.every((w) => w.stopped)).toBe(true);
-    api.event('Service', serviceObject('late'));
+    event('Service', serviceObject('late'));
     await advance(RESYNC * 2);
     expect(served).toHaveLength(1);
   });
 
   test('a pending reconcile is cancelled', async () => {
     start();
-    api.syncAll();
+    syncAll();
     await current().stop();
     await advance(DEBOUNCE * 10);
     expect(served).toEqual([]);
   });
 
   test('waits for a write in flight, up to the grace time', async () => {
-    api.replies.push('hang');
+    api.reply('PATCH', STATUS_PATH, 'hang');
     await startReady();
     let stopped = false;
     void current()

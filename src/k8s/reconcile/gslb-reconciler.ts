@@ -1,0 +1,342 @@
+/**
+ * Reconcile passes: resolve Gslbs against the watched objects, decide what
+ * to serve, and list the writes that bring the cluster in line (status,
+ * Events, the Ingresses Meridian owns, Gslbs made from annotated Ingresses).
+ *
+ * A pass is incremental: it resolves only the Gslbs whose dependencies (the
+ * objects and names their last resolution read) changed, rebuilds the table
+ * only when some Gslb's records changed, and plans writes only for Gslbs
+ * whose outcome may have changed. With 10,000 Gslbs a full pass costs the
+ * better part of a second of the event loop that also answers DNS; a status
+ * echo or an EndpointSlice flip now costs one Gslb's work plus, when records
+ * changed, one table build. A full pass (everything dirty) remains for the
+ * first pass, the periodic resync and a new writer.
+ *
+ * Pure apart from the memory it keeps between passes (per Gslb: the last
+ * resolution, what it read, last good records, what was written), all
+ * bounded by the number of watched objects. The source sends the writes.
+ */
+import type { BuildProblem } from '../../table/build-snapshot';
+import type { GslbRecord } from '../../table/model';
+import { ingressAnnotationGslb, ingressWrites, type IngressSyncState } from './ingress-sync';
+import type { Dependency, ObjectIndex } from '../ingest/object-index';
+import type { GslbSource } from '../ingest/objects';
+import { Dependents, touchesKinds } from './dependents';
+import { desiredStatus, statusUpdate } from './gslb-status';
+import { eventWrite, type PlannedEvent, type PlannedWrite } from './planned-write';
+import { resolveGslb } from './resolve-gslb';
+import type { ReadyReason, Resolution, ResolveContext } from './resolution';
+
+/** The outcome of one pass. */
+export interface PassResult {
+  /** Every Gslb's served records. */
+  readonly records: readonly GslbRecord[];
+  readonly writes: readonly PlannedWrite[];
+  /** Every Gslb's current resolution, by key, build problems included. */
+  readonly resolutions: ReadonlyMap<string, Resolution>;
+  /** Keys of the Gslbs whose resolution this pass (re)considered. */
+  readonly considered: ReadonlySet<string>;
+  /** Keys of the Gslbs gone since the previous pass. */
+  readonly removed: ReadonlySet<string>;
+  /** True when the table was rebuilt. */
+  readonly served: boolean;
+}
+
+/** What changed since the previous pass: dependency keys, or everything. */
+export type Changes = ReadonlySet<Dependency> | 'all';
+
+/** What the reconciler keeps per Gslb between passes. */
+interface GslbState {
+  readonly uid: string;
+  /** The resolution before build problems are applied. */
+  resolution: Resolution;
+  /** The records served for it (its own, or its last good ones). */
+  served: readonly GslbRecord[];
+  servedJson: string;
+  reads: ReadonlySet<Dependency>;
+  /**
+   * The Gslb object and resolution for which no write was needed, or null.
+   * While both stay the same, planning again (a status built and compared
+   * as canonical JSON, 25 % of a full pass's CPU) would find nothing to do.
+   */
+  settled: { readonly gslb: GslbSource; readonly json: string } | null;
+}
+
+/** Options of {@link GslbReconciler}. */
+export interface ReconcilerOptions {
+  readonly context: ResolveContext;
+  readonly geoTag: string;
+  readonly now: () => Date;
+  /** Builds the table from the records; returns the problems the build found. */
+  readonly serve: (records: readonly GslbRecord[]) => readonly BuildProblem[];
+}
+
+const GSLB_API = 'k8gb.io/v1beta1';
+
+export class GslbReconciler {
+  /** Gslb key → what the previous passes learnt about it. */
+  private readonly states = new Map<string, GslbState>();
+  /** Which Gslbs read what, in their last resolution. */
+  private readonly dependents = new Dependents();
+  /** Gslb key → the table's problems with its hosts, as text, from the last build. */
+  private problems = new Map<string, BuildProblem[]>();
+  /** Gslb key → resolution with build problems applied. */
+  private readonly effective = new Map<string, Resolution>();
+  /** uid → records of the last pass in which the Gslb was valid. */
+  private readonly lastGood = new Map<string, readonly GslbRecord[]>();
+  /** uid → status JSON last written, so a status the apiserver normalises is not rewritten forever. */
+  private readonly written = new Map<string, string>();
+  /** uid → `reason message` of the last pass, to send an Event only on a change. */
+  private readonly lastOutcome = new Map<string, string>();
+  private readonly ingressState: IngressSyncState = {
+    synced: new Map(),
+    announced: new Set(),
+  };
+  private builtOnce = false;
+
+  constructor(private readonly options: ReconcilerOptions) {}
+
+  /**
+   * One pass over the Gslbs `changes` can affect (all by default): serves
+   * the records and returns the writes to send. A replica that is not the
+   * writer plans none, and so remembers none as sent: when it becomes the
+   * writer, its first pass (a full one) plans them all.
+   */
+  pass(index: ObjectIndex, writer = true, changes: Changes = 'all'): PassResult {
+    const { considered, removed, recordsChanged } = this.resolveDirty(index, changes);
+    const served = recordsChanged || !this.builtOnce;
+    if (served) for (const key of this.serve()) considered.add(key);
+    for (const key of considered) {
+      const state = this.states.get(key)!;
+      this.effective.set(key, withBuildProblems(state.resolution, this.problems.get(key)));
+    }
+    const writes: PlannedWrite[] = [];
+    if (writer) {
+      for (const key of considered) writes.push(...this.planFor(index.gslbs.get(key)!));
+      if (changes === 'all' || touchesKinds(changes, ['Gslb|', 'Ingress|']))
+        writes.push(...this.ingressPlan(index));
+    }
+    return {
+      records: this.allRecords(),
+      writes,
+      resolutions: this.effective,
+      considered,
+      removed,
+      served,
+    };
+  }
+
+  /** Resolves the Gslbs `changes` can affect and forgets those that are gone. */
+  private resolveDirty(
+    index: ObjectIndex,
+    changes: Changes,
+  ): { considered: Set<string>; removed: Set<string>; recordsChanged: boolean } {
+    const considered = new Set<string>();
+    const removed = new Set<string>();
+    let recordsChanged = false;
+    for (const key of this.dirtyKeys(index, changes)) {
+      const gslb = index.gslbs.get(key);
+      const state = this.states.get(key);
+      if (state !== undefined && state.uid !== gslb?.uid) {
+        this.drop(key, state);
+        recordsChanged = true;
+        if (gslb === undefined) removed.add(key);
+      }
+      if (gslb === undefined) continue;
+      considered.add(key);
+      if (this.resolve(index, gslb)) recordsChanged = true;
+    }
+    return { considered, removed, recordsChanged };
+  }
+
+  /**
+   * Builds the table from every Gslb's records; returns the keys of the Gslbs
+   * whose build problems changed. A build decides conflicts between Gslbs, so
+   * one Gslb's change can change another's outcome.
+   */
+  private serve(): string[] {
+    const previous = this.problems;
+    this.problems = groupProblems(this.options.serve(this.allRecords()));
+    this.builtOnce = true;
+    const changed: string[] = [];
+    for (const key of new Set([...previous.keys(), ...this.problems.keys()]))
+      if (
+        this.states.has(key) &&
+        problemText(previous.get(key)) !== problemText(this.problems.get(key))
+      )
+        changed.push(key);
+    return changed;
+  }
+
+  /** The keys to look at: every Gslb, or those depending on what changed. */
+  private dirtyKeys(index: ObjectIndex, changes: Changes): Set<string> {
+    if (changes === 'all') {
+      const keys = new Set<string>();
+      for (const gslb of index.gslbs.values()) keys.add(gslb.key);
+      for (const key of this.states.keys()) keys.add(key);
+      return keys;
+    }
+    return this.dependents.affected(changes);
+  }
+
+  /** Resolves one Gslb and remembers what it read; true when its served records changed. */
+  private resolve(index: ObjectIndex, gslb: GslbSource): boolean {
+    const context = this.options.context;
+    const { result: resolution, reads } = index.recordingReads(() =>
+      resolveGslb(gslb, index, {
+        ...context,
+        lookupHostname: (name) => {
+          index.noteRead(`Hostname|${name}`);
+          return context.lookupHostname(name);
+        },
+      }),
+    );
+    reads.add(`Gslb|${gslb.key}`);
+    if (resolution.reason === 'Serving') this.lastGood.set(gslb.uid, resolution.records);
+    else if (!resolution.keepLastGood) this.lastGood.delete(gslb.uid);
+    const served =
+      resolution.reason === 'Serving' ? resolution.records : (this.lastGood.get(gslb.uid) ?? []);
+    const servedJson = JSON.stringify(served);
+
+    const state = this.states.get(gslb.key);
+    if (state === undefined) {
+      this.states.set(gslb.key, {
+        uid: gslb.uid,
+        resolution,
+        served,
+        servedJson,
+        reads,
+        settled: null,
+      });
+      this.dependents.link(gslb.key, reads);
+      return true;
+    }
+    this.dependents.unlink(gslb.key, state.reads);
+    this.dependents.link(gslb.key, reads);
+    const changed = state.servedJson !== servedJson;
+    state.resolution = resolution;
+    state.reads = reads;
+    // Unchanged records keep their identity, so the table build can reuse what it prepared for them.
+    if (changed) {
+      state.served = served;
+      state.servedJson = servedJson;
+    }
+    return changed;
+  }
+
+  /** Forgets a Gslb that is gone or was recreated under the same name. */
+  private drop(key: string, state: GslbState): void {
+    this.dependents.unlink(key, state.reads);
+    this.states.delete(key);
+    this.effective.delete(key);
+    this.lastGood.delete(state.uid);
+    this.written.delete(state.uid);
+    this.lastOutcome.delete(state.uid);
+  }
+
+  private allRecords(): GslbRecord[] {
+    const records: GslbRecord[] = [];
+    for (const state of this.states.values()) records.push(...state.served);
+    return records;
+  }
+
+  private planFor(gslb: GslbSource): PlannedWrite[] {
+    const resolution = this.effective.get(gslb.key)!;
+    // A first lookup in flight ends in a pass of its own moments later.
+    if (resolution.pending === true) return [];
+    const state = this.states.get(gslb.key)!;
+    const json = JSON.stringify(resolution);
+    if (state.settled !== null && state.settled.gslb === gslb && state.settled.json === json)
+      return [];
+    const writes = this.statusWrites(gslb, resolution);
+    const event = this.eventFor(gslb, resolution);
+    if (event !== null) writes.push(eventWrite(event, this.options.now()));
+    state.settled = writes.length === 0 ? { gslb, json } : null;
+    return writes;
+  }
+
+  private ingressPlan(index: ObjectIndex): PlannedWrite[] {
+    const writes = ingressWrites(index, this.ingressState);
+    for (const planned of ingressAnnotationGslb(index, this.ingressState, this.options.context))
+      writes.push(
+        planned.kind === 'event' ? eventWrite(planned.event, this.options.now()) : planned.write,
+      );
+    return writes;
+  }
+
+  private statusWrites(gslb: GslbSource, resolution: Resolution): PlannedWrite[] {
+    const status = desiredStatus(gslb, resolution, this.options.geoTag, this.options.now);
+    const update = statusUpdate(gslb, status);
+    if (update === null) {
+      this.written.delete(gslb.uid);
+      return [];
+    }
+    if (this.written.get(gslb.uid) === withoutTimes(update.json)) return [];
+    const written = this.written;
+    return [
+      {
+        key: `status ${gslb.key}`,
+        kind: 'status',
+        method: 'PATCH',
+        path: `/apis/k8gb.io/v1beta1/namespaces/${encodeURIComponent(gslb.namespace)}/gslbs/${encodeURIComponent(gslb.name)}/status`,
+        body: update.patch,
+        bodyType: 'merge-patch',
+        onSuccess: () => written.set(gslb.uid, withoutTimes(update.json)),
+      },
+    ];
+  }
+
+  /** An Event when the outcome changed: a warning for a problem, a notice on recovery. */
+  private eventFor(gslb: GslbSource, resolution: Resolution): PlannedEvent | null {
+    const outcome =
+      resolution.reason === 'Serving' ? 'Serving' : `${resolution.reason} ${resolution.message}`;
+    const previous = this.lastOutcome.get(gslb.uid);
+    this.lastOutcome.set(gslb.uid, outcome);
+    if (previous === outcome) return null;
+    const involved = {
+      apiVersion: GSLB_API,
+      kind: 'Gslb',
+      namespace: gslb.namespace,
+      name: gslb.name,
+      uid: gslb.uid,
+    };
+    if (resolution.reason !== 'Serving')
+      return { involved, type: 'Warning', reason: resolution.reason, message: resolution.message };
+    // The first pass of a healthy Gslb is not news; a recovery is.
+    if (previous === undefined) return null;
+    return { involved, type: 'Normal', reason: 'Serving', message: resolution.message };
+  }
+}
+
+/** Status JSON without lastTransitionTime, which differs between passes until the write lands. */
+function withoutTimes(json: string): string {
+  return json.replace(/"lastTransitionTime":"[^"]*"/g, '');
+}
+
+function problemText(problems: readonly BuildProblem[] | undefined): string {
+  return problems === undefined ? '' : problems.map((p) => `${p.host}: ${p.reason}`).join('; ');
+}
+
+function groupProblems(problems: readonly BuildProblem[]): Map<string, BuildProblem[]> {
+  const grouped = new Map<string, BuildProblem[]>();
+  for (const problem of problems) {
+    const list = grouped.get(problem.gslb) ?? [];
+    list.push(problem);
+    grouped.set(problem.gslb, list);
+  }
+  return grouped;
+}
+
+/** A Gslb whose hosts the table could not serve (taken by another Gslb, say) is not Ready. */
+function withBuildProblems(
+  resolution: Resolution,
+  problems: BuildProblem[] | undefined,
+): Resolution {
+  if (problems === undefined || resolution.reason !== 'Serving') return resolution;
+  const reason: ReadyReason = 'HostsNotServed';
+  return {
+    ...resolution,
+    reason,
+    message: problems.map((p) => `${p.host}: ${p.reason}`).join('; '),
+  };
+}
