@@ -99,6 +99,7 @@ async function startKubernetes(config: Config, deps: SourceDeps): Promise<Runnin
       identity: config.podName === '' ? deps.instanceName : config.podName,
     },
   });
+  pipeline.onProblems((problems) => kube.problemsChanged(problems));
   kube.start();
   return kube;
 }

@@ -10,7 +10,6 @@
  * reconcile/ (resolution, status and the other writes, the writer lease).
  */
 import type { HostPort } from '../config/host-port';
-import { messageOf } from '../errors';
 import type { BuildProblem } from '../table/build-snapshot';
 import type { GslbRecord } from '../table/model';
 import type { Logger } from '../telemetry/logger';
@@ -26,6 +25,7 @@ import { GslbReconciler, type Changes } from './reconcile/gslb-reconciler';
 import { HostnameCache } from './reconcile/hostname-cache';
 import type { PlannedWrite } from './reconcile/planned-write';
 import type { Resolution, ResolveContext } from './reconcile/resolution';
+import { sendWrite } from './reconcile/send-write';
 import { WriteQueue } from './reconcile/write-queue';
 import { WriterLease } from './reconcile/writer-lease';
 
@@ -182,6 +182,17 @@ export class KubernetesSource {
     await this.lease?.stop();
   }
 
+  /**
+   * The problems of a table build triggered by something else than this
+   * source (the peers, the geo database): the Gslbs whose problems changed
+   * get a pass, so that their status says what is served.
+   */
+  problemsChanged(problems: readonly BuildProblem[]): void {
+    if (this.stopped) return;
+    const keys = this.reconciler.acceptProblems(problems);
+    if (keys.length > 0) this.schedule(keys.map((key) => `Table|${key}`));
+  }
+
   /** Watcher restarts so far, for tests and diagnostics. */
   watchRestarts(): number {
     return this.watchers.reduce((sum, w) => sum + w.restarts(), 0);
@@ -292,49 +303,7 @@ export class KubernetesSource {
     this.writes.push({
       key: write.key,
       kind: write.kind,
-      run: async () => {
-        let reply;
-        try {
-          reply = await this.options.api.request(
-            write.method,
-            write.path,
-            write.body,
-            write.bodyType,
-          );
-        } catch (err) {
-          this.log.warn(
-            {
-              kind: write.kind,
-              method: write.method,
-              path: write.path,
-              err: messageOf(err),
-              code: 'MERIDIAN_ERR_KUBE',
-            },
-            'write got no answer; retrying',
-          );
-          return 'retry';
-        }
-        if (reply.status >= 200 && reply.status < 300) {
-          write.onSuccess?.(reply.body);
-          return 'done';
-        }
-        // Gone, or changed meanwhile: the next pass plans again from the newer state.
-        if (reply.status === 404 || reply.status === 409) return 'done';
-        const message = (reply.body as { message?: unknown } | undefined)?.message;
-        const retry = reply.status === 429 || reply.status >= 500;
-        this.log.warn(
-          {
-            kind: write.kind,
-            method: write.method,
-            path: write.path,
-            status: reply.status,
-            err: typeof message === 'string' ? message : undefined,
-            code: 'MERIDIAN_ERR_KUBE',
-          },
-          retry ? 'write failed; retrying' : 'write refused',
-        );
-        return retry ? 'retry' : 'done';
-      },
+      run: () => sendWrite(this.options.api, write, this.log),
     });
   }
 }

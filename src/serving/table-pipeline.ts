@@ -3,7 +3,9 @@
  * from (the source's records, the peers' view, the geo locator), marks the
  * table dirty when one changes and runs one build for everything that changed
  * within `batchMs`, then swaps the table in, counts the build and hands its
- * problems to the source, whichever input triggered it. A failed build keeps
+ * problems to the source, whichever input triggered it: flush() returns them
+ * to the source that asked for the build, and every scheduled build (a peer
+ * or geo change, records set without a flush) tells the listener. A failed build keeps
  * the last table and the last problems: a Gslb that was reported stays
  * reported. Later inputs (drains, probe results) and observers of answer
  * changes hook in here.
@@ -57,7 +59,7 @@ export interface TablePipelineOptions {
   readonly build?: (input: BuildInput) => BuildResult;
 }
 
-/** Called after every build attempt with the problems of the table being served. */
+/** Called after every scheduled build attempt with the problems of the table being served. */
 export type ProblemsListener = (problems: readonly BuildProblem[]) => void;
 
 const defaultTimers: PipelineTimers = {
@@ -113,7 +115,10 @@ export class TablePipeline {
     this.changed('geo');
   }
 
-  /** The source that listens for its problems (one: a pipeline serves one source). */
+  /**
+   * The source that hears the problems of scheduled builds (one: a pipeline
+   * serves one source); the problems of a flush are flush()'s result.
+   */
   onProblems(listener: ProblemsListener): void {
     this.listener = listener;
   }
@@ -123,7 +128,7 @@ export class TablePipeline {
    * waiting for the batch; returns the problems of the table served after.
    */
   flush(): readonly BuildProblem[] {
-    if (this.pending.size > 0 || this.options.holder.current() === null) this.run();
+    if (this.pending.size > 0 || this.options.holder.current() === null) this.run(false);
     return this.lastProblems;
   }
 
@@ -153,7 +158,7 @@ export class TablePipeline {
     if (this.timer !== null || this.stopped) return;
     this.timer = this.timers.setTimeout(() => {
       this.timer = null;
-      this.run();
+      this.run(true);
     }, this.options.batchMs);
   }
 
@@ -164,7 +169,7 @@ export class TablePipeline {
   }
 
   /** One build of every input as it is now; never throws. */
-  private run(): void {
+  private run(notify: boolean): void {
     this.cancelTimer();
     const changes = [...this.pending];
     this.pending.clear();
@@ -178,7 +183,7 @@ export class TablePipeline {
         'table build failed; serving the last good table',
       );
     }
-    this.notify();
+    if (notify) this.notify();
   }
 
   private swapIn(changes: readonly InputChange[]): void {

@@ -170,13 +170,6 @@ test('README links into docs/ and to its own headings point at existing files an
   expect(brokenLinks('README.md')).toEqual([]);
 });
 
-/**
- * Folders whose README is not checked yet. src/k8s is being reorganised into
- * client/, ingest/ and reconcile/; its README, and its parts', come with that
- * reorganisation.
- */
-const FOLDERS_DOCUMENTED_ELSEWHERE = ['src/k8s'];
-
 /** Every folder under `dir`, at any depth, as a path from the repository root. */
 function foldersUnder(dir: string): string[] {
   return readdirSync(join(ROOT, dir), { withFileTypes: true })
@@ -184,10 +177,7 @@ function foldersUnder(dir: string): string[] {
     .flatMap((entry) => [`${dir}/${entry.name}`, ...foldersUnder(`${dir}/${entry.name}`)]);
 }
 
-const documentedFolders = foldersUnder('src').filter(
-  (folder) =>
-    !FOLDERS_DOCUMENTED_ELSEWHERE.some((skip) => folder === skip || folder.startsWith(`${skip}/`)),
-);
+const documentedFolders = foldersUnder('src');
 
 test('every folder under src/ holds a README.md', () => {
   expect(documentedFolders).toContain('src/table');

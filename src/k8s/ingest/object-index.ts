@@ -45,7 +45,8 @@ export type WatchedKind = (typeof WATCHED_KINDS)[number];
  * What a resolution read, and what a change touches, in one vocabulary:
  * `Kind|namespace/name` for one object, `Kind|namespace/*` for a scan of a
  * namespace (a label selector), `Endpoints|namespace/service` for a
- * Service's readiness, `Hostname|name` for an exposed host name.
+ * Service's readiness, `Hostname|name` for an exposed host name, and
+ * `Table|namespace/name` for what the table could not serve of a Gslb's hosts.
  */
 export type Dependency = string;
 

@@ -34,9 +34,11 @@ export class Dependents {
     const keys = new Set<string>();
     for (const dependency of changes) {
       for (const key of this.byDependency.get(dependency) ?? []) keys.add(key);
-      // A Gslb depends on itself; a new one has no recorded reads yet.
+      // A Gslb depends on itself (a new one has no recorded reads yet) and on
+      // what the table made of its hosts.
       if (dependency.startsWith('Gslb|') && !dependency.endsWith('/*'))
         keys.add(dependency.slice('Gslb|'.length));
+      if (dependency.startsWith('Table|')) keys.add(dependency.slice('Table|'.length));
     }
     return keys;
   }

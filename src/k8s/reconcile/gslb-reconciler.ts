@@ -21,11 +21,12 @@ import type { GslbRecord } from '../../table/model';
 import { ingressAnnotationGslb, ingressWrites, type IngressSyncState } from './ingress-sync';
 import type { Dependency, ObjectIndex } from '../ingest/object-index';
 import type { GslbSource } from '../ingest/objects';
+import { groupProblems, problemText, withBuildProblems } from './build-problems';
 import { Dependents, touchesKinds } from './dependents';
 import { desiredStatus, statusUpdate } from './gslb-status';
 import { eventWrite, type PlannedEvent, type PlannedWrite } from './planned-write';
 import { resolveGslb } from './resolve-gslb';
-import type { ReadyReason, Resolution, ResolveContext } from './resolution';
+import type { Resolution, ResolveContext } from './resolution';
 
 /** The outcome of one pass. */
 export interface PassResult {
@@ -150,14 +151,28 @@ export class GslbReconciler {
   }
 
   /**
+   * Takes the problems of a table build this reconciler did not ask for (the
+   * peers' answers or the geo database changed); returns the keys of the
+   * Gslbs whose problems changed, whose status a pass should then plan.
+   */
+  acceptProblems(problems: readonly BuildProblem[]): string[] {
+    return this.takeProblems(problems);
+  }
+
+  /**
    * Builds the table from every Gslb's records; returns the keys of the Gslbs
    * whose build problems changed. A build decides conflicts between Gslbs, so
    * one Gslb's change can change another's outcome.
    */
   private serve(): string[] {
-    const previous = this.problems;
-    this.problems = groupProblems(this.options.serve(this.allRecords()));
+    const changed = this.takeProblems(this.options.serve(this.allRecords()));
     this.builtOnce = true;
+    return changed;
+  }
+
+  private takeProblems(problems: readonly BuildProblem[]): string[] {
+    const previous = this.problems;
+    this.problems = groupProblems(problems);
     const changed: string[] = [];
     for (const key of new Set([...previous.keys(), ...this.problems.keys()]))
       if (
@@ -311,32 +326,4 @@ export class GslbReconciler {
 /** Status JSON without lastTransitionTime, which differs between passes until the write lands. */
 function withoutTimes(json: string): string {
   return json.replace(/"lastTransitionTime":"[^"]*"/g, '');
-}
-
-function problemText(problems: readonly BuildProblem[] | undefined): string {
-  return problems === undefined ? '' : problems.map((p) => `${p.host}: ${p.reason}`).join('; ');
-}
-
-function groupProblems(problems: readonly BuildProblem[]): Map<string, BuildProblem[]> {
-  const grouped = new Map<string, BuildProblem[]>();
-  for (const problem of problems) {
-    const list = grouped.get(problem.gslb) ?? [];
-    list.push(problem);
-    grouped.set(problem.gslb, list);
-  }
-  return grouped;
-}
-
-/** A Gslb whose hosts the table could not serve (taken by another Gslb, say) is not Ready. */
-function withBuildProblems(
-  resolution: Resolution,
-  problems: BuildProblem[] | undefined,
-): Resolution {
-  if (problems === undefined || resolution.reason !== 'Serving') return resolution;
-  const reason: ReadyReason = 'HostsNotServed';
-  return {
-    ...resolution,
-    reason,
-    message: problems.map((p) => `${p.host}: ${p.reason}`).join('; '),
-  };
 }

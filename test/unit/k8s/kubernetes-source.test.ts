@@ -301,6 +301,39 @@ describe('writes', () => {
     expect(statusWrites()).toHaveLength(1);
   });
 
+  test("problems of a table build the source did not ask for (a peer's answer) reach the Gslb's status", async () => {
+    await startReady();
+    await advance(0);
+    expect(statusWrites()).toHaveLength(1);
+    const before = passes();
+    current().problemsChanged([
+      { gslb: 'shop/web', host: HOST, reason: '2324 A targets; only the first 2319 are served' },
+    ]);
+    await advance(DEBOUNCE);
+    expect(passes()).toBe(before + 1);
+    // The pass planned the status from the problems, without a table build of its own.
+    expect(served).toHaveLength(1);
+    const writes = statusWrites();
+    expect(writes).toHaveLength(2);
+    expect(writes[1]?.body).toMatchObject({
+      status: {
+        conditions: [
+          expect.objectContaining({
+            status: 'False',
+            reason: 'HostsNotServed',
+            message: `${HOST}: 2324 A targets; only the first 2319 are served`,
+          }),
+        ],
+      },
+    });
+    // The same problems again change nothing.
+    current().problemsChanged([
+      { gslb: 'shop/web', host: HOST, reason: '2324 A targets; only the first 2319 are served' },
+    ]);
+    await advance(DEBOUNCE);
+    expect(passes()).toBe(before + 1);
+  });
+
   test.each([404, 409])('a %d reply is done, not retried and not logged', async (status) => {
     api.reply('PATCH', STATUS_PATH, { status, body: { message: 'gone' } });
     await startReady();
