@@ -5,7 +5,9 @@
 // - each library has one home: dns-packet in src/dns, pino in src/telemetry, the
 //   Kubernetes client in one adapter (KUBE_CLIENT);
 // - sources (src/standalone, src/k8s, src/peers) take their settings as arguments and
-//   import src/config only for types.
+//   import src/config only for types;
+// - benchmarks and the harness they share with tests (real parts started, waits) import
+//   nothing from test/.
 // One no-restricted-imports per file group: a later flat-config entry replaces an
 // earlier one's options for the same rule, so every group lists all it needs.
 const KUBE_CLIENT = 'src/k8s/client/kube-client.ts';
@@ -53,6 +55,10 @@ const kubeClientHome = {
   group: ['@kubernetes/*', 'undici', '**/kube-client'],
   message: `Only ${KUBE_CLIENT} uses the Kubernetes client; main.ts loads it lazily.`,
 };
+const testHome = {
+  group: ['**/test/**'],
+  message: "What benchmarks share with tests lives in harness/; test/ is the tests' own.",
+};
 const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 
 module.exports = [
@@ -70,7 +76,8 @@ module.exports = [
     files: ['src/table/**/*.ts'],
     rules: restrict(...pureBoundary, dnsPacketHome, pinoHome, kubeClientHome),
   },
-  { files: ['test/**/*.ts', 'bench/**/*.ts'], rules: restrict(kubeClientHome) },
+  { files: ['test/**/*.ts'], rules: restrict(kubeClientHome) },
+  { files: ['bench/**/*.ts', 'harness/**/*.ts'], rules: restrict(kubeClientHome, testHome) },
   {
     files: ['src/standalone/**/*.ts', 'src/k8s/**/*.ts', 'src/peers/**/*.ts'],
     rules: {

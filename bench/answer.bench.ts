@@ -7,7 +7,7 @@
 import { buildSnapshot } from '../src/table/build-snapshot';
 import { answerMessage } from '../src/table/answer';
 import type { GslbRecord } from '../src/table/model';
-import { query } from '../test/helpers/dns-case';
+import { query } from '../harness/dns-case';
 
 const HOSTS = 10_000;
 const ITERATIONS = 300_000;

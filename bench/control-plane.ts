@@ -1,7 +1,7 @@
 /**
  * The control-plane part of `npm run bench`: Meridian in Kubernetes mode on a
  * real kube-apiserver + etcd (the e2e environment of
- * test/helpers/kube-meridian.ts), CoreDNS in front. Each run starts a fresh
+ * harness/kube-meridian.ts), CoreDNS in front. Each run starts a fresh
  * environment and measures, through CoreDNS and the apiserver as a user
  * would see them:
  *   1. EndpointSlice readiness → answer, with one Gslb (BENCH_FLIPS changes);
@@ -9,7 +9,7 @@
  *      memory and every process's CPU;
  *   3. readiness → answer again with those Gslbs in;
  *   4. Meridian restarted over them: start to ready (list, first pass, serve).
- * The measurements are test/helpers/kube-speed.ts, which
+ * The measurements are harness/kube-speed.ts, which
  * test/e2e/kubernetes-speed.test.ts uses too. Fails only when something
  * answers wrongly or does not finish.
  */
@@ -17,8 +17,8 @@ import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { kubeBinDir } from '../test/helpers/kube-cluster';
-import { startKubeMeridian } from '../test/helpers/kube-meridian';
+import { kubeBinDir } from '../harness/kube-cluster';
+import { startKubeMeridian } from '../harness/kube-meridian';
 import {
   answersReady,
   chartMeridianMemory,
@@ -32,7 +32,7 @@ import {
   type FlipSample,
   type MetricsSample,
   type ScaleResult,
-} from '../test/helpers/kube-speed';
+} from '../harness/kube-speed';
 import { withCleanup } from './cleanup';
 import { loadAverage, type MachineFacts } from './facts';
 import type { BenchOptions } from './options';
@@ -354,7 +354,7 @@ function controlPlaneReport(
     `- Commit: ${facts.commit}`,
     `- Machine: ${facts.cpus} CPUs (nproc), ${facts.cpuModel}; load average ${load.start} at start, ${load.end} at end`,
     `- Software: Node ${facts.node}, ${facts.coredns}, ${version(join(bin, 'kube-apiserver'))}, ${version(join(bin, 'etcd'))}`,
-    '- Environment: test/helpers/kube-meridian.ts: kube-apiserver (RBAC, no priority and fairness) and etcd (`--unsafe-no-fsync`) on loopback, ' +
+    '- Environment: harness/kube-meridian.ts: kube-apiserver (RBAC, no priority and fairness) and etcd (`--unsafe-no-fsync`) on loopback, ' +
       "Meridian (`node dist/main.js`, Kubernetes mode, as its service account) and CoreDNS (Corefile.example, `log` included) in front; every process shares the machine's CPUs, none pinned.",
     `- Meridian settings: MERIDIAN_RELOAD_DEBOUNCE_MS=100 (its default), RECONCILE_REQUEUE_SECONDS=30 (default), LOG_LEVEL=info.`,
     `- ${runs.length} run(s), each in a fresh environment: ${options.flips} readiness flips with one Gslb; ` +

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { relative } from 'node:path';
-import { coreDnsBinary } from '../test/helpers/processes';
+import { coreDnsBinary } from '../harness/processes';
 import type { BenchOptions } from './options';
 import { REPO } from './repo';
 

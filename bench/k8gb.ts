@@ -11,10 +11,10 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { applyManifests, waitForCrds } from '../test/helpers/gateway-api';
-import { startKubeCluster, type KubeCluster } from '../test/helpers/kube-cluster';
-import { pool } from '../test/helpers/kube-speed';
-import { REPO_ROOT } from '../test/helpers/processes';
+import { applyManifests, waitForCrds } from '../harness/gateway-api';
+import { startKubeCluster, type KubeCluster } from '../harness/kube-cluster';
+import { pool } from '../harness/pool';
+import { REPO_ROOT } from '../harness/processes';
 import type { Cleanup } from './cleanup';
 import { childPid } from './proc';
 import { TTL_SECONDS, WEIGHTS, type Host, type Workload } from './workload';

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { coreDnsBinary, REPO_ROOT } from '../test/helpers/processes';
+import { coreDnsBinary, REPO_ROOT } from '../harness/processes';
 
 /** The repository root. */
 export const REPO = REPO_ROOT;

@@ -8,7 +8,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, startCoreDns, startMeridianProcess } from '../test/helpers/processes';
+import { freePort, startCoreDns, startMeridianProcess } from '../harness/processes';
 import { waitUntilAnswering } from './check';
 import type { Cleanup } from './cleanup';
 import { K8S_CRD_BLOCK, startK8gbControlPlane } from './k8gb';

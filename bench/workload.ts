@@ -11,8 +11,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gslbYaml } from '../test/helpers/app-harness';
-import { seededRandom } from '../test/helpers/table-fixtures';
+import { gslbYaml } from '../harness/gslb-yaml';
+import { seededRandom } from '../harness/random';
 
 /** The load-balanced zone, its parent, and the TTL every system gives answers. */
 export const ZONE = 'cloud.example.org';

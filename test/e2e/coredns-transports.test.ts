@@ -5,9 +5,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gslbYaml } from '../helpers/app-harness';
+import { gslbYaml } from '../../harness/gslb-yaml';
 import { createTestPki, type TestPki } from '../helpers/certificates';
-import { dig } from '../helpers/dig';
+import { dig } from '../../harness/dig';
 import {
   freePort,
   meridianProcessEnv,
@@ -16,7 +16,7 @@ import {
   startMeridianProcess,
   type Child,
   type CoreDns,
-} from '../helpers/processes';
+} from '../../harness/processes';
 
 const ZONE = 'cloud.example.org';
 const COREFILE = readFileSync(join(REPO_ROOT, 'Corefile.example'), 'utf8');

@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
-import { startKubeCluster, type KubeCluster, type KubeReply } from '../helpers/kube-cluster';
-import { REPO_ROOT } from '../helpers/processes';
+import { startKubeCluster, type KubeCluster, type KubeReply } from '../../harness/kube-cluster';
+import { REPO_ROOT } from '../../harness/processes';
 
 const run = promisify(execFile);
 const CRD_DIR = join(REPO_ROOT, 'deploy', 'crds');

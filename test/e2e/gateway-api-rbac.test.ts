@@ -20,15 +20,15 @@ import {
   gatewayApiVersion,
   installGatewayApiCrds,
   waitForCrds,
-} from '../helpers/gateway-api';
-import { startKubeCluster, type KubeCluster, type KubeReply } from '../helpers/kube-cluster';
-import { REPO_ROOT } from '../helpers/processes';
+} from '../../harness/gateway-api';
+import { startKubeCluster, type KubeCluster, type KubeReply } from '../../harness/kube-cluster';
+import { REPO_ROOT } from '../../harness/processes';
 import {
   mergePatch,
   meridianServiceAccountKubeconfig,
   MERIDIAN_NAMESPACE,
   MERIDIAN_USER,
-} from '../helpers/service-account';
+} from '../../harness/service-account';
 
 const run = promisify(execFile);
 // Fresh per run: a namespace cannot be reused once deleted (nothing finalizes it).

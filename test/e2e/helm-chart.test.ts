@@ -9,6 +9,7 @@
  * loading the rendered Corefile, and serves a Gslb, while everything outside
  * the chart's roles is refused.
  */
+import { eventually } from '../../harness/eventually';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,8 +24,8 @@ import {
   startChartPod,
   type ChartPod,
 } from '../helpers/chart-meridian';
-import { dig } from '../helpers/dig';
-import { applyManifests, installGatewayApiCrds, waitForCrds } from '../helpers/gateway-api';
+import { dig } from '../../harness/dig';
+import { applyManifests, installGatewayApiCrds, waitForCrds } from '../../harness/gateway-api';
 import {
   ALL_ON_VALUES,
   CHART_DIR,
@@ -39,12 +40,11 @@ import {
   templateArgs,
   type KubeObject,
 } from '../helpers/helm';
-import { startKubeCluster, type KubeCluster, type KubeReply } from '../helpers/kube-cluster';
+import { startKubeCluster, type KubeCluster, type KubeReply } from '../../harness/kube-cluster';
 import {
   backend,
   create,
   eventsAbout,
-  eventually,
   freshNamespace,
   gslbRef,
   gslbStatus,
@@ -52,9 +52,9 @@ import {
   ingressSpec,
   read,
   setLoadBalancer,
-} from '../helpers/kube-meridian';
+} from '../../harness/kube-meridian';
 import { schemaLocations, writeBuiltInSchemas, writeCrdSchemas } from '../helpers/kube-schemas';
-import { REPO_ROOT } from '../helpers/processes';
+import { REPO_ROOT } from '../../harness/processes';
 
 const run = promisify(execFile);
 

@@ -1,5 +1,5 @@
 /**
- * The test control plane (test/helpers/kube-cluster.ts) against itself: a real
+ * The test control plane (harness/kube-cluster.ts) against itself: a real
  * kube-apiserver stores core and discovery.k8s.io objects in a real etcd, keeps
  * them across an apiserver restart, and two clusters run side by side without
  * sharing anything. Later Kubernetes-source tests rely on each of these.
@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startKubeCluster, type KubeCluster, type KubeReply } from '../helpers/kube-cluster';
+import { startKubeCluster, type KubeCluster, type KubeReply } from '../../harness/kube-cluster';
 
 const run = promisify(execFile);
 // Fresh per run: a namespace cannot be reused once deleted (nothing finalizes it).

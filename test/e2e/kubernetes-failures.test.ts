@@ -11,6 +11,7 @@
  * until it is killed (15 s later, the helper's bound), which would only add
  * 15 s to every restart here.
  */
+import { eventually } from '../../harness/eventually';
 import {
   acceptedAt,
   apiserverMetrics,
@@ -30,7 +31,6 @@ import {
   backend,
   create,
   eventsAbout,
-  eventually,
   freshNamespace,
   gslbRef,
   ingress,
@@ -41,7 +41,7 @@ import {
   startKubeMeridian,
   ZONE,
   type KubeMeridian,
-} from '../helpers/kube-meridian';
+} from '../../harness/kube-meridian';
 
 const INGRESS_REF = { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' };
 /** Every watched collection: kind (as Meridian's logs and metrics name it) → plural (as the apiserver's metrics do). */

@@ -5,8 +5,9 @@
  * status, conditions and Events read back from the API. Meridian runs as its
  * service account under RBAC, bound to deploy/rbac's ClusterRole only.
  */
-import { dig } from '../helpers/dig';
-import { freePort, startMeridianProcess } from '../helpers/processes';
+import { eventually } from '../../harness/eventually';
+import { dig } from '../../harness/dig';
+import { freePort, startMeridianProcess } from '../../harness/processes';
 import {
   answer,
   ask,
@@ -14,7 +15,6 @@ import {
   create,
   EDGE_NAMES,
   eventsAbout,
-  eventually,
   freshNamespace,
   gslbRef,
   gslbStatus,
@@ -29,7 +29,7 @@ import {
   startKubeMeridian,
   ZONE,
   type KubeMeridian,
-} from '../helpers/kube-meridian';
+} from '../../harness/kube-meridian';
 
 let env: KubeMeridian;
 

@@ -6,7 +6,7 @@
  * Each test prints its figures; bench/control-plane.ts measures the same with
  * more runs (docs/benchmarks.md, "Control plane (Kubernetes source)").
  */
-import { startKubeMeridian, type KubeMeridian } from '../helpers/kube-meridian';
+import { startKubeMeridian, type KubeMeridian } from '../../harness/kube-meridian';
 import {
   chartMeridianMemory,
   createFlipTarget,
@@ -18,7 +18,7 @@ import {
   type FlipSample,
   type FlipTarget,
   type ScaleResult,
-} from '../helpers/kube-speed';
+} from '../../harness/kube-speed';
 
 const GSLBS = 10_000;
 const FLIPS = 60;

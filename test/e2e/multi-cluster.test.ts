@@ -12,7 +12,7 @@
  * change takes to reach the answers, locally and at the peers (printed, for
  * docs/benchmarks.md).
  */
-import { latencySummary, type FlipSample } from '../helpers/kube-speed';
+import { latencySummary, type FlipSample } from '../../harness/kube-speed';
 import {
   CLUSTERS,
   converge,

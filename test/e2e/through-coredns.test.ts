@@ -3,11 +3,12 @@
  * Corefile.example unchanged → its grpc plugin → Meridian as a separate
  * process (dist/main.js), in standalone mode on a temporary directory.
  */
+import { waitFor } from '../../harness/eventually';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dig, type DigReply } from '../helpers/dig';
-import { gslbYaml, waitFor } from '../helpers/app-harness';
+import { dig, type DigReply } from '../../harness/dig';
+import { gslbYaml } from '../../harness/gslb-yaml';
 import {
   freePort,
   meridianProcessEnv,
@@ -16,7 +17,7 @@ import {
   startMeridianProcess,
   type Child,
   type CoreDns,
-} from '../helpers/processes';
+} from '../../harness/processes';
 
 const MANY = Array.from({ length: 80 }, (_, i) => `198.51.100.${i + 1}`);
 const ZONE = 'cloud.example.org';

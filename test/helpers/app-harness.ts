@@ -20,26 +20,6 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-/** Returns a Gslb manifest serving `host` on `addresses`. */
-export function gslbYaml(name: string, host: string, addresses: string[], extra = ''): string {
-  return [
-    'apiVersion: k8gb.io/v1beta1',
-    'kind: Gslb',
-    'metadata:',
-    `  name: ${name}`,
-    '  namespace: test',
-    '  annotations:',
-    `    k8gb.io/exposed-ip-addresses: "${addresses.join(',')}"`,
-    'spec:',
-    '  ingress:',
-    '    rules:',
-    `      - host: ${host}`,
-    '  strategy:',
-    '    type: roundRobin',
-    extra,
-  ].join('\n');
-}
-
 /** Starts Meridian with `manifests` written first; `env` adds or overrides settings. */
 export async function startHarness(
   manifests: Record<string, string>,
@@ -80,19 +60,4 @@ export async function startHarness(
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** Polls `check` every 10 ms until it returns true or `timeoutMs` passes. */
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<number> {
-  const started = performance.now();
-  for (;;) {
-    if (await check()) return performance.now() - started;
-    if (performance.now() - started > timeoutMs)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }

@@ -7,13 +7,14 @@
  * session-key files and no control channel (no rndc): zone changes are
  * rewritten and loaded with SIGHUP. Every wait is bounded.
  */
+import { poll } from '../../harness/eventually';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Resolver } from 'node:dns/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nameServerName } from '../../src/gslb/k8gb-naming';
-import { freePort, startChild, waitUntilReady, type Child } from './processes';
+import { freePort, startChild, waitUntilReady, type Child } from '../../harness/processes';
 
 /** One cluster's name server: its geotag and glue addresses (IPv4 and IPv6). */
 export interface BindCluster {
@@ -201,18 +202,16 @@ function zoneText(
 
 /** Resolves once every thread of `pid` is in state T (stopped), polling /proc; fails after `timeoutMs`. */
 async function waitForStopped(pid: number, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const tasks = readdirSync(`/proc/${pid}/task`);
-    const states = tasks.map((task) => {
-      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
-      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    });
-    if (states.every((state) => state === 'T' || state === 't')) return;
-    if (performance.now() > deadline)
-      throw new Error(
-        `named ${pid} not stopped within ${timeoutMs} ms (thread states ${states.join('')})`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  const threadStates = (): string =>
+    readdirSync(`/proc/${pid}/task`)
+      .map((task) => {
+        const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      })
+      .join('');
+  await poll(threadStates, (states) => /^[Tt]+$/.test(states), {
+    timeoutMs,
+    intervalMs: 5,
+    what: `named ${pid} stopped (thread states)`,
+  });
 }

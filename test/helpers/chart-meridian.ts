@@ -13,14 +13,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import type { KubeObject } from './helm';
-import type { KubeCluster } from './kube-cluster';
+import type { KubeCluster } from '../../harness/kube-cluster';
 import {
   freePort,
   startCoreDns,
   startMeridianProcess,
   type Child,
   type CoreDns,
-} from './processes';
+} from '../../harness/processes';
 
 interface Container {
   readonly name: string;

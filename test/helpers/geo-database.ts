@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
-import { builtByScript } from './processes';
+import { builtByScript } from '../../harness/processes';
 
 /**
  * Path of mmdb-writer, building it through scripts/build-mmdb-writer.sh when

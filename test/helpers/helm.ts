@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-import { REPO_ROOT } from './processes';
+import { REPO_ROOT } from '../../harness/processes';
 
 const run = promisify(execFile);
 

@@ -4,8 +4,8 @@
  * Meridian's metrics, readiness and JSON log lines, and etcd directly through
  * its JSON gateway, which still answers while the apiserver is down.
  */
-import type { KubeCluster } from './kube-cluster';
-import type { KubeMeridian } from './kube-meridian';
+import type { KubeCluster } from '../../harness/kube-cluster';
+import type { KubeMeridian } from '../../harness/kube-meridian';
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));

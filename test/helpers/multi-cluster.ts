@@ -19,8 +19,8 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBind, type Bind, type BindCluster, type Delegation } from './bind';
-import { dig, type DigReply } from './dig';
-import { decodeReply, query } from './dns-case';
+import { dig, type DigReply } from '../../harness/dig';
+import { decodeReply, query } from '../../harness/dns-case';
 import { writeGeoDatabase, type GeoNetwork } from './geo-database';
 import {
   backend,
@@ -32,8 +32,8 @@ import {
   startKubeMeridian,
   ZONE,
   type KubeMeridian,
-} from './kube-meridian';
-import { coreDnsBinary, freePort } from './processes';
+} from '../../harness/kube-meridian';
+import { coreDnsBinary, freePort } from '../../harness/processes';
 
 export const PARENT_ZONE = 'example.org';
 export const GLUE_PREFIX = 'gslb-ns-';

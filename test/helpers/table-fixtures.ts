@@ -8,7 +8,13 @@ import type { StrategyParameters } from '../../src/gslb/gslb-spec';
 import type { StrategyType } from '../../src/gslb/k8gb-naming';
 import type { ClusterTargets, GslbRecord, ZoneSpec } from '../../src/table/model';
 import type { RecordSnapshot } from '../../src/table/snapshot';
-import { addressesOf, decodeReply, query, type DecodedReply, type QueryOptions } from './dns-case';
+import {
+  addressesOf,
+  decodeReply,
+  query,
+  type DecodedReply,
+  type QueryOptions,
+} from '../../harness/dns-case';
 
 /** The zone every fixture uses. */
 export const ZONE: ZoneSpec = {
@@ -89,21 +95,6 @@ export function served(
   options: QueryOptions = {},
 ): string[] {
   return addressesOf(ask(snapshot, name, type, options).answers);
-}
-
-/**
- * mulberry32: a small seeded generator of uniform numbers in [0, 1), so that
- * tests that draw are repeatable.
- */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -3,11 +3,13 @@
  * built from proto/dns.proto: every reply well-formed and matching its
  * question, DNS outcomes as DNS messages, faults as gRPC statuses.
  */
+import { waitFor } from '../../harness/eventually';
 import { status } from '@grpc/grpc-js';
 import * as fc from 'fast-check';
-import { decodeReply, query } from '../helpers/dns-case';
+import { decodeReply, query } from '../../harness/dns-case';
 import { createDnsClient, type DnsClient } from '../helpers/grpc-client';
-import { gslbYaml, startHarness, waitFor, type Harness } from '../helpers/app-harness';
+import { startHarness, type Harness } from '../helpers/app-harness';
+import { gslbYaml } from '../../harness/gslb-yaml';
 
 let harness: Harness;
 let client: DnsClient;

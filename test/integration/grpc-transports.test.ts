@@ -8,10 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
-import { decodeReply, query } from '../helpers/dns-case';
+import { decodeReply, query } from '../../harness/dns-case';
 import { createDnsClient } from '../helpers/grpc-client';
 import { createTestPki, type TestPki } from '../helpers/certificates';
-import { gslbYaml, startHarness, type Harness } from '../helpers/app-harness';
+import { startHarness, type Harness } from '../helpers/app-harness';
+import { gslbYaml } from '../../harness/gslb-yaml';
 
 const MANIFESTS = { 'web.yaml': gslbYaml('web', 'web.cloud.example.org', ['192.0.2.1']) };
 let pki: TestPki;

@@ -5,6 +5,7 @@
  * onChange fires only when a result changes, refresh() looks every name up
  * again, the cache is bounded (least recently used first out), stop() ends it.
  */
+import { waitFor } from '../../harness/eventually';
 import type { HostPort } from '../../src/config/host-port';
 import { createSocket, type Socket } from 'node:dgram';
 import * as dnsPacket from 'dns-packet';
@@ -89,15 +90,6 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-/** Polls `condition` every 5 ms; fails after `timeoutMs`. */
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 let server: DnsServer;
@@ -121,7 +113,7 @@ async function settled(
   cache: HostnameCache,
   name: string,
 ): Promise<ReturnType<HostnameCache['lookup']>> {
-  await waitFor(() => cache.lookup(name).state !== 'pending', `${name} to settle`);
+  await waitFor(() => cache.lookup(name).state !== 'pending', 5_000, `${name} to settle`);
   return cache.lookup(name);
 }
 
@@ -152,7 +144,7 @@ test('a miss is pending; the lookup runs once in the background and resolves A a
   const cache = makeCache();
   expect(cache.lookup('app.example.net')).toEqual({ state: 'pending' });
   expect(cache.lookup('app.example.net')).toEqual({ state: 'pending' });
-  await waitFor(() => changes === 1, 'onChange');
+  await waitFor(() => changes === 1, 5_000, 'onChange');
   expect(cache.lookup('app.example.net')).toEqual({
     state: 'resolved',
     addresses: ['192.0.2.1', '192.0.2.2', '2001:db8::1'],
@@ -206,13 +198,13 @@ test('refresh looks every name up again; onChange fires only when a result chang
 
   const before = server.queries.length;
   cache.refresh();
-  await waitFor(() => server.queries.length === before + 4, 'the refresh queries');
+  await waitFor(() => server.queries.length === before + 4, 5_000, 'the refresh queries');
   await pause(50);
   expect(changes).toBe(2);
 
   server.names.set('b.example.net', { a: ['192.0.2.3'], aaaa: ['2001:db8::3'] });
   cache.refresh();
-  await waitFor(() => changes === 3, 'onChange after a change');
+  await waitFor(() => changes === 3, 5_000, 'onChange after a change');
   expect(cache.lookup('b.example.net')).toEqual({
     state: 'resolved',
     addresses: ['192.0.2.3', '2001:db8::3'],
@@ -221,7 +213,7 @@ test('refresh looks every name up again; onChange fires only when a result chang
 
   server.names.delete('a.example.net');
   cache.refresh();
-  await waitFor(() => changes === 4, 'onChange after a name went away');
+  await waitFor(() => changes === 4, 5_000, 'onChange after a name went away');
   expect(cache.lookup('a.example.net')).toEqual({ state: 'failed', error: 'no A or AAAA record' });
 });
 
@@ -244,7 +236,7 @@ test('stop drops lookups in flight and starts no new ones; cached names still an
   const cache = makeCache({ timeoutMs: 2_000 });
   await settled(cache, 'known.example.net');
   expect(cache.lookup('slow.example.net')).toEqual({ state: 'pending' });
-  await waitFor(() => server.queries.includes('A slow.example.net'), 'the slow query');
+  await waitFor(() => server.queries.includes('A slow.example.net'), 5_000, 'the slow query');
   cache.stop();
   const queries = server.queries.length;
   expect(cache.lookup('new.example.net')).toEqual({ state: 'pending' });
@@ -296,7 +288,7 @@ describe('in the Kubernetes source', () => {
       handlers('Service').onEvent({ type: 'add', object: serviceObject('web') });
       handlers('EndpointSlice').onEvent({ type: 'add', object: sliceObject('web-1', 'web', true) });
       for (const kind of WATCHED_KINDS) handlers(kind).onSynced();
-      await waitFor(() => served.length >= 2, 'the reconcile after the lookup');
+      await waitFor(() => served.length >= 2, 5_000, 'the reconcile after the lookup');
       // First pass: the name is being looked up; nothing served, no status.
       expect(served[0]).toEqual([]);
       expect(served[1]).toEqual([
@@ -308,7 +300,7 @@ describe('in the Kubernetes source', () => {
           clusters: [{ geoTag: 'eu', addresses: ['203.0.113.1'] }],
         },
       ]);
-      await waitFor(() => api.requests.length > 0, 'the status write');
+      await waitFor(() => api.requests.length > 0, 5_000, 'the status write');
       expect(api.sent().filter((r) => r.endsWith('/status'))).toEqual([
         'PATCH /apis/k8gb.io/v1beta1/namespaces/shop/gslbs/web/status',
       ]);

@@ -2,9 +2,10 @@
  * /metrics, /healthz and /readyz over real HTTP, and readiness through the
  * shutdown sequence.
  */
-import { decodeReply, query } from '../helpers/dns-case';
+import { decodeReply, query } from '../../harness/dns-case';
 import { createDnsClient } from '../helpers/grpc-client';
-import { gslbYaml, startHarness, type Harness } from '../helpers/app-harness';
+import { startHarness, type Harness } from '../helpers/app-harness';
+import { gslbYaml } from '../../harness/gslb-yaml';
 
 const MANIFESTS = {
   'web.yaml': gslbYaml('web', 'web.cloud.example.org', ['192.0.2.1', '192.0.2.2']),

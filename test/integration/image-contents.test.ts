@@ -22,8 +22,8 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { promisify } from 'node:util';
-import { dig } from '../helpers/dig';
-import { answersOk, freePort, REPO_ROOT } from '../helpers/processes';
+import { dig } from '../../harness/dig';
+import { answersOk, freePort, REPO_ROOT } from '../../harness/processes';
 
 const run = promisify(execFile);
 

@@ -3,6 +3,7 @@
  * own, an invalid file reported with its path while its last good content
  * keeps serving, deletions, and files the watcher cannot see.
  */
+import { waitFor } from '../../harness/eventually';
 import { mkdtempSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +13,10 @@ import {
   type ManifestState,
 } from '../../src/standalone/manifest-directory';
 import { capturingLogger } from '../helpers/telemetry';
-import { addressesOf, decodeReply, query } from '../helpers/dns-case';
+import { addressesOf, decodeReply, query } from '../../harness/dns-case';
 import { createDnsClient } from '../helpers/grpc-client';
-import { gslbYaml, startHarness, waitFor } from '../helpers/app-harness';
+import { startHarness } from '../helpers/app-harness';
+import { gslbYaml } from '../../harness/gslb-yaml';
 
 interface Captured {
   readonly states: ManifestState[];

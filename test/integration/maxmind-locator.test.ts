@@ -3,6 +3,7 @@
  * clients and targets of two sites over IPv4 and IPv6, scopes, field
  * priority, and the file's life (replaced, corrupted, removed, closed).
  */
+import { waitFor } from '../../harness/eventually';
 import {
   mkdirSync,
   mkdtempSync,
@@ -73,21 +74,6 @@ function ipv6Bytes(address: string): Buffer {
   const bytes = Buffer.alloc(16);
   groups.forEach((group, i) => bytes.writeUInt16BE(Number.parseInt(group, 16), i * 2));
   return bytes;
-}
-
-async function eventually(
-  what: string,
-  condition: () => boolean,
-  timeoutMs: number,
-): Promise<number> {
-  const started = performance.now();
-  while (!condition()) {
-    if (performance.now() - started > timeoutMs) {
-      throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  return performance.now() - started;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -256,10 +242,10 @@ describe('MaxMind locator over mmdbwriter databases', () => {
     const swapped = geoDatabaseBytes(SWAPPED);
 
     replaceFile(path, swapped);
-    const tookMs = await eventually(
-      'reload after rename',
+    const tookMs = await waitFor(
       () => locator.locate(subnet('10.1.0.0/24'))?.datacenter === 'us',
       RELOAD_BOUND_MS,
+      'reload after rename',
     );
 
     expect(tookMs).toBeLessThan(RELOAD_BOUND_MS);
@@ -288,10 +274,10 @@ describe('MaxMind locator over mmdbwriter databases', () => {
 
     symlinkSync('v2', join(data, 'next'));
     replaceLink(join(data, 'next'), join(data, 'current'));
-    const tookMs = await eventually(
-      'reload by the periodic check',
+    const tookMs = await waitFor(
       () => locator.locateTarget('10.1.0.1') === 'us',
       200 + RELOAD_BOUND_MS,
+      'reload by the periodic check',
     );
 
     expect(tookMs).toBeLessThan(200 + RELOAD_BOUND_MS);
@@ -310,18 +296,18 @@ describe('MaxMind locator over mmdbwriter databases', () => {
       renameSync(dir, old);
       mkdirSync(dir);
       writeGeoDatabase(path, SWAPPED);
-      await eventually(
-        'reload from the new directory',
+      await waitFor(
         () => locator.locateTarget('10.1.0.1') === 'us',
         poll + RELOAD_BOUND_MS,
+        'reload from the new directory',
       );
 
       // Faster than the periodic check: only a watch on the new directory sees this.
       replaceFile(path, geoDatabaseBytes(TWO_SITES));
-      const tookMs = await eventually(
-        'reload through the new watch',
+      const tookMs = await waitFor(
         () => locator.locateTarget('10.1.0.1') === 'eu',
         poll / 2,
+        'reload through the new watch',
       );
       expect(tookMs).toBeLessThan(poll / 2);
       expect(reloads).toHaveLength(2);
@@ -337,7 +323,7 @@ describe('MaxMind locator over mmdbwriter databases', () => {
 
     // A database cut short (as by an interrupted copy) loses its metadata.
     replaceFile(path, good.subarray(0, Math.floor(good.length / 2)));
-    await eventually('report of the corrupt file', () => errors.length > 0, RELOAD_BOUND_MS);
+    await waitFor(() => errors.length > 0, RELOAD_BOUND_MS, 'report of the corrupt file');
     await sleep(400); // several periodic checks of the same bad file
 
     expect(errors).toHaveLength(1);
@@ -352,10 +338,10 @@ describe('MaxMind locator over mmdbwriter databases', () => {
 
     // A different bad file is a new problem; then a good one is loaded again.
     replaceFile(path, gzipSync(good));
-    await eventually('report of the gzip file', () => errors.length > 1, RELOAD_BOUND_MS);
+    await waitFor(() => errors.length > 1, RELOAD_BOUND_MS, 'report of the gzip file');
     expect(errors[1]?.message).toMatch(/gzip/);
     writeGeoDatabase(path, SWAPPED);
-    await eventually('recovery', () => locator.locateTarget('10.1.0.1') === 'us', RELOAD_BOUND_MS);
+    await waitFor(() => locator.locateTarget('10.1.0.1') === 'us', RELOAD_BOUND_MS, 'recovery');
     expect(errors).toHaveLength(2);
     expect(reloads).toHaveLength(1);
   });
@@ -375,7 +361,7 @@ describe('MaxMind locator over mmdbwriter databases', () => {
     expect(locator.locate(subnet('10.1.0.0/24'))).toBeNull();
     expect(locator.locateTarget('10.2.0.1')).toBeNull();
     expect(locator.locateTarget('192.0.2.1')).toBeNull();
-    await eventually('report of the damage', () => errors.length > 0, RELOAD_BOUND_MS);
+    await waitFor(() => errors.length > 0, RELOAD_BOUND_MS, 'report of the damage');
     await sleep(50);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ problem: 'lookup', path });
@@ -387,14 +373,14 @@ describe('MaxMind locator over mmdbwriter databases', () => {
     const locator = await locatorFor({ pollIntervalMs: 100, debounceMs: 10 });
 
     rmSync(path);
-    await eventually('report of the missing file', () => errors.length > 0, RELOAD_BOUND_MS);
+    await waitFor(() => errors.length > 0, RELOAD_BOUND_MS, 'report of the missing file');
     await sleep(300);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ problem: 'read' });
     expect(locator.locateTarget('10.1.0.1')).toBe('eu');
 
     writeGeoDatabase(path, SWAPPED);
-    await eventually('reload', () => locator.locateTarget('10.1.0.1') === 'us', RELOAD_BOUND_MS);
+    await waitFor(() => locator.locateTarget('10.1.0.1') === 'us', RELOAD_BOUND_MS, 'reload');
     expect(errors).toHaveLength(1);
   });
 

@@ -13,7 +13,7 @@ import { createDnsClient, type QueryFn } from '../../src/peers/dns-client';
 import { PeerDiscovery } from '../../src/peers/peer-discovery';
 import { createPeerMetrics, PEER_METRIC_NAMES } from '../../src/telemetry/peer-metrics';
 import { startBind, type Bind, type BindCluster } from '../helpers/bind';
-import { freePort } from '../helpers/processes';
+import { freePort } from '../../harness/processes';
 import { capturingLogger } from '../helpers/telemetry';
 
 jest.setTimeout(60_000);

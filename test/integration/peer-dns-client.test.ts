@@ -12,7 +12,7 @@ import { createServer, type Server } from 'node:net';
 import * as dnsPacket from 'dns-packet';
 import { queryAddresses } from '../../src/peers/dns-client';
 import { startBind, type Bind } from '../helpers/bind';
-import { freePort } from '../helpers/processes';
+import { freePort } from '../../harness/processes';
 
 jest.setTimeout(30_000);
 

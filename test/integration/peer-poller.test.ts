@@ -17,13 +17,13 @@ import { createDnsClient, type QueryFn } from '../../src/peers/dns-client';
 import { PeerPoller, type PeerTarget } from '../../src/peers/peer-poller';
 import type { PeerView } from '../../src/peers/peer-view';
 import { createPeerMetrics, PEER_METRIC_NAMES } from '../../src/telemetry/peer-metrics';
-import { gslbYaml } from '../helpers/app-harness';
+import { gslbYaml } from '../../harness/gslb-yaml';
 import {
   freePort,
   meridianProcessEnv,
   startMeridianProcess,
   type Child,
-} from '../helpers/processes';
+} from '../../harness/processes';
 import { capturingLogger } from '../helpers/telemetry';
 
 jest.setTimeout(60_000);

@@ -21,13 +21,13 @@ import { buildSnapshot } from '../../src/table/build-snapshot';
 import type { GslbRecord } from '../../src/table/model';
 import { createPeerMetrics, PEER_METRIC_NAMES } from '../../src/telemetry/peer-metrics';
 import { startBind, type Bind } from '../helpers/bind';
-import { gslbYaml } from '../helpers/app-harness';
+import { gslbYaml } from '../../harness/gslb-yaml';
 import {
   freePort,
   meridianProcessEnv,
   startMeridianProcess,
   type Child,
-} from '../helpers/processes';
+} from '../../harness/processes';
 import { capturingLogger } from '../helpers/telemetry';
 
 jest.setTimeout(60_000);

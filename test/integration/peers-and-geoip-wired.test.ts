@@ -9,13 +9,15 @@
  * polled it, then what the peer serves from its first answer on. The
  * three-cluster behaviour through CoreDNS is in test/e2e/multi-cluster.test.ts.
  */
+import { waitFor } from '../../harness/eventually';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gslbYaml, startHarness, waitFor, type Harness } from '../helpers/app-harness';
+import { startHarness, type Harness } from '../helpers/app-harness';
+import { gslbYaml } from '../../harness/gslb-yaml';
 import { startDelayRelay } from '../helpers/delay-relay';
 import { createDnsClient } from '../helpers/grpc-client';
-import { addressesOf, decodeReply, query } from '../helpers/dns-case';
+import { addressesOf, decodeReply, query } from '../../harness/dns-case';
 import { writeGeoDatabase } from '../helpers/geo-database';
 import { served } from '../helpers/table-fixtures';
 

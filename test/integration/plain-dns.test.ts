@@ -5,11 +5,12 @@
  */
 import { createSocket } from 'node:dgram';
 import { createConnection } from 'node:net';
-import { dig, type DigReply } from '../helpers/dig';
-import { decodeReply, query } from '../helpers/dns-case';
+import { dig, type DigReply } from '../../harness/dig';
+import { decodeReply, query } from '../../harness/dns-case';
 import { startDnsListener, type DnsListener } from '../../src/plain-dns/dns-listener';
 import { createResponder } from '../../src/serving/responder';
-import { gslbYaml, startHarness, type Harness } from '../helpers/app-harness';
+import { startHarness, type Harness } from '../helpers/app-harness';
+import { gslbYaml } from '../../harness/gslb-yaml';
 import { metricsOnNewRegistry } from '../helpers/telemetry';
 
 const MANY = Array.from({ length: 60 }, (_, i) => `192.0.2.${i + 1}`);

@@ -6,13 +6,13 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gslbYaml } from '../helpers/app-harness';
+import { gslbYaml } from '../../harness/gslb-yaml';
 import {
   freePort,
   meridianProcessEnv,
   REPO_ROOT,
   startMeridianProcess,
-} from '../helpers/processes';
+} from '../../harness/processes';
 
 const MAIN = join(REPO_ROOT, 'dist', 'main.js');
 

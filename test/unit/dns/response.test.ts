@@ -8,7 +8,7 @@ import {
   type SectionBytes,
 } from '../../../src/dns/response';
 import { encodeRecordTail } from '../../../src/dns/wire';
-import { decodeReply, query, rrLines } from '../../helpers/dns-case';
+import { decodeReply, query, rrLines } from '../../../harness/dns-case';
 
 const NAME = 'app.cloud.example.org';
 /** QNAME, QTYPE and QCLASS as a query carries them. */

@@ -6,7 +6,7 @@ import {
   query,
   rrLines,
   type QueryOptions,
-} from '../../helpers/dns-case';
+} from '../../../harness/dns-case';
 import { gslb, table } from '../../helpers/table-fixtures';
 
 const snapshot: RecordSnapshot = table([

@@ -3,7 +3,7 @@ import { MAX_RECORDS_PER_RRSET } from '../../../src/table/target-encoding';
 import { answerMessage } from '../../../src/table/answer';
 import type { GslbRecord, ZoneSpec } from '../../../src/table/model';
 import type { RecordSnapshot } from '../../../src/table/snapshot';
-import { addressesOf, decodeReply, query, rrLines } from '../../helpers/dns-case';
+import { addressesOf, decodeReply, query, rrLines } from '../../../harness/dns-case';
 import { ZONE, gslb, table } from '../../helpers/table-fixtures';
 
 /** A zone inside ZONE, delegated to its own name servers. */

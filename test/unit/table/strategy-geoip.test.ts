@@ -13,8 +13,8 @@ import {
 } from '../../../src/table/geo-locator';
 import type { ClusterTargets } from '../../../src/table/model';
 import type { RecordSnapshot } from '../../../src/table/snapshot';
-import type { DecodedReply } from '../../helpers/dns-case';
-import { addressesOf } from '../../helpers/dns-case';
+import type { DecodedReply } from '../../../harness/dns-case';
+import { addressesOf } from '../../../harness/dns-case';
 import { APP, ask, cluster, multiCluster, tableWith } from '../../helpers/table-fixtures';
 
 /** A network of the fake database. */

@@ -13,10 +13,10 @@ import {
   cluster,
   evenlySpread,
   multiCluster,
-  seededRandom,
   served,
   tableWith,
 } from '../../helpers/table-fixtures';
+import { seededRandom } from '../../../harness/random';
 
 const EU = ['192.0.2.1', '192.0.2.2'];
 const US = ['198.51.100.1'];

@@ -408,20 +408,3 @@ export function ask(env: KubeMeridian, name: string, type = 'A'): Promise<DigRep
 export async function answer(env: KubeMeridian, name: string, type = 'A'): Promise<string[]> {
   return (await ask(env, name, type)).answer.map((r) => r.data).sort();
 }
-
-/** Polls `read` every 50 ms until `accept` holds; fails after `timeoutMs` with the last value. */
-export async function eventually<T>(
-  readValue: () => Promise<T>,
-  accept: (value: T) => boolean,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T;
-  for (;;) {
-    last = await readValue();
-    if (accept(last)) return last;
-    if (Date.now() > deadline)
-      throw new Error(`not within ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

@@ -6,6 +6,7 @@
  * and CPU each process spent. Shared by test/e2e/kubernetes-speed.test.ts
  * (which asserts bounds) and bench/control-plane.ts (which reports more runs).
  */
+import { pool } from './pool';
 import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -456,19 +457,6 @@ async function createWithRetry(cluster: KubeCluster, path: string, body: unknown
     if (!transient || attempt >= 5) throw new Error(`POST ${path}: ${reason}`);
     await sleep(200 * attempt);
   }
-}
-
-/** Runs `work(i)` for i in [0, count) with at most `concurrency` at once. */
-export async function pool(
-  count: number,
-  concurrency: number,
-  work: (i: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let i = next++; i < count; i = next++) await work(i);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
 }
 
 interface GslbItem {

@@ -6,6 +6,7 @@
  * Also the two steps any CRD install needs: kubectl apply, then a bounded wait
  * until the apiserver serves the new resources.
  */
+import { poll } from './eventually';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -127,15 +128,14 @@ export async function waitForCrds(
   names: readonly string[],
   timeoutMs = 30_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const pending = (await Promise.all(names.map((name) => notReady(cluster, name)))).filter(
-      (reason) => reason !== undefined,
-    );
-    if (pending.length === 0) return;
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${pending.join('; ')}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await poll(
+    async () =>
+      (await Promise.all(names.map((name) => notReady(cluster, name)))).filter(
+        (reason) => reason !== undefined,
+      ),
+    (pending) => pending.length === 0,
+    { timeoutMs, intervalMs: 200, what: `CRDs ${names.join(', ')} served` },
+  );
 }
 
 /**

@@ -2,6 +2,7 @@
  * Starts real programs (CoreDNS, Meridian's built entry point) as child
  * processes with bounded waits, and runs DNS command-line clients.
  */
+import { poll } from './eventually';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -126,19 +127,17 @@ export async function waitUntilReady(
   timeoutMs: number,
   intervalMs = 50,
 ): Promise<number> {
-  const started = performance.now();
-  for (;;) {
-    if (child.process.exitCode !== null || child.process.signalCode !== null) {
-      throw new Error(
-        `${what} exited (${child.process.exitCode ?? child.process.signalCode}):\n${child.output()}`,
-      );
-    }
-    if (await check()) return performance.now() - started;
-    if (performance.now() - started > timeoutMs) {
-      await child.stop('SIGKILL');
-      throw new Error(`${what} not ready within ${timeoutMs} ms:\n${child.output()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  const exited = (): string | null =>
+    child.process.exitCode !== null || child.process.signalCode !== null
+      ? `${what} exited (${child.process.exitCode ?? child.process.signalCode}):\n${child.output()}`
+      : null;
+  try {
+    return (await poll(check, (ok) => ok, { timeoutMs, intervalMs, what, abort: exited }))
+      .elapsedMs;
+  } catch (err) {
+    if (exited() !== null) throw err;
+    await child.stop('SIGKILL');
+    throw new Error(`${what} not ready within ${timeoutMs} ms:\n${child.output()}`);
   }
 }
 
