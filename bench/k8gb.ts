@@ -1,8 +1,8 @@
 /**
- * System C: k8gb's own data plane. CoreDNS with k8gb's `k8s_crd` plugin
- * answering from DNSEndpoints (externaldns.k8s.io/v1alpha1) that it lists and
- * watches on a real kube-apiserver + etcd, the objects written here exactly
- * as k8gb's controller writes them for a healthy Gslb (k8gb-reference §5.1).
+ * System C: k8gb's own data plane. CoreDNS with k8gb's `k8s_crd` plugin answering from DNSEndpoints
+ * (externaldns.k8s.io/v1alpha1) that it lists and watches on a real kube-apiserver + etcd, the
+ * objects written here exactly as k8gb's controller writes them for a healthy Gslb
+ * (docs/k8gb-compatibility.md#dnsendpoint-records).
  *
  * The binary is not built by this repository: the bench runs system C only
  * when MERIDIAN_K8GB_COREDNS_BIN names a CoreDNS build with `k8s_crd`

@@ -1,5 +1,5 @@
 /**
- * Finds the peers' DNS servers as k8gb does (k8gb-reference §6.2): for each
+ * Finds the peers' DNS servers as k8gb does (docs/k8gb-compatibility.md#peer-discovery): for each
  * peer geotag (EXT_GSLB_CLUSTERS_GEO_TAGS without this cluster's) and each
  * load-balanced zone, the glue name `<GLUEA_PREFIX><geotag>-<zone minus
  * parent, dots as dashes>.<parent>` (the names of the zone's NS records, from

@@ -235,7 +235,7 @@ function checkWeights(gslb: GslbRecord, reasons: string[]): void {
  * The index of this cluster's targets in `clusters`, or -1 when there is
  * nothing to publish: no local geotag, no targets, or not healthy here (k8gb
  * publishes `localtargets-<host>` only while the host is locally Healthy, so
- * that peers fail over; §3.1 step 1).
+ * that peers fail over; docs/k8gb-compatibility.md#record-computation).
  */
 function localIndex(clusters: readonly ClusterTargets[], localGeoTag: string | undefined): number {
   if (localGeoTag === undefined) return -1;

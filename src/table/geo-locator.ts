@@ -3,7 +3,7 @@
  * which datacenter a client subnet lies (per query) and in which datacenter a
  * target address lies (per build). k8gb looks the client and every target up
  * in one MaxMind database and keeps the targets whose `datacenter` value
- * equals the client's (k8gb-reference.md §3.2); an implementation backed by
+ * equals the client's (docs/k8gb-compatibility.md#geoip); an implementation backed by
  * such a database fits behind this interface, as does a fixed table in tests.
  *
  * Contract for implementations:

@@ -1,6 +1,6 @@
 /**
  * Metrics of the Kubernetes source. The `k8gb_gslb_*` series keep k8gb's
- * names, labels and meaning (k8gb-reference §8), so existing dashboards and
+ * names, labels and meaning (docs/k8gb-compatibility.md#metrics), so existing dashboards and
  * alerts keep working; the `meridian_kube_*` series show the watchers and the
  * writes, which k8gb leaves to controller-runtime.
  */

@@ -1,6 +1,6 @@
 /**
  * Metrics of peer discovery and polling. k8gb exports nothing about its peers
- * (k8gb-reference §8: its metrics are per Gslb, and a dead peer only shows in
+ * (docs/k8gb-compatibility.md#metrics: its metrics are per Gslb, and a dead peer only shows in
  * its log), so every series here is Meridian's own, `meridian_peer_*`. The
  * `peer` label is a configured geotag and `outcome`/`result` are closed sets,
  * so the number of series is fixed by the configuration.

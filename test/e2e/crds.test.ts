@@ -333,7 +333,8 @@ test('status is a subresource: /status writes status only, the main resource wri
   const stored = await applyFixture('gslb-failover-embedded-ingress.yaml');
   const generation = stored.metadata.generation;
   const host = 'ledger.gslb.corp.example';
-  // k8gb's status on a healthy secondary (k8gb-reference.md §1.5) plus Meridian's fields.
+  // k8gb's status on a healthy secondary (docs/k8gb-compatibility.md#gslb-status-fields) plus
+  // Meridian's fields.
   const status = {
     geoTag: 'dc-south',
     hosts: host,

@@ -170,7 +170,7 @@ describe('failover', () => {
     });
     // k8gb answers NXDOMAIN here (no DNSEndpoint is left); Meridian deliberately
     // answers NOERROR with no data and the SOA, as the name still exists
-    // (product.md, "Deliberate differences"). The answer is empty in both.
+    // (docs/k8gb-compatibility.md#deliberate-differences). The answer is empty in both.
     await step('eu down, us down → empty answer from both', async () => {
       await change(app, { us: false }, everywhere(both, EMPTY));
     });

@@ -175,7 +175,7 @@ function resourceRefOf(value: unknown, namespace: string): ResourceRef | null {
     kind: text(value['kind']),
     name,
     // A name may point into another namespace; a selector lists in the
-    // Gslb's own namespace only (k8gb-reference §1.2).
+    // Gslb's own namespace only (docs/k8gb-compatibility.md#gslb-spec-fields-and-validation).
     namespace: name === '' ? namespace : text(value['namespace']) || namespace,
     selector: selectorOf(value),
   };

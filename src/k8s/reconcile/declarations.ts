@@ -1,9 +1,9 @@
 /**
- * What a Gslb declares, as k8gb reads it (k8gb-reference §2): an embedded
- * Ingress (spec.ingress) or a resourceRef to an Ingress, a LoadBalancer
- * Service or an HTTPRoute/GRPCRoute, by name or by label selector. Each
- * yields the hosts with their backend Services, and where the addresses its
- * objects report come from (load-balancer status, the parent Gateway).
+ * What a Gslb declares, as k8gb reads it (docs/k8gb-compatibility.md#ways-to-declare-a-gslb): an
+ * embedded Ingress (spec.ingress) or a resourceRef to an Ingress, a LoadBalancer Service or an
+ * HTTPRoute/GRPCRoute, by name or by label selector. Each yields the hosts with their backend
+ * Services, and where the addresses its objects report come from (load-balancer status, the parent
+ * Gateway).
  */
 import { InvalidGslb } from '../../gslb/gslb-spec';
 import { ANNOTATION_HOSTNAME } from '../../gslb/k8gb-naming';

@@ -1,9 +1,8 @@
 /**
- * A Gslb's exposed addresses, by k8gb's precedence (k8gb-reference §4.2): the
- * k8gb.io/exposed-hostnames annotation, then k8gb.io/exposed-ips, then
- * CLUSTER_EXPOSED_IPS, then what its declaration's objects report in their
- * status. Host names are read from the hostname cache through the context;
- * one still being looked up, or that cannot be resolved, makes the Gslb
+ * A Gslb's exposed addresses, by k8gb's precedence (docs/k8gb-compatibility.md#exposed-addresses):
+ * the k8gb.io/exposed-hostnames annotation, then k8gb.io/exposed-ips, then CLUSTER_EXPOSED_IPS,
+ * then what its declaration's objects report in their status. Host names are read from the hostname
+ * cache through the context; one still being looked up, or that cannot be resolved, makes the Gslb
  * not served (ExposedAddressesUnresolved).
  */
 import { isIP } from 'node:net';
@@ -15,8 +14,8 @@ import type { GslbSource, LoadBalancerAddress } from '../ingest/objects';
 import { NotServed, type ResolveContext } from './resolution';
 
 /**
- * k8gb's precedence (§4.2); IPv6 addresses are kept. `statusAddresses` (the
- * declaration's) is read only when nothing before it applies.
+ * k8gb's precedence (docs/k8gb-compatibility.md#exposed-addresses); IPv6 addresses are kept.
+ * `statusAddresses` (the declaration's) is read only when nothing before it applies.
  */
 export function exposedAddresses(
   gslb: GslbSource,

@@ -1,7 +1,7 @@
 /**
- * The status Meridian writes on a Gslb: k8gb's fields (k8gb-reference §1.3)
- * plus observedGeneration and a Ready condition. Pure: builds the merge patch
- * and says whether it differs from what the object already carries.
+ * The status Meridian writes on a Gslb: k8gb's fields
+ * (docs/k8gb-compatibility.md#gslb-status-fields) plus observedGeneration and a Ready condition.
+ * Pure: builds the merge patch and says whether it differs from what the object already carries.
  */
 import type { Json } from '../../gslb/gslb-spec';
 import { canonicalJson } from '../ingest/json-fields';

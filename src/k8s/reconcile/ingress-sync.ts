@@ -1,9 +1,8 @@
 /**
- * The Ingress side of k8gb's contract (k8gb-reference §2): the Ingress a Gslb
- * embeds is created and owned by Meridian and put back when it drifts, and is
- * deleted when its Gslb is gone; an Ingress carrying the deprecated
- * `k8gb.io/strategy` annotation gets a Gslb made from it, with a deprecation
- * Event. Pure: returns the writes to send.
+ * The Ingress side of k8gb's contract (docs/k8gb-compatibility.md#ways-to-declare-a-gslb): the
+ * Ingress a Gslb embeds is created and owned by Meridian and put back when it drifts, and is
+ * deleted when its Gslb is gone; an Ingress carrying the deprecated `k8gb.io/strategy` annotation
+ * gets a Gslb made from it, with a deprecation Event. Pure: returns the writes to send.
  */
 import type { Json } from '../../gslb/gslb-spec';
 import {

@@ -1,10 +1,10 @@
 /**
- * One Gslb, resolved against the watched objects as k8gb's controller does
- * it: its hosts and backends come from its declaration (declarations.ts,
- * k8gb-reference §2) and its addresses by precedence (exposed-addresses.ts,
- * §4.2); here each host's local health is decided (§4.1) and the records to
- * serve and the status fields are built. Pure: names that need DNS are
- * looked up through a callback that answers from a cache.
+ * One Gslb, resolved against the watched objects as k8gb's controller does it: its hosts and
+ * backends come from its declaration (declarations.ts,
+ * docs/k8gb-compatibility.md#ways-to-declare-a-gslb) and its addresses by precedence
+ * (exposed-addresses.ts, #exposed-addresses); here each host's local health is decided
+ * (#local-health) and the records to serve and the status fields are built. Pure: names that need
+ * DNS are looked up through a callback that answers from a cache.
  */
 import { canonicalName, checkName } from '../../dns/names';
 import { InvalidGslb, parseStrategy } from '../../gslb/gslb-spec';
@@ -149,7 +149,7 @@ function canonicalHost(host: string): string {
   return name;
 }
 
-/** k8gb's aggregation of the host's backend Services (k8gb-reference §4.1). */
+/** k8gb's aggregation of the host's backend Services (docs/k8gb-compatibility.md#local-health). */
 function hostHealth(server: ServerStatus, index: ObjectIndex, policy: 'Any' | 'All'): HostHealth {
   if (server.services.length === 0) return 'NotFound';
   const states = server.services.map((s) => index.serviceState(s.namespace, s.name));

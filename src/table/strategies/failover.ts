@@ -1,5 +1,5 @@
 /**
- * failover, as k8gb computes it (k8gb-reference.md §3.1) plus Meridian's
+ * failover, as k8gb computes it (docs/k8gb-compatibility.md#record-computation) plus Meridian's
  * ordered fallbacks (k8gb #67):
  * 1. the primary (`primaryGeoTag`) is healthy: its targets only, from every
  *    cluster's point of view (a healthy non-primary does not add its own);

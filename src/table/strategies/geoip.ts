@@ -1,6 +1,6 @@
 /**
  * geoip: the healthy targets in the client's datacenter, else all healthy
- * targets (k8gb-reference.md §3.2: a client the database does not know, or a
+ * targets (docs/k8gb-compatibility.md#geoip: a client the database does not know, or a
  * datacenter with no target, gets every target). The order is fixed, as in
  * k8gb.
  *

@@ -5,7 +5,7 @@
  * candidates (a cluster without IPv4 targets takes no part in A answers,
  * as k8gb's peers without A records take no part). When there is none:
  * - by default no records: the name exists, so the answer is NOERROR with no
- *   data and the zone SOA (product.md, answer rules);
+ *   data and the zone SOA (docs/dns-answer-rules.md#negative-answers);
  * - with `failOpen`, every known target of the type, healthy or not, served
  *   as the strategy serves "all" (rotating for roundRobin, fixed order for
  *   failover, preferred clusters first, and for geoip).

@@ -1,6 +1,6 @@
 /**
  * Metrics of the Kubernetes source: k8gb's `k8gb_gslb_*` series with k8gb's
- * names and labels (k8gb-reference §8), Meridian's own `meridian_kube_*`
+ * names and labels (docs/k8gb-compatibility.md#metrics), Meridian's own `meridian_kube_*`
  * series, Prometheus naming conventions for both, and per-Gslb series that
  * follow the Gslb's health and go away with it.
  */

@@ -1,9 +1,8 @@
 /**
- * What every strategy does when targets are down: by default the name still
- * exists and answers NOERROR with no data and the zone SOA (product.md, DNS
- * answer rules; k8gb answers NXDOMAIN); with `failOpen` every known target is
- * served though unhealthy. And `localtargets-<host>`, which only ever carries
- * this cluster's healthy targets.
+ * What every strategy does when targets are down: by default the name still exists and answers
+ * NOERROR with no data and the zone SOA (docs/dns-answer-rules.md#negative-answers, DNS answer
+ * rules; k8gb answers NXDOMAIN); with `failOpen` every known target is served though unhealthy. And
+ * `localtargets-<host>`, which only ever carries this cluster's healthy targets.
  */
 import type { StrategyParameters } from '../../../src/gslb/gslb-spec';
 import type { StrategyType } from '../../../src/gslb/k8gb-naming';

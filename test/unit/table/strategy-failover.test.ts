@@ -1,5 +1,5 @@
 /**
- * failover across clusters: k8gb's outcome table (k8gb-reference.md §3.1)
+ * failover across clusters: k8gb's outcome table (docs/k8gb-compatibility.md#record-computation)
  * from each cluster's point of view, its three-cluster rule, and Meridian's
  * ordered fallbacks. Each view is built the way that cluster's sources would
  * describe the world: its own health and targets, and the peers its poller
@@ -71,7 +71,7 @@ function geoTagsOf(addresses: string[]): string {
 describe("k8gb's two-cluster outcome table (eu primary), seen from both clusters", () => {
   const PRIMARY_EU = { primaryGeoTag: 'eu' };
   // k8gb answers NXDOMAIN when both are down; Meridian answers NODATA + SOA
-  // (product.md: the name exists).
+  // (docs/k8gb-compatibility.md#deliberate-differences: the name exists).
   test.each([
     { label: 'both healthy', eu: true, us: true, cut: false, fromEu: 'eu', fromUs: 'eu' },
     { label: 'us down', eu: true, us: false, cut: false, fromEu: 'eu', fromUs: 'eu' },

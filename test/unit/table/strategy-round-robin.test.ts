@@ -58,7 +58,8 @@ describe('roundRobin over several clusters', () => {
   });
 
   test.each<[string, boolean, boolean, string[]]>([
-    // k8gb's round-robin outcomes for two clusters (§3.1), any point of view.
+    // k8gb's round-robin outcomes for two clusters
+    // (docs/k8gb-compatibility.md#two-cluster-outcomes), any point of view.
     ['both healthy: both clusters', true, true, ['192.0.2.1', '198.51.100.1']],
     ['us down: eu only', true, false, ['192.0.2.1']],
     ['eu down: us only', false, true, ['198.51.100.1']],

@@ -1,6 +1,6 @@
 /**
  * The object index: add, update and delete of every watched kind, lookups by
- * key and namespace, and a Service's health state (k8gb-reference §4.1)
+ * key and namespace, and a Service's health state (docs/k8gb-compatibility.md#local-health)
  * derived from all of its EndpointSlices as they come, change, move and go;
  * the dependencies reads record and changes touch.
  */

@@ -1,7 +1,7 @@
 /**
- * The status Meridian writes on a Gslb: k8gb's fields (k8gb-reference §1.3),
- * observedGeneration and a Ready condition whose lastTransitionTime moves
- * only when Ready flips; and the merge patch, which is null when nothing
+ * The status Meridian writes on a Gslb: k8gb's fields
+ * (docs/k8gb-compatibility.md#gslb-status-fields), observedGeneration and a Ready condition whose
+ * lastTransitionTime moves only when Ready flips; and the merge patch, which is null when nothing
  * changed and removes hosts that are gone explicitly.
  */
 import { desiredStatus, statusUpdate } from '../../../../src/k8s/reconcile/gslb-status';

@@ -1,8 +1,8 @@
 /**
- * The Ingress side of k8gb's contract (k8gb-reference §2): the Ingress an
- * embedded Gslb owns is created, kept in line and removed with its Gslb, and
- * an Ingress annotated `k8gb.io/strategy` gets a Gslb made from it, with a
- * deprecation Event, exactly as the planned writes say.
+ * The Ingress side of k8gb's contract (docs/k8gb-compatibility.md#ways-to-declare-a-gslb): the
+ * Ingress an embedded Gslb owns is created, kept in line and removed with its Gslb, and an Ingress
+ * annotated `k8gb.io/strategy` gets a Gslb made from it, with a deprecation Event, exactly as the
+ * planned writes say.
  */
 import { MANAGED_BY_LABEL } from '../../../../src/gslb/k8gb-naming';
 import {
@@ -276,7 +276,7 @@ describe('ingressWrites: orphans', () => {
   // Regression: isOrphan() used to check only the managed-by label and that
   // the controller uid was not the uid of a watched k8gb.io Gslb, not the
   // owner's kind or apiVersion. An Ingress created by a legacy
-  // k8gb.absa.oss/v1beta1 Gslb (k8gb-reference §1.1: still reconciled,
+  // k8gb.absa.oss/v1beta1 Gslb (docs/k8gb-compatibility.md#api-groups: still reconciled,
   // migrated per object) carries the same label and is owned by a Gslb
   // Meridian does not watch, so Meridian deleted it: the application's
   // Ingress disappeared.

@@ -1,8 +1,8 @@
 /**
  * resolveGslb against an index of raw objects: every way to declare a Gslb
- * (k8gb-reference §2), local health per host with both policies (§4.1), the
- * exposed-address precedence (§4.2, IPv6 kept), hosts outside the zones, the
- * records to serve and whether a problem keeps the last good records.
+ * (docs/k8gb-compatibility.md#ways-to-declare-a-gslb), local health per host with both policies
+ * (#local-health), the exposed-address precedence (#exposed-addresses, IPv6 kept), hosts outside
+ * the zones, the records to serve and whether a problem keeps the last good records.
  */
 import type { KubeObject } from '../../../../src/k8s/client/kube-api';
 import type { WatchedKind } from '../../../../src/k8s/ingest/object-index';
@@ -342,10 +342,9 @@ describe('resourceRef Ingress', () => {
       );
     });
 
-    // Regression: k8gb-reference §1.2 says a label selector lists "in the
-    // Gslb's namespace only", but pickOne() used to list in ref.namespace,
-    // which is resourceRef.namespace when set, so a selector reached into
-    // another namespace.
+    // Regression: docs/k8gb-compatibility.md#gslb-spec-fields-and-validation says a label selector
+    // lists "in the Gslb's namespace only", but pickOne() used to list in ref.namespace, which is
+    // resourceRef.namespace when set, so a selector reached into another namespace.
     test('a label selector selects in the Gslb namespace only, whatever resourceRef.namespace says', () => {
       const inNamespace = (namespace: string, host: string): [WatchedKind, KubeObject] => [
         'Ingress',
@@ -676,7 +675,7 @@ describe('unsupported resourceRef kinds', () => {
   });
 });
 
-describe('local health of a host (k8gb-reference §4.1)', () => {
+describe('local health of a host (docs/k8gb-compatibility.md#local-health)', () => {
   type State = 'ready' | 'unready' | 'missing';
   /** Health of one host whose backends are in the given states. */
   const healthOf = (policy: unknown, states: State[]): string | undefined => {
@@ -754,7 +753,7 @@ describe('local health of a host (k8gb-reference §4.1)', () => {
   });
 });
 
-describe('exposed addresses (k8gb-reference §4.2)', () => {
+describe('exposed addresses (docs/k8gb-compatibility.md#exposed-addresses)', () => {
   const NAMES: Record<string, HostnameLookup> = {
     'lb.example.net': resolvedTo('203.0.113.5', '2001:db8::5'),
     'lb2.example.net': resolvedTo('203.0.113.5', '203.0.113.6'),
