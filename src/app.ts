@@ -35,7 +35,6 @@ export interface AppDeps extends Omit<SourceDeps, 'pipeline' | 'metrics'> {
 
 /** How long a peer or geo change waits for others to join its table build. */
 const TABLE_BATCH_MS = 20;
-
 /** How often the warm-up looks whether the source has been read. */
 const SOURCE_READY_CHECK_MS = 20;
 
@@ -83,6 +82,7 @@ export function buildApp(config: Config, deps: AppDeps): App {
   const pipeline = new TablePipeline({
     zones: config.zones,
     localGeoTag: config.clusterGeoTag,
+    hostPolicy: config.hostPolicy,
     holder,
     metrics,
     logger: logger.child({ component: 'table' }),
@@ -107,6 +107,7 @@ export function buildApp(config: Config, deps: AppDeps): App {
     now: deps.now,
     hosts: () => pipeline.hosts(),
     onChange: (view) => pipeline.setPeerView(view),
+    onInternalError: () => metrics.recordInternalError('peers'),
   });
 
   /** Waits for the source, then for the peers' first poll; then builds and opens. */

@@ -26,7 +26,7 @@ export interface RunningSource {
 export interface SourceDeps {
   readonly logger: Logger;
   readonly registry: Registry;
-  readonly metrics: Pick<Metrics, 'setManifestErrors'>;
+  readonly metrics: Pick<Metrics, 'setManifestErrors' | 'recordInternalError'>;
   readonly pipeline: TablePipeline;
   /** Wall clock in milliseconds. */
   readonly now: () => number;
@@ -63,6 +63,7 @@ async function startManifests(config: Config, deps: SourceDeps): Promise<Running
       metrics.setManifestErrors(manifestState.invalidFiles.size);
       pipeline.setRecords(manifestState.gslbs);
     },
+    onInternalError: () => metrics.recordInternalError('manifests'),
   });
   await manifests.start();
   pipeline.flush();
@@ -94,6 +95,7 @@ async function startKubernetes(config: Config, deps: SourceDeps): Promise<Runnin
       pipeline.setRecords(records);
       return pipeline.flush();
     },
+    onInternalError: () => deps.metrics.recordInternalError('kubernetes'),
     writerLease: {
       namespace: config.podNamespace,
       identity: config.podName === '' ? deps.instanceName : config.podName,

@@ -14,7 +14,7 @@ import {
   type GrpcListen,
   type HostPort,
 } from './host-port';
-import { readPeerSettings, type PeerSettings } from './peers';
+import { readPeerSettings, type ParseSetting, type PeerSettings } from './peers';
 import { SETTINGS } from './spec';
 import {
   integerIn,
@@ -22,6 +22,7 @@ import {
   parseFieldList,
   parseGeoTag,
   parseGeoTagList,
+  parseHostPolicy,
   parseIpList,
   parseLabel,
   parseLogLevel,
@@ -62,6 +63,8 @@ export interface Config {
   readonly kubeconfigPath: string | null;
   /** CLUSTER_EXPOSED_IPS, canonical. */
   readonly clusterExposedIps: readonly string[];
+  /** MERIDIAN_HOST_POLICY: namespace → the name suffixes it may claim; null: no policy. */
+  readonly hostPolicy: ReadonlyMap<string, readonly string[]> | null;
   /** EDGE_DNS_SERVERS; empty means the system's resolvers. */
   readonly edgeDnsServers: readonly HostPort[];
   readonly reconcileIntervalMs: number;
@@ -139,6 +142,7 @@ export function loadConfig(
   const kubeconfig = raw('KUBECONFIG');
   const clusterExposedIps = parse('CLUSTER_EXPOSED_IPS', parseIpList);
   const edgeDnsServers = parse('EDGE_DNS_SERVERS', parseDnsServers);
+  const hostPolicy = parse('MERIDIAN_HOST_POLICY', parseHostPolicy);
   const reconcileIntervalMs = parse('RECONCILE_REQUEUE_SECONDS', seconds(1, 86_400));
   const podNamespace = parse('POD_NAMESPACE', parseLabel);
   const podName = raw('POD_NAME');
@@ -152,12 +156,7 @@ export function loadConfig(
   const reloadDebounceMs = parse('MERIDIAN_RELOAD_DEBOUNCE_MS', integerIn(0, 60_000));
   const rescanIntervalMs = parse('MERIDIAN_RESCAN_SECONDS', seconds(1, 86_400));
   const peers = readPeerSettings(parse, clusterGeoTag, problems);
-  const geoIpDatabase = raw('MERIDIAN_GEOIP_DATABASE');
-  const geoIp: GeoIpSettings = {
-    databasePath: geoIpDatabase === '' ? null : geoIpDatabase,
-    fields: parse('MERIDIAN_GEOIP_FIELDS', parseFieldList),
-    checkIntervalMs: parse('MERIDIAN_GEOIP_CHECK_SECONDS', seconds(1, 3_600)),
-  };
+  const geoIp = readGeoIp(raw, parse);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
@@ -168,6 +167,7 @@ export function loadConfig(
     manifestsDir,
     kubeconfigPath: kubeconfig === '' ? null : kubeconfig,
     clusterExposedIps,
+    hostPolicy,
     edgeDnsServers,
     reconcileIntervalMs,
     podNamespace,
@@ -184,6 +184,15 @@ export function loadConfig(
     peers,
     geoIp,
   });
+}
+
+function readGeoIp(raw: (name: string) => string, parse: ParseSetting): GeoIpSettings {
+  const databasePath = raw('MERIDIAN_GEOIP_DATABASE');
+  return {
+    databasePath: databasePath === '' ? null : databasePath,
+    fields: parse('MERIDIAN_GEOIP_FIELDS', parseFieldList),
+    checkIntervalMs: parse('MERIDIAN_GEOIP_CHECK_SECONDS', seconds(1, 3_600)),
+  };
 }
 
 function readTls(raw: (name: string) => string, problems: string[]): TlsFiles | null {

@@ -93,6 +93,12 @@ export const SETTINGS: readonly SettingSpec[] = Object.freeze([
     help: 'Comma-separated addresses to publish for every Gslb without an exposed-* annotation, instead of its Ingress, Service or Gateway status (IPv4 and IPv6).',
   },
   {
+    env: 'MERIDIAN_HOST_POLICY',
+    flag: null,
+    defaultValue: '',
+    help: 'Which namespaces may claim which host names, for clusters that segregate tenants: `NAMESPACE=SUFFIX[|SUFFIX…],…` (a host is the suffix or a name below it); a Gslb claiming another host gets `HostNotAllowed` for it. Empty means any namespace may claim any host in DNS_ZONES.',
+  },
+  {
     env: 'EDGE_DNS_SERVERS',
     flag: null,
     defaultValue: '',

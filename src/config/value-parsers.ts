@@ -3,7 +3,7 @@
  * InvalidValue with what is wrong; load-config.ts turns that into one line of
  * the ConfigError. Pure.
  */
-import { isLabel } from '../dns/names';
+import { canonicalName, checkName, isLabel } from '../dns/names';
 import { parseAddressList } from '../gslb/gslb-spec';
 import { isGeoTag } from '../gslb/k8gb-naming';
 
@@ -72,6 +72,30 @@ export function parseIpList(value: string): string[] {
   } catch (err) {
     throw new InvalidValue((err as Error).message);
   }
+}
+
+/** Parses MERIDIAN_HOST_POLICY, `NAMESPACE=SUFFIX[|SUFFIX…],…`; '' means no policy (null). */
+export function parseHostPolicy(value: string): ReadonlyMap<string, readonly string[]> | null {
+  if (value === '') return null;
+  const policy = new Map<string, string[]>();
+  const errors: string[] = [];
+  for (const entry of value.split(',').map((e) => e.trim())) {
+    const eq = entry.indexOf('=');
+    const namespace = entry.slice(0, eq).trim();
+    if (eq === -1 || !isLabel(namespace)) {
+      errors.push(`${JSON.stringify(entry)} is not NAMESPACE=SUFFIX[|SUFFIX…]`);
+      continue;
+    }
+    const suffixes = entry
+      .slice(eq + 1)
+      .split('|')
+      .map((s) => canonicalName(s.trim()));
+    const bad = suffixes.map(checkName).filter((problem) => problem !== null);
+    if (bad.length > 0) errors.push(`${namespace}: ${bad.join('; ')}`);
+    else policy.set(namespace, [...(policy.get(namespace) ?? []), ...suffixes]);
+  }
+  if (errors.length > 0) throw new InvalidValue(errors.join('; '));
+  return policy;
 }
 
 /** Parses MERIDIAN_GEOIP_FIELDS: dotted paths separated by commas or spaces. */

@@ -1,13 +1,38 @@
 /**
  * One spelling per IP address, so that `2001:db8::1` and
  * `2001:DB8:0:0:0:0:0:1` are recognised as the same target wherever they come
- * from (a manifest, an annotation, a peer's answer, a resolver). Pure.
+ * from (a manifest, an annotation, a peer's answer, a resolver), and one rule
+ * for what a servable target is: a plain IPv4 or IPv6 address. node:net's
+ * isIP also accepts a zone-scoped IPv6 address (`fe80::1%eth0`), which no A or
+ * AAAA record can carry. Pure; never throws.
  */
 import { isIP } from 'node:net';
 
-/** The canonical text of an IPv4 or IPv6 address (RFC 5952 for IPv6); other text unchanged. */
-export function canonicalAddress(address: string): string {
-  if (isIP(address) !== 6) return address;
+/** A servable address: its family and canonical text. */
+export interface ParsedAddress {
+  readonly family: 4 | 6;
+  readonly address: string;
+}
+
+/** `text` as a servable address, or null (not an address, or zone-scoped). */
+export function parseAddress(text: string): ParsedAddress | null {
+  const family = isIP(text);
+  if (family === 4) return { family, address: text };
+  if (family !== 6 || text.includes('%')) return null;
   // The URL parser applies RFC 5952.
-  return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  return { family, address: new URL(`http://[${text}]/`).hostname.slice(1, -1) };
+}
+
+/** True when `text` is a servable IPv4 or IPv6 address. */
+export function isServableAddress(text: string): boolean {
+  return parseAddress(text) !== null;
+}
+
+/**
+ * The canonical text of a servable address (RFC 5952 for IPv6); any other
+ * text unchanged, so that a caller that has not validated cannot be made to
+ * throw.
+ */
+export function canonicalAddress(address: string): string {
+  return parseAddress(address)?.address ?? address;
 }

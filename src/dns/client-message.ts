@@ -6,8 +6,7 @@
  * Pure: no sockets, no clock.
  */
 import * as dnsPacket from 'dns-packet';
-import { isIP } from 'node:net';
-import { canonicalAddress } from './addresses';
+import { parseAddress } from './addresses';
 import { Flag, HEADER_BYTES, RCode } from './constants';
 
 /** The record types asked for. */
@@ -117,8 +116,9 @@ function addressesOf(reply: dnsPacket.DecodedPacket, name: string, type: Address
   let owner = name;
   for (let hops = 0; hops <= answers.length; hops++) {
     for (const record of answers) {
-      if (record.type === type && sameName(record.name, owner) && isIP(record.data) !== 0)
-        found.add(canonicalAddress(record.data));
+      const parsed =
+        record.type === type && sameName(record.name, owner) ? parseAddress(record.data) : null;
+      if (parsed !== null) found.add(parsed.address);
     }
     const alias = answers.find((r) => r.type === 'CNAME' && sameName(r.name, owner));
     if (found.size > 0 || alias?.type !== 'CNAME') break;

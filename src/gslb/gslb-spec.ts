@@ -4,8 +4,7 @@
  * thrown as {@link InvalidGslb} with a message that names the field, so that a
  * source can show it to the user (a file error, or a status condition).
  */
-import { isIP } from 'node:net';
-import { canonicalAddress } from '../dns/addresses';
+import { canonicalAddress, isServableAddress } from '../dns/addresses';
 import {
   isGeoTag,
   MAX_GEOTAG_LENGTH,
@@ -180,9 +179,17 @@ export function parseAddressList(value: string, what: string): string[] {
     .split(',')
     .map((a) => a.trim())
     .filter((a) => a !== '');
-  const bad = addresses.filter((a) => isIP(a) === 0);
-  if (bad.length > 0) throw new InvalidGslb(`${what}: not IP addresses: ${bad.join(', ')}`);
+  const bad = addresses.filter((a) => !isServableAddress(a));
+  if (bad.length > 0)
+    throw new InvalidGslb(`${what}: not IP addresses: ${bad.join(', ')}${scopedNote(bad)}`);
   return addresses.map(canonicalAddress);
+}
+
+/** Why a zone-scoped IPv6 address (`fe80::1%eth0`, which looks like one) is refused. */
+export function scopedNote(bad: readonly string[]): string {
+  return bad.some((a) => a.includes('%'))
+    ? ' (a zone-scoped IPv6 address names a link of one machine and cannot be served)'
+    : '';
 }
 
 export function isIntegerIn(value: unknown, min: number, max: number): boolean {

@@ -10,6 +10,7 @@
  * reconcile/ (resolution, status and the other writes, the writer lease).
  */
 import type { HostPort } from '../config/host-port';
+import { messageOf } from '../errors';
 import type { BuildProblem } from '../table/build-snapshot';
 import type { GslbRecord } from '../table/model';
 import type { Logger } from '../telemetry/logger';
@@ -62,7 +63,12 @@ export interface KubernetesSourceOptions {
   readonly serve: (records: readonly GslbRecord[]) => readonly BuildProblem[];
   /** The Lease that elects the one replica that writes; null: this replica always writes. */
   readonly writerLease: { readonly namespace: string; readonly identity: string } | null;
+  /** Counts a failure no input should cause, caught so that the source goes on. */
+  readonly onInternalError?: () => void;
 }
+
+/** Distinct internal failures remembered, so that each is logged once. */
+const MAX_LOGGED_INTERNAL_ERRORS = 100;
 
 /** Most concurrent writes: enough for 10,000 status writes in seconds, gentle on the apiserver. */
 const WRITE_CONCURRENCY = 8;
@@ -97,6 +103,7 @@ export class KubernetesSource {
   private resyncTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private reconciledOnce = false;
+  private readonly loggedInternal = new Set<string>();
 
   constructor(private readonly options: KubernetesSourceOptions) {
     this.log = options.logger;
@@ -155,11 +162,15 @@ export class KubernetesSource {
       this.watchers.push(this.watchKind(kind));
     }
     this.lease?.start();
-    this.resyncTimer = setInterval(() => {
-      this.hostnames.refresh();
-      // Catches what no event announces: a write that gave up, a status changed back by hand.
-      this.schedule('all');
-    }, this.options.resyncIntervalMs);
+    this.resyncTimer = setInterval(
+      () =>
+        this.guard('the periodic resync', () => {
+          this.hostnames.refresh();
+          // Catches what no event announces: a write that gave up, a status changed back by hand.
+          this.schedule('all');
+        }),
+      this.options.resyncIntervalMs,
+    );
     this.resyncTimer.unref();
   }
 
@@ -201,13 +212,14 @@ export class KubernetesSource {
   private watchKind(kind: WatchedKind): Watcher {
     const resource = RESOURCES[kind];
     return this.options.api.watch(resource, {
-      onEvent: (event) => {
-        this.lastError.delete(kind);
-        this.options.metrics.recordWatchEvent(kind);
-        const touched = new Set<Dependency>();
-        this.index.apply(kind, event, touched);
-        this.schedule(touched);
-      },
+      onEvent: (event) =>
+        this.guard(`a ${kind} event`, () => {
+          this.lastError.delete(kind);
+          this.options.metrics.recordWatchEvent(kind);
+          const touched = new Set<Dependency>();
+          this.index.apply(kind, event, touched);
+          this.schedule(touched);
+        }),
       onSynced: () => {
         this.synced.add(kind);
         this.options.metrics.setSynced(kind, true);
@@ -258,7 +270,7 @@ export class KubernetesSource {
     const delay = Math.max(0, Math.min(this.options.debounceMs, longest - waited));
     this.debounceTimer = setTimeout(() => {
       this.debounceTimer = undefined;
-      this.reconcile();
+      this.guard('a reconcile pass', () => this.reconcile());
     }, delay);
   }
 
@@ -269,10 +281,37 @@ export class KubernetesSource {
     this.changes = new Set();
     const result = this.reconciler.pass(this.index, this.lease?.isLeading() ?? true, changes);
     this.reconciledOnce = true;
+    for (const key of result.considered)
+      if (result.resolutions.get(key)?.failed === true)
+        this.internalError(`resolving Gslb ${key}`, result.resolutions.get(key)?.message);
     for (const write of result.writes) this.send(write);
     this.recordGslbMetrics(result.resolutions, result.considered, result.removed);
     this.lastPassMs = performance.now() - started;
     this.options.metrics.recordReconcile(this.lastPassMs / 1000);
+  }
+
+  /**
+   * Runs a callback of a timer or a watcher: whatever escapes it is caught,
+   * counted and logged (once per distinct failure), and the source goes on
+   * serving its last table; nothing a tenant writes can stop the process.
+   */
+  private guard(what: string, run: () => void): void {
+    try {
+      run();
+    } catch (err) {
+      this.internalError(what, messageOf(err));
+    }
+  }
+
+  private internalError(what: string, message: string | undefined): void {
+    this.options.onInternalError?.();
+    const key = `${what}: ${message ?? ''}`;
+    if (this.loggedInternal.has(key)) return;
+    if (this.loggedInternal.size < MAX_LOGGED_INTERNAL_ERRORS) this.loggedInternal.add(key);
+    this.log.error(
+      { err: message, code: 'MERIDIAN_ERR_INTERNAL' },
+      `${what} failed; the last table keeps serving`,
+    );
   }
 
   /** k8gb's per-Gslb series of the Gslbs the pass looked at, and the removal of those of deleted Gslbs. */

@@ -29,6 +29,11 @@ export interface DnsServer {
   readonly port: number;
 }
 
+/** True when two server lists are the same servers in the same order. */
+export function sameServers(a: readonly DnsServer[], b: readonly DnsServer[]): boolean {
+  return a.length === b.length && a.every((s, i) => s.host === b[i]?.host && s.port === b[i]?.port);
+}
+
 /** Asks `server` for `type name`; never rejects. */
 export type QueryFn = (
   server: DnsServer,

@@ -27,11 +27,11 @@ import type { QueryOutcome } from '../dns/client-message';
 import { localTargetsName } from '../gslb/k8gb-naming';
 import type { Logger } from '../telemetry/logger';
 import type { PeerMetrics } from '../telemetry/peer-metrics';
-import { ABORTED, type DnsServer, type QueryFn } from './dns-client';
+import { ABORTED, sameServers, type DnsServer, type QueryFn } from './dns-client';
 import { Cadence } from './cadence';
 import { Limiter } from './limiter';
 import { ADDRESS_TYPES, PeerAnswers, sameServed, type Served } from './peer-answers';
-import { askRound, type Question, type Result } from './peer-round';
+import { askRound, firstFailure, rotate, type Question, type Result } from './peer-round';
 import { PeerHealth, type Hysteresis, type PollVerdict } from './peer-health';
 import type { PeerHostEntry, PeerStatus, PeerView } from './peer-view';
 
@@ -61,6 +61,8 @@ export interface PeerPollerOptions {
   readonly logger: Logger;
   /** Called with the new view whenever what is served changes. */
   readonly onChange: (view: PeerView) => void;
+  /** Counts a failure no input should cause, caught so that polling goes on. */
+  readonly onInternalError?: () => void;
 }
 
 interface PeerRecord {
@@ -93,11 +95,13 @@ export class PeerPoller {
     this.cadence = new Cadence(
       options.intervalMs,
       () => this.pollOnce(),
-      (err) =>
+      (err) => {
+        options.onInternalError?.();
         options.logger.error(
           { err, code: 'MERIDIAN_ERR_INTERNAL' },
           'peer poll failed; polling again at the next interval',
-        ),
+        );
+      },
     );
   }
 
@@ -262,6 +266,7 @@ export class PeerPoller {
       this.options.onChange(this.view());
     } catch (err) {
       // The listener's failure is its own: polling of this and other peers goes on.
+      this.options.onInternalError?.();
       this.options.logger.error(
         { err, code: 'MERIDIAN_ERR_INTERNAL' },
         'peer view listener failed',
@@ -331,20 +336,4 @@ export class PeerPoller {
       lastSuccessMs: peer.answers.lastSuccessMs(host),
     });
   }
-}
-
-function sameServers(a: readonly DnsServer[], b: readonly DnsServer[]): boolean {
-  return a.length === b.length && a.every((s, i) => s.host === b[i]?.host && s.port === b[i]?.port);
-}
-
-function firstFailure(results: readonly Result[]): string {
-  for (const { outcome } of results)
-    if (!outcome.ok) return `${outcome.failure}: ${outcome.detail}`;
-  return 'no address known';
-}
-
-function rotate<T>(items: readonly T[], start: number): readonly T[] {
-  if (items.length === 0) return items;
-  const at = start % items.length;
-  return [...items.slice(at), ...items.slice(0, at)];
 }

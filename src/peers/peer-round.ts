@@ -86,3 +86,17 @@ export function outcomeLabel(outcome: QueryOutcome): PeerQueryOutcome {
   }
   return outcome.failure === 'aborted' ? 'skipped' : outcome.failure;
 }
+
+/** The first failure among `results`, for logs. */
+export function firstFailure(results: readonly Result[]): string {
+  for (const { outcome } of results)
+    if (!outcome.ok) return `${outcome.failure}: ${outcome.detail}`;
+  return 'no address known';
+}
+
+/** `items` starting at index `start` (modulo its length), then the ones before. */
+export function rotate<T>(items: readonly T[], start: number): readonly T[] {
+  if (items.length === 0) return items;
+  const at = start % items.length;
+  return [...items.slice(at), ...items.slice(0, at)];
+}

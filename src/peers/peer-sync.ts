@@ -32,6 +32,8 @@ export interface PeerSyncOptions {
   readonly hosts: () => Iterable<string>;
   /** Called when what the peers serve changed; rebuild the table then. */
   readonly onChange: (view: PeerView) => void;
+  /** Counts a failure no input should cause (a poll that threw), caught so that polling goes on. */
+  readonly onInternalError?: () => void;
   /** Replaces the DNS client (tests). */
   readonly query?: QueryFn;
 }
@@ -100,6 +102,7 @@ export function createPeerSync(options: PeerSyncOptions): PeerSync {
     metrics: options.metrics,
     logger: logger.child({ part: 'poller' }),
     onChange: options.onChange,
+    ...(options.onInternalError === undefined ? {} : { onInternalError: options.onInternalError }),
   });
   let started = false;
   const start = async (): Promise<void> => {

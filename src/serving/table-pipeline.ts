@@ -28,6 +28,7 @@ import {
   type BuildResult,
 } from '../table/build-snapshot';
 import type { GeoLocator } from '../table/geo-locator';
+import type { HostPolicy } from '../table/host-claims';
 import { sealRecord, type GslbRecord, type SealedRecord, type ZoneSpec } from '../table/model';
 import type { TableHolder } from '../table/table-holder';
 import type { Logger } from '../telemetry/logger';
@@ -47,8 +48,10 @@ export interface TablePipelineOptions {
   readonly zones: readonly ZoneSpec[];
   /** This cluster's geotag: its targets are published as `localtargets-<host>`. */
   readonly localGeoTag: string;
+  /** Which namespaces may claim which name suffixes (MERIDIAN_HOST_POLICY); null: any. */
+  readonly hostPolicy?: HostPolicy | null;
   readonly holder: TableHolder;
-  readonly metrics: Pick<Metrics, 'recordBuild'>;
+  readonly metrics: Pick<Metrics, 'recordBuild' | 'recordInternalError'>;
   readonly logger: Logger;
   /** Wall clock in ms, for SOA serials and the last-build time. */
   readonly now: () => number;
@@ -178,6 +181,7 @@ export class TablePipeline {
       this.swapIn(changes);
     } catch (err) {
       // The last good table keeps serving, and with it the last problems.
+      this.options.metrics.recordInternalError('table');
       this.options.logger.error(
         { err: messageOf(err), changes, code: 'MERIDIAN_ERR_INTERNAL' },
         'table build failed; serving the last good table',
@@ -193,6 +197,7 @@ export class TablePipeline {
       zones: this.options.zones,
       gslbs: withPeerTargets(this.records, this.peerView, this.peerMemo),
       localGeoTag: this.options.localGeoTag,
+      hostPolicy: this.options.hostPolicy ?? null,
       geoLocator: this.locator ?? undefined,
       geoLocatorVersion: this.locatorVersion,
       reuse: this.reuse,
@@ -237,6 +242,7 @@ export class TablePipeline {
       this.listener?.(this.lastProblems);
     } catch (err) {
       // The listener's failure is its own: the table is built and served.
+      this.options.metrics.recordInternalError('table');
       this.options.logger.error(
         { err: messageOf(err), code: 'MERIDIAN_ERR_INTERNAL' },
         'table problems listener failed',

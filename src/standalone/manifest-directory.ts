@@ -33,6 +33,8 @@ export interface ManifestDirectoryOptions {
   readonly onChange: (state: ManifestState) => void;
   /** Replaces node:fs watch (tests). */
   readonly watchDirectory?: WatchDirectory;
+  /** Counts a failure no input should cause (a read that threw), caught so that watching goes on. */
+  readonly onInternalError?: () => void;
 }
 
 /** Largest manifest file read; larger files are reported invalid. */
@@ -51,6 +53,8 @@ interface FileRecord {
 export class ManifestDirectory {
   private readonly options: ManifestDirectoryOptions;
   private readonly files = new Map<string, FileRecord>();
+  /** Gslb id → when it was first seen, so that an edited file keeps its hosts. */
+  private readonly firstSeen = new Map<string, number>();
   private readonly watched: WatchedPath;
 
   constructor(options: ManifestDirectoryOptions) {
@@ -66,11 +70,13 @@ export class ManifestDirectory {
           { err: messageOf(err), dir: options.dir },
           'cannot watch manifest directory; relying on periodic re-reads',
         ),
-      onCheckError: (err) =>
+      onCheckError: (err) => {
+        options.onInternalError?.();
         log.error(
           { err: messageOf(err), dir: options.dir, code: 'MERIDIAN_ERR_INTERNAL' },
           'manifest directory read failed; serving the last good table',
-        ),
+        );
+      },
       ...(options.watchDirectory === undefined ? {} : { watchDirectory: options.watchDirectory }),
     });
   }
@@ -158,12 +164,25 @@ export class ManifestDirectory {
       const text = await readFile(path, 'utf8');
       const digest = createHash('sha256').update(text).digest('hex');
       if (previous?.digest === digest) return previous;
-      const parsed = parseManifest(text, this.options.parse);
+      // The file's birth time survives edits and restarts; where the
+      // platform has none, the first modification time seen.
+      const fileSince = info.birthtimeMs > 0 ? info.birthtimeMs : info.mtimeMs;
+      const parsed = parseManifest(text, {
+        ...this.options.parse,
+        claimSince: (id) => this.claimSince(id, fileSince),
+      });
       if (parsed.ok) return { digest, served: parsed.gslbs, errors: null };
       return failed(previous, parsed.errors, digest);
     } catch (err) {
       return failed(previous, [`cannot read: ${messageOf(err)}`]);
     }
+  }
+
+  /** The earliest time the Gslb `id` was seen, in this process or by the file's own time. */
+  private claimSince(id: string, fileSince: number): number {
+    const since = Math.min(this.firstSeen.get(id) ?? Infinity, fileSince);
+    this.firstSeen.set(id, since);
+    return since;
   }
 
   private logFile(path: string, record: FileRecord): void {
@@ -189,6 +208,9 @@ export class ManifestDirectory {
       gslbs.push(...record.served);
       if (record.errors !== null) invalidFiles.set(path, record.errors);
     }
+    // A Gslb that is gone loses its claim: added again later, it claims anew.
+    const present = new Set(gslbs.map((gslb) => gslb.id));
+    for (const id of this.firstSeen.keys()) if (!present.has(id)) this.firstSeen.delete(id);
     return { gslbs, invalidFiles };
   }
 }

@@ -14,6 +14,7 @@ import {
   parseStrategy,
   type Json,
 } from '../gslb/gslb-spec';
+import type { Claim } from '../table/host-claims';
 import type { GslbRecord } from '../table/model';
 
 /** The outcome of parsing one file. */
@@ -25,6 +26,12 @@ export type ManifestParse =
 export interface ParseOptions {
   readonly defaultTtlSeconds: number;
   readonly geoTag: string;
+  /**
+   * When the Gslb `id` was first seen (ms since the epoch), for the claim on
+   * its hosts; a `metadata.creationTimestamp` in the manifest wins. Absent:
+   * records carry no claim.
+   */
+  readonly claimSince?: (id: string) => number;
 }
 
 /** Parses every YAML document in `text`; documents of other kinds are ignored. */
@@ -68,8 +75,11 @@ function parseGslb(object: Json, options: ParseOptions): GslbRecord | string {
     const spec = objectOr(object['spec'], null);
     if (spec === null) throw new Invalid('spec is required');
     const strategy = parseStrategy(spec['strategy'], options.defaultTtlSeconds);
+    const id = `${namespace}/${name}`;
+    const claim = claimOf(id, metadata['creationTimestamp'], options);
     return {
-      id: `${namespace}/${name}`,
+      id,
+      ...(claim === undefined ? {} : { claim }),
       hosts: parseHosts(spec, annotations),
       strategy: strategy.type,
       ttlSeconds: strategy.ttlSeconds,
@@ -84,6 +94,17 @@ function parseGslb(object: Json, options: ParseOptions): GslbRecord | string {
     if (!(err instanceof Invalid)) throw err;
     return `Gslb ${namespace}/${name === '' ? '?' : name}: ${err.message}`;
   }
+}
+
+// The claim keeps a host with the Gslb that had it first, across re-reads
+// (the directory remembers) and restarts (a declared creationTimestamp, or the
+// file's birth time, which an edit does not change).
+function claimOf(id: string, created: unknown, options: ParseOptions): Claim | undefined {
+  const declared = typeof created === 'string' ? Date.parse(created) : NaN;
+  if (Number.isFinite(declared)) return { since: declared, tiebreak: '' };
+  return options.claimSince === undefined
+    ? undefined
+    : { since: options.claimSince(id), tiebreak: '' };
 }
 
 function parseHosts(spec: Json, annotations: Json): string[] {

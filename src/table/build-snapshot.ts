@@ -29,6 +29,7 @@ import type { NameEntry, RecordSnapshot, ZoneEntry } from './snapshot';
 import type { ClusterRecords, SelectorContext, SelectorPlan } from './selector';
 import { planSelector } from './strategies';
 import { fixedPlan } from './strategies/records';
+import { byClaim, refusedByPolicy, type ClaimProblemKind, type HostPolicy } from './host-claims';
 import { encodeClusters, type EncodedClusters } from './target-encoding';
 import { addEmptyNonTerminals, emptyName, prepareZone } from './zones';
 
@@ -37,6 +38,8 @@ export interface BuildProblem {
   readonly gslb: string;
   readonly host: string;
   readonly reason: string;
+  /** Set for a host kept by an earlier claim or refused by the host policy. */
+  readonly kind?: ClaimProblemKind | undefined;
 }
 
 /** Input of one build. */
@@ -65,6 +68,8 @@ export interface BuildInput {
    * was reloaded): prepared geoip answers of another version are not reused.
    */
   readonly geoLocatorVersion?: number | undefined;
+  /** Which namespaces may claim which name suffixes; null or absent: any (host-claims.ts). */
+  readonly hostPolicy?: HostPolicy | null | undefined;
   /** What earlier builds prepared, reused for the same sealed records (build-reuse.ts). */
   readonly reuse?: BuildReuse | undefined;
 }
@@ -95,6 +100,7 @@ export function buildSnapshot(input: BuildInput): BuildResult {
     names,
     problems: [],
     claimedBy: new Map(),
+    hostPolicy: input.hostPolicy ?? null,
     hostCount: 0,
     recordCount: 0,
     localGeoTag: input.localGeoTag,
@@ -107,8 +113,8 @@ export function buildSnapshot(input: BuildInput): BuildResult {
     localGeoTag: input.localGeoTag,
   };
   build.reused = input.reuse?.entriesFor(reuseContext) ?? null;
-  // Deterministic precedence: when two Gslbs claim a host, the first by id wins.
-  const ordered = [...input.gslbs].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  // The first claim keeps a contested host (host-claims.ts).
+  const ordered = [...input.gslbs].sort(byClaim);
   for (const gslb of ordered) addGslb(build, gslb);
   const { problems, hostCount, recordCount } = build;
   return {
@@ -130,6 +136,7 @@ interface Building {
   readonly names: Map<string, NameEntry>;
   readonly problems: BuildProblem[];
   readonly claimedBy: Map<string, string>;
+  readonly hostPolicy: HostPolicy | null;
   hostCount: number;
   recordCount: number;
   readonly localGeoTag: string | undefined;
@@ -144,22 +151,31 @@ function addGslb(build: Building, gslb: GslbRecord): void {
   let reused: ReusedGslb | null = null;
   for (const host of gslb.hosts) {
     const zone = findZone(host, build.zones);
-    const problem = (reason: string): void => {
-      build.problems.push({ gslb: gslb.id, host, reason });
+    const problem = (reason: string, kind?: ClaimProblemKind): void => {
+      build.problems.push(
+        kind === undefined
+          ? { gslb: gslb.id, host, reason }
+          : { gslb: gslb.id, host, reason, kind },
+      );
     };
     if (zone === null) {
       problem('host is not inside any zone in DNS_ZONES');
       continue;
     }
+    const refused = refusedByPolicy(build.hostPolicy, gslb.id, host);
+    if (refused !== null) {
+      problem(refused, 'host-not-allowed');
+      continue;
+    }
     const holder = build.claimedBy.get(host);
     if (holder !== undefined) {
-      problem(`host is already served by Gslb ${holder}`);
+      problem(`host is already served by Gslb ${holder}, which claimed it first`, 'host-conflict');
       continue;
     }
     build.claimedBy.set(host, gslb.id);
     reused ??= preparedFor(build, gslb);
     const { prepared } = reused;
-    prepared.reasons.forEach(problem);
+    for (const reason of prepared.reasons) problem(reason);
     const selectors = selectorsFor(reused, host);
     build.names.set(host, {
       zone,

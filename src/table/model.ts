@@ -7,6 +7,7 @@
 
 import type { StrategyParameters } from '../gslb/gslb-spec';
 import type { StrategyType } from '../gslb/k8gb-naming';
+import type { Claim } from './host-claims';
 
 /** The targets one cluster contributes to a host. */
 export interface ClusterTargets {
@@ -37,6 +38,8 @@ export interface GslbRecord extends StrategyParameters {
    * order, it is this order.
    */
   readonly clusters: readonly ClusterTargets[];
+  /** When the Gslb claimed its hosts; absent sorts after every claim (host-claims.ts). */
+  readonly claim?: Claim | undefined;
 }
 
 /** A load-balanced zone, as configured by DNS_ZONES. */

@@ -3,7 +3,7 @@
  * each distinct address once, parallel to the Gslb's clusters and split by
  * type, within the per-RRset cap that keeps every reply inside 64 KiB. Pure.
  */
-import { isIP } from 'node:net';
+import { parseAddress } from '../dns/addresses';
 import { MAX_MESSAGE_BYTES } from '../dns/constants';
 import { encodeRecordTail } from '../dns/wire';
 import type { GslbRecord } from './model';
@@ -105,8 +105,8 @@ class TargetEncoder {
   }
 
   private encodeNew(address: string): EncodedTarget | null {
-    const family = isIP(address);
-    if (family !== 4 && family !== 6) {
+    const family = parseAddress(address)?.family;
+    if (family === undefined) {
       this.reasons.push(`target ${JSON.stringify(address)} is not an IP address`);
       return null;
     }

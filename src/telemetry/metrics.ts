@@ -24,12 +24,23 @@ export const METRIC_NAMES = Object.freeze({
   tableBuildDuration: 'meridian_table_build_duration_seconds',
   tableLastBuild: 'meridian_table_last_build_timestamp_seconds',
   gslbProblems: 'meridian_gslb_problems',
+  internalErrors: 'meridian_internal_errors_total',
   manifestErrors: 'meridian_manifest_errors',
   ready: 'meridian_ready',
   buildInfo: 'meridian_build_info',
 });
 
 const TRANSPORTS: readonly Transport[] = ['grpc', 'udp', 'tcp'];
+
+/** Where an internal error was caught (the loops that must never stop). */
+export type InternalComponent = 'table' | 'kubernetes' | 'manifests' | 'peers';
+
+const INTERNAL_COMPONENTS: readonly InternalComponent[] = [
+  'table',
+  'kubernetes',
+  'manifests',
+  'peers',
+];
 
 /** Point-in-time facts read when Prometheus scrapes. */
 export interface TableFacts {
@@ -52,6 +63,8 @@ export interface Metrics {
   recordBuild(seconds: number, problems: number, nowMs: number): void;
   /** Sets the number of manifest files currently invalid. */
   setManifestErrors(count: number): void;
+  /** Counts a failure no input should cause, caught so that the loop goes on. */
+  recordInternalError(component: InternalComponent): void;
 }
 
 /** Defines every metric on `registry` and returns the update calls. */
@@ -107,6 +120,13 @@ export function createMetrics(
     help: 'Hosts the last build could not serve as written (see the log for each).',
     registers,
   });
+  const internalErrors = new Counter({
+    name: METRIC_NAMES.internalErrors,
+    help: 'Failures no input should cause, caught where they happened (the last table keeps serving), by component.',
+    labelNames: ['component'] as const,
+    registers,
+  });
+  for (const component of INTERNAL_COMPONENTS) internalErrors.labels(component).inc(0);
   const manifestErrors = new Gauge({
     name: METRIC_NAMES.manifestErrors,
     help: 'Standalone manifest files currently invalid (their last good content is served).',
@@ -174,6 +194,9 @@ export function createMetrics(
     },
     setManifestErrors(count) {
       manifestErrors.set(count);
+    },
+    recordInternalError(component) {
+      internalErrors.labels(component).inc();
     },
   };
 }

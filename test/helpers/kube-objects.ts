@@ -16,6 +16,9 @@ export const ZONE = 'cloud.example.org';
 /** The geotag of resolveContext(). */
 export const GEO_TAG = 'eu';
 export const GSLB_UID = 'gslb-uid-1';
+/** The creation time of the default Gslb, and the claim its records carry. */
+export const GSLB_CREATED = '2026-01-01T00:00:00Z';
+export const GSLB_CLAIM = Object.freeze({ since: Date.parse(GSLB_CREATED), tiebreak: GSLB_UID });
 
 export const ANNOTATION_HOSTNAME = 'k8gb.io/hostname';
 export const ANNOTATION_EXPOSED_IPS = 'k8gb.io/exposed-ip-addresses';
@@ -31,6 +34,7 @@ export interface Meta {
   readonly labels?: Record<string, string>;
   readonly annotations?: Record<string, string>;
   readonly ownerReferences?: OwnerReference[];
+  readonly creationTimestamp?: string;
 }
 
 /** Any object: apiVersion, kind, metadata (namespace NS unless given) and top-level fields. */
@@ -117,7 +121,7 @@ export function gslbObject(fixture: GslbFixture = {}): KubeObject {
     'k8gb.io/v1beta1',
     'Gslb',
     name,
-    { uid: GSLB_UID, generation: 1, ...meta },
+    { uid: GSLB_UID, generation: 1, creationTimestamp: GSLB_CREATED, ...meta },
     status === undefined ? { spec } : { spec, status },
   );
 }

@@ -18,7 +18,7 @@ import { createKubeMetrics } from '../../src/telemetry/kube-metrics';
 import { Registry } from 'prom-client';
 import { FakeKubeApi } from '../helpers/fake-kube-api';
 import { capturingLogger } from '../helpers/telemetry';
-import { gslbObject, rules, serviceObject, sliceObject } from '../helpers/kube-objects';
+import { GSLB_CLAIM, gslbObject, rules, serviceObject, sliceObject } from '../helpers/kube-objects';
 
 /** What the server answers for one name. */
 interface Zone {
@@ -297,6 +297,7 @@ describe('in the Kubernetes source', () => {
           hosts: ['app.cloud.example.org'],
           strategy: 'roundRobin',
           ttlSeconds: 30,
+          claim: GSLB_CLAIM,
           clusters: [{ geoTag: 'eu', addresses: ['203.0.113.1'] }],
         },
       ]);

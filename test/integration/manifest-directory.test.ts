@@ -17,6 +17,15 @@ import { addressesOf, decodeReply, query } from '../../harness/dns-case';
 import { createDnsClient } from '../helpers/grpc-client';
 import { startHarness } from '../helpers/app-harness';
 import { gslbYaml } from '../../harness/gslb-yaml';
+import type { RecordSnapshot } from '../../src/table/snapshot';
+import { table } from '../helpers/table-fixtures';
+
+/** Which Gslb serves each name of `snapshot`. */
+function owners(snapshot: RecordSnapshot): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, entry] of snapshot.names) if (entry.owner !== '') out[name] = entry.owner;
+  return out;
+}
 
 interface Captured {
   readonly states: ManifestState[];
@@ -165,5 +174,72 @@ test('through gRPC: an invalid edit leaves the served answer unchanged and raise
   } finally {
     client.close();
     await harness.stop();
+  }
+});
+
+test('a Gslb added later for a served host does not take it, across re-reads and a restart', async () => {
+  const c = capture();
+  const HOST = 'shared.cloud.example.org';
+  const ownerOf = (state: ManifestState | undefined): string | undefined =>
+    state === undefined ? undefined : owners(table([...state.gslbs]).snapshot)[HOST];
+  writeFileSync(join(c.dir, 'good.yaml'), gslbYaml('good', HOST, ['192.0.2.1']));
+  await c.source.start();
+  try {
+    expect(ownerOf(c.states.at(-1))).toBe('test/good');
+    await new Promise((resolve) => setTimeout(resolve, 20)); // a later birth time
+    // `dup` sorts before `good` by name: by name alone it would take the host.
+    writeFileSync(join(c.dir, 'dup.yaml'), gslbYaml('dup', HOST, ['198.51.100.1']));
+    await waitFor(() => c.states.at(-1)?.gslbs.length === 2, 3_000, 'the newcomer');
+    expect(ownerOf(c.states.at(-1))).toBe('test/good');
+    const problems = table([...(c.states.at(-1)?.gslbs ?? [])]).problems;
+    expect(problems).toEqual([
+      expect.objectContaining({ gslb: 'test/dup', host: HOST, kind: 'host-conflict' }),
+    ]);
+    // An edit of the holder (a new digest, the same file) keeps its claim.
+    writeFileSync(join(c.dir, 'good.yaml'), gslbYaml('good', HOST, ['192.0.2.2']));
+    await waitFor(
+      () =>
+        c.states.at(-1)?.gslbs.some((g) => g.clusters[0]?.addresses[0] === '192.0.2.2') === true,
+      3_000,
+      'the edit',
+    );
+    expect(ownerOf(c.states.at(-1))).toBe('test/good');
+    // A restart reads both files at once: the files' birth times still tell who came first.
+    await c.source.stop();
+    const afterRestart: ManifestState[] = [];
+    const again = new ManifestDirectory({
+      dir: c.dir,
+      parse: { defaultTtlSeconds: 30, geoTag: 'eu' },
+      debounceMs: 20,
+      rescanIntervalMs: 60_000,
+      logger: capturingLogger().logger,
+      onChange: (state) => afterRestart.push(state),
+    });
+    await again.start();
+    await again.stop();
+    expect(ownerOf(afterRestart.at(-1))).toBe('test/good');
+  } finally {
+    await c.source.stop();
+    rmSync(c.dir, { recursive: true, force: true });
+  }
+});
+
+test('a declared metadata.creationTimestamp is the claim, whatever the files say', async () => {
+  const c = capture();
+  const HOST = 'declared.cloud.example.org';
+  const dated = (name: string, address: string, created: string): string =>
+    gslbYaml(name, HOST, [address]).replace(
+      `  name: ${name}\n`,
+      `  name: ${name}\n  creationTimestamp: "${created}"\n`,
+    );
+  writeFileSync(join(c.dir, 'a.yaml'), dated('a', '192.0.2.1', '2026-06-01T00:00:00Z'));
+  writeFileSync(join(c.dir, 'b.yaml'), dated('b', '192.0.2.2', '2025-01-01T00:00:00Z'));
+  await c.source.start();
+  try {
+    const state = c.states.at(-1);
+    expect(owners(table([...(state?.gslbs ?? [])]).snapshot)[HOST]).toBe('test/b');
+  } finally {
+    await c.source.stop();
+    rmSync(c.dir, { recursive: true, force: true });
   }
 });

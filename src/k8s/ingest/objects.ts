@@ -51,6 +51,8 @@ export interface GslbSource {
   readonly name: string;
   readonly uid: string;
   readonly generation: number;
+  /** metadata.creationTimestamp in ms since the epoch; NaN when absent or unreadable. */
+  readonly createdMs: number;
   readonly annotations: Readonly<Record<string, string>>;
   /** Raw `spec.strategy`; validated when the Gslb is resolved, so problems reach its status. */
   readonly strategy: unknown;
@@ -201,6 +203,7 @@ export function toGslb(object: KubeObject): GslbSource {
     name: object.metadata.name,
     uid: object.metadata.uid ?? '',
     generation: object.metadata.generation ?? 0,
+    createdMs: Date.parse(text(object.metadata['creationTimestamp'])),
     annotations: strings(object.metadata.annotations),
     strategy: spec['strategy'],
     embeddedIngress: isObject(spec['ingress']) ? spec['ingress'] : null,

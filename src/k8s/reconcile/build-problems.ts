@@ -22,13 +22,21 @@ export function groupProblems(problems: readonly BuildProblem[]): Map<string, Bu
   return grouped;
 }
 
-/** A Gslb whose hosts the table could not serve (taken by another Gslb, say) is not Ready. */
+/**
+ * A Gslb whose hosts the table could not serve is not Ready: HostConflict
+ * when an older Gslb holds one of them, HostNotAllowed when the host policy
+ * refuses one, HostsNotServed for anything else (too many targets, say).
+ */
 export function withBuildProblems(
   resolution: Resolution,
   problems: BuildProblem[] | undefined,
 ): Resolution {
   if (problems === undefined || resolution.reason !== 'Serving') return resolution;
-  const reason: ReadyReason = 'HostsNotServed';
+  const reason: ReadyReason = problems.some((p) => p.kind === 'host-conflict')
+    ? 'HostConflict'
+    : problems.some((p) => p.kind === 'host-not-allowed')
+      ? 'HostNotAllowed'
+      : 'HostsNotServed';
   return {
     ...resolution,
     reason,

@@ -5,10 +5,9 @@
  * cache through the context; one still being looked up, or that cannot be resolved, makes the Gslb
  * not served (ExposedAddressesUnresolved).
  */
-import { isIP } from 'node:net';
-import { canonicalAddress } from '../../dns/addresses';
+import { parseAddress } from '../../dns/addresses';
 import { canonicalName } from '../../dns/names';
-import { parseAddressList } from '../../gslb/gslb-spec';
+import { parseAddressList, scopedNote } from '../../gslb/gslb-spec';
 import { ANNOTATION_EXPOSED_HOSTNAMES, ANNOTATION_EXPOSED_IPS } from '../../gslb/k8gb-naming';
 import type { GslbSource, LoadBalancerAddress } from '../ingest/objects';
 import { NotServed, type ResolveContext } from './resolution';
@@ -50,12 +49,13 @@ export function loadBalancerTargets(
 
 /** `value` canonical, or not served when it is not an IP address. */
 export function checkedAddress(value: string): string {
-  if (isIP(value) === 0)
+  const parsed = parseAddress(value);
+  if (parsed === null)
     throw new NotServed(
       'ExposedAddressesUnresolved',
-      `${JSON.stringify(value)} is not an IP address`,
+      `${JSON.stringify(value)} is not an IP address${scopedNote([value])}`,
     );
-  return canonicalAddress(value);
+  return parsed.address;
 }
 
 /** The addresses of `name` from the hostname cache, or not served while it has none. */

@@ -18,7 +18,10 @@ export type ReadyReason =
   | 'AmbiguousResourceRef'
   | 'NoHostInZone'
   | 'ExposedAddressesUnresolved'
-  | 'HostsNotServed';
+  | 'HostsNotServed'
+  | 'HostConflict'
+  | 'HostNotAllowed'
+  | 'ResolutionFailed';
 
 /** The answer of the hostname cache: addresses, not known yet, or a failure. */
 export type HostnameLookup =
@@ -65,6 +68,11 @@ export interface Resolution {
    * time: not news, so no status or Event is written until it settles.
    */
   readonly pending?: boolean;
+  /**
+   * True when resolution failed in a way no input should cause (a defect):
+   * reported on this Gslb only, counted as an internal error.
+   */
+  readonly failed?: boolean;
 }
 
 /** Thrown inside resolution; becomes a not-Ready Resolution. */

@@ -36,7 +36,9 @@ export function resolveGslb(gslb: GslbSource, index: ObjectIndex, ctx: ResolveCo
       );
       return err.pending ? { ...resolution, pending: true } : resolution;
     }
-    throw err;
+    // Whatever a tenant wrote, it costs this Gslb only: it keeps what it served.
+    const message = `cannot be resolved: ${err instanceof Error ? err.message : String(err)}`;
+    return { ...notServed('ResolutionFailed', message, true), failed: true };
   }
 }
 
@@ -88,6 +90,11 @@ function resolveOrThrow(gslb: GslbSource, index: ObjectIndex, ctx: ResolveContex
     strategy: strategy.type,
     ttlSeconds: strategy.ttlSeconds,
     ...strategy.parameters,
+    // The older Gslb keeps a host two of them name; an unknown creation time claims last.
+    claim: {
+      since: Number.isFinite(gslb.createdMs) ? gslb.createdMs : Number.MAX_SAFE_INTEGER,
+      tiebreak: gslb.uid,
+    },
     clusters:
       exposedIps.length === 0
         ? []

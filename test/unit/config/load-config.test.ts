@@ -45,6 +45,7 @@ const DEFAULT_CONFIG: Config = {
   manifestsDir: '',
   kubeconfigPath: null,
   clusterExposedIps: [],
+  hostPolicy: null,
   edgeDnsServers: [],
   reconcileIntervalMs: 30_000,
   podNamespace: 'meridian',
@@ -403,6 +404,33 @@ describe('the source', () => {
   test('RECONCILE_REQUEUE_SECONDS is a number of seconds', () => {
     expect(loadConfig({ ...BASE, RECONCILE_REQUEUE_SECONDS: '5' }).reconcileIntervalMs).toBe(5000);
     expect(problemsOf({ ...BASE, RECONCILE_REQUEUE_SECONDS: '0' })).toHaveLength(1);
+  });
+});
+
+describe('MERIDIAN_HOST_POLICY', () => {
+  test('namespaces and the suffixes they may claim, canonical; several entries for one namespace add up', () => {
+    const { hostPolicy } = loadConfig({
+      ...BASE,
+      MERIDIAN_HOST_POLICY:
+        'pay=Pay.Cloud.Example.org.|p.cloud.example.org, shop=shop.cloud.example.org,pay=x.example.org',
+    });
+    expect(hostPolicy).toEqual(
+      new Map([
+        ['pay', ['pay.cloud.example.org', 'p.cloud.example.org', 'x.example.org']],
+        ['shop', ['shop.cloud.example.org']],
+      ]),
+    );
+  });
+
+  test.each<[string, string]>([
+    ['Pay=pay.cloud.example.org', '"Pay=pay.cloud.example.org" is not NAMESPACE=SUFFIX[|SUFFIX…]'],
+    ['pay', '"pay" is not NAMESPACE=SUFFIX[|SUFFIX…]'],
+    ['pay=', 'pay: empty name'],
+    ['pay=a..b', 'pay: a..b has an invalid label ""'],
+  ])('%j is refused', (value, problem) => {
+    expect(problemsOf({ ...BASE, MERIDIAN_HOST_POLICY: value })).toEqual([
+      `MERIDIAN_HOST_POLICY=${JSON.stringify(value)}: ${problem}`,
+    ]);
   });
 });
 

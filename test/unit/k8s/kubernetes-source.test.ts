@@ -25,6 +25,7 @@ import {
   ingressObject,
   serviceObject,
   sliceObject,
+  GSLB_CLAIM,
 } from '../../helpers/kube-objects';
 
 const HOST = 'app.cloud.example.org';
@@ -37,6 +38,7 @@ const RECORD: GslbRecord = {
   hosts: [HOST],
   strategy: 'roundRobin',
   ttlSeconds: 30,
+  claim: GSLB_CLAIM,
   clusters: [{ geoTag: 'eu', addresses: ['192.0.2.10'] }],
 };
 

@@ -49,18 +49,23 @@ interface Rig {
   readonly builds: { problems: number }[];
   readonly logs: Record<string, unknown>[];
   readonly heard: (readonly BuildProblem[])[];
+  readonly internal: string[];
 }
 
 function rig(options: Partial<TablePipelineOptions> = {}): Rig {
   const holder = new TableHolder();
   const timers = new ManualTimers();
   const builds: { problems: number }[] = [];
+  const internal: string[] = [];
   const { logger, logs } = capturingLogger();
   const pipeline = new TablePipeline({
     zones: [ZONE],
     localGeoTag: 'eu',
     holder,
-    metrics: { recordBuild: (_seconds, problems) => builds.push({ problems }) },
+    metrics: {
+      recordBuild: (_seconds, problems) => builds.push({ problems }),
+      recordInternalError: (component) => internal.push(component),
+    },
     logger,
     now: () => 1_790_000_000_000,
     batchMs: 20,
@@ -69,7 +74,7 @@ function rig(options: Partial<TablePipelineOptions> = {}): Rig {
   });
   const heard: (readonly BuildProblem[])[] = [];
   pipeline.onProblems((problems) => heard.push(problems));
-  return { pipeline, holder, timers, builds, logs, heard };
+  return { pipeline, holder, timers, builds, logs, heard, internal };
 }
 
 function peerView(host: string, geoTag: string, addresses: string[]): PeerView {
@@ -122,7 +127,7 @@ test('flush with nothing submitted builds the empty table once, so that a source
 
 test('a failing build keeps the last table and the last problems, and tells the source so', () => {
   let fail = false;
-  const { pipeline, holder, heard, logs, timers } = rig({
+  const { pipeline, holder, heard, logs, timers, internal } = rig({
     build: (input) => {
       if (fail) throw new Error('encoder exploded');
       return buildSnapshot(input);
@@ -131,7 +136,12 @@ test('a failing build keeps the last table and the last problems, and tells the 
   pipeline.setRecords([WEB(), gslb('other/web', [APP], ['192.0.2.9'])]);
   const problems = pipeline.flush();
   expect(problems).toEqual([
-    { gslb: 'shop/web', host: APP, reason: 'host is already served by Gslb other/web' },
+    {
+      gslb: 'shop/web',
+      host: APP,
+      reason: 'host is already served by Gslb other/web, which claimed it first',
+      kind: 'host-conflict',
+    },
   ]);
   const table = holder.current();
   fail = true;
@@ -152,6 +162,7 @@ test('a failing build keeps the last table and the last problems, and tells the 
       changes: ['source'],
     }),
   );
+  expect(internal).toEqual(['table', 'table']);
   // The next good build serves again.
   fail = false;
   pipeline.setRecords([WEB()]);

@@ -574,3 +574,49 @@ describe('files', () => {
     for (const error of result.errors) expect(error).toMatch(/^document 2: YAML: \S/);
   });
 });
+
+describe('claims', () => {
+  const yaml = (created?: string): string =>
+    [
+      'apiVersion: k8gb.io/v1beta1',
+      'kind: Gslb',
+      'metadata:',
+      '  name: web',
+      '  namespace: shop',
+      ...(created === undefined ? [] : [`  creationTimestamp: "${created}"`]),
+      '  annotations:',
+      '    k8gb.io/exposed-ip-addresses: 192.0.2.1',
+      'spec:',
+      '  ingress:',
+      '    rules:',
+      '      - host: web.cloud.example.org',
+      '  strategy:',
+      '    type: roundRobin',
+    ].join('\n');
+  const claimOf = (text: string, claimSince?: (id: string) => number): unknown => {
+    const parsed = parseManifest(text, {
+      defaultTtlSeconds: 30,
+      geoTag: 'eu',
+      ...(claimSince === undefined ? {} : { claimSince }),
+    });
+    return parsed.ok ? parsed.gslbs[0]?.claim : parsed.errors;
+  };
+
+  test('the first sighting the directory reports is the claim', () => {
+    const asked: string[] = [];
+    expect(claimOf(yaml(), (id) => (asked.push(id), 1234))).toEqual({ since: 1234, tiebreak: '' });
+    expect(asked).toEqual(['shop/web']);
+  });
+
+  test('a declared creationTimestamp wins; an unreadable one does not', () => {
+    expect(claimOf(yaml('2025-05-01T00:00:00Z'), () => 1234)).toEqual({
+      since: Date.parse('2025-05-01T00:00:00Z'),
+      tiebreak: '',
+    });
+    expect(claimOf(yaml('yesterday'), () => 1234)).toEqual({ since: 1234, tiebreak: '' });
+  });
+
+  test('without a sighting nor a timestamp, no claim', () => {
+    expect(claimOf(yaml())).toBeUndefined();
+  });
+});

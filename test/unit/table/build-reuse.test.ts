@@ -92,7 +92,8 @@ test('a record that loses its host to another Gslb and gets it back serves its o
     {
       gslb: 'shop/web',
       host: 'web.cloud.example.org',
-      reason: 'host is already served by Gslb shop/aaa',
+      reason: 'host is already served by Gslb shop/aaa, which claimed it first',
+      kind: 'host-conflict',
     },
   ]);
   expect(addresses(lost.snapshot, 'web.cloud.example.org')).toEqual(['203.0.113.9']);

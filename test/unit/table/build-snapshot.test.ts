@@ -84,7 +84,14 @@ describe('problems', () => {
     [
       'a host claimed by two Gslbs: the first by id wins',
       [gslb('shop/zz', [APP], ['192.0.2.2']), gslb('shop/aa', [APP], ['192.0.2.1'])],
-      [{ gslb: 'shop/zz', host: APP, reason: 'host is already served by Gslb shop/aa' }],
+      [
+        {
+          gslb: 'shop/zz',
+          host: APP,
+          reason: 'host is already served by Gslb shop/aa, which claimed it first',
+          kind: 'host-conflict',
+        },
+      ],
       { [APP]: 'shop/aa' },
     ],
     [
@@ -93,7 +100,14 @@ describe('problems', () => {
         gslb('b/two', [APP, 'two.cloud.example.org'], ['192.0.2.2']),
         gslb('a/one', [APP], ['192.0.2.1']),
       ],
-      [{ gslb: 'b/two', host: APP, reason: 'host is already served by Gslb a/one' }],
+      [
+        {
+          gslb: 'b/two',
+          host: APP,
+          reason: 'host is already served by Gslb a/one, which claimed it first',
+          kind: 'host-conflict',
+        },
+      ],
       { [APP]: 'a/one', 'two.cloud.example.org': 'b/two' },
     ],
     ['no problem', [gslb('shop/web', [APP], ['192.0.2.1'])], [], { [APP]: 'shop/web' }],
@@ -101,6 +115,69 @@ describe('problems', () => {
     const result = table(gslbs);
     expect(result.problems).toEqual(problems);
     expect(owners(result.snapshot)).toEqual(expectedOwners);
+  });
+
+  test('the first claim keeps a contested host, whatever the names; equal times go by tiebreak, then id', () => {
+    const claimed = (id: string, since: number, tiebreak = ''): GslbRecord => ({
+      ...gslb(id, [APP], [`192.0.2.${since}`]),
+      claim: { since, tiebreak },
+    });
+    const newer = claimed('aaa/dup', 20);
+    const older = claimed('zzz/good', 10);
+    const first = table([newer, older]);
+    expect(owners(first.snapshot)).toEqual({ [APP]: 'zzz/good' });
+    expect(first.problems).toEqual([
+      {
+        gslb: 'aaa/dup',
+        host: APP,
+        reason: 'host is already served by Gslb zzz/good, which claimed it first',
+        kind: 'host-conflict',
+      },
+    ]);
+    expect(
+      owners(table([claimed('b/x', 5, 'uid-1'), claimed('a/x', 5, 'uid-2')]).snapshot),
+    ).toEqual({ [APP]: 'b/x' });
+    // A record without a claim comes after every claimed one.
+    expect(owners(table([gslb('a/unclaimed', [APP], ['192.0.2.9']), older]).snapshot)).toEqual({
+      [APP]: 'zzz/good',
+    });
+  });
+
+  test('a host policy lets each namespace claim only its suffixes; refusals are problems of that Gslb only', () => {
+    const result = buildSnapshot({
+      zones: [ZONE],
+      gslbs: [
+        gslb('pay/web', ['pay.cloud.example.org', 'shop.cloud.example.org'], ['192.0.2.1']),
+        gslb('shop/web', ['shop.cloud.example.org', 'www.shop.cloud.example.org'], ['192.0.2.2']),
+        gslb('other/web', ['other.cloud.example.org'], ['192.0.2.3']),
+      ],
+      hostPolicy: new Map([
+        ['pay', ['pay.cloud.example.org']],
+        ['shop', ['shop.cloud.example.org']],
+      ]),
+      serial: 1,
+      generation: 1,
+    });
+    expect(owners(result.snapshot)).toEqual({
+      'pay.cloud.example.org': 'pay/web',
+      'shop.cloud.example.org': 'shop/web',
+      'www.shop.cloud.example.org': 'shop/web',
+    });
+    expect(result.problems).toEqual([
+      {
+        gslb: 'other/web',
+        host: 'other.cloud.example.org',
+        reason: 'namespace other may claim no host (MERIDIAN_HOST_POLICY)',
+        kind: 'host-not-allowed',
+      },
+      {
+        gslb: 'pay/web',
+        host: 'shop.cloud.example.org',
+        reason:
+          'namespace pay may claim only hosts under pay.cloud.example.org (MERIDIAN_HOST_POLICY)',
+        kind: 'host-not-allowed',
+      },
+    ]);
   });
 
   test.each(permutations(['team-c/web', 'team-a/web', 'team-b/web']).map((ids) => [ids.join(' ')]))(
@@ -113,12 +190,14 @@ describe('problems', () => {
         {
           gslb: 'team-b/web',
           host: 'app.cloud.example.org',
-          reason: 'host is already served by Gslb team-a/web',
+          reason: 'host is already served by Gslb team-a/web, which claimed it first',
+          kind: 'host-conflict',
         },
         {
           gslb: 'team-c/web',
           host: 'app.cloud.example.org',
-          reason: 'host is already served by Gslb team-a/web',
+          reason: 'host is already served by Gslb team-a/web, which claimed it first',
+          kind: 'host-conflict',
         },
       ]);
       expect(rrLines(ask(result.snapshot, 'app.cloud.example.org', 'A').answers)).toEqual([

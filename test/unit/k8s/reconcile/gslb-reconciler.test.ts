@@ -23,6 +23,7 @@ import {
   resolvedTo,
   rules,
   type GslbFixture,
+  GSLB_CLAIM,
 } from '../../../helpers/kube-objects';
 import { table } from '../../../helpers/table-fixtures';
 
@@ -35,6 +36,7 @@ const RECORD: GslbRecord = {
   hosts: [HOST],
   strategy: 'roundRobin',
   ttlSeconds: 30,
+  claim: GSLB_CLAIM,
   clusters: [{ geoTag: 'eu', addresses: ['192.0.2.10'] }],
 };
 const NAMES: Record<string, HostnameLookup> = {
@@ -122,6 +124,7 @@ describe('records', () => {
       ...RECORD,
       id: 'shop/api',
       hosts: ['api.cloud.example.org'],
+      claim: { ...GSLB_CLAIM, tiebreak: 'api-uid' },
       clusters: [{ geoTag: 'eu', addresses: ['192.0.2.20'] }],
     };
     expect(served).toEqual([[RECORD, api]]);
@@ -468,6 +471,31 @@ describe('build problems', () => {
     ]);
     expect(events(result)).toEqual([warning('HostsNotServed', message)]);
   });
+
+  test.each([
+    [
+      'host-conflict',
+      'HostConflict',
+      'host is already served by Gslb shop/good, which claimed it first',
+    ],
+    [
+      'host-not-allowed',
+      'HostNotAllowed',
+      'namespace shop may claim no host (MERIDIAN_HOST_POLICY)',
+    ],
+  ] as const)(
+    'a host refused as %s makes the Gslb %s, with a Warning Event',
+    (kind, reason, text) => {
+      problems = [
+        { gslb: 'shop/web', host: HOST, reason: text, kind },
+        { gslb: 'shop/web', host: 'x.cloud.example.org', reason: 'no addresses' },
+      ];
+      const result = makeReconciler().pass(world());
+      const message = `${HOST}: ${text}; x.cloud.example.org: no addresses`;
+      expect(result.resolutions.get('shop/web')).toMatchObject({ reason, message });
+      expect(events(result)).toEqual([warning(reason, message)]);
+    },
+  );
 
   test('problems of other Gslbs do not touch this one', () => {
     problems = [{ gslb: 'shop/other', host: HOST, reason: 'x' }];

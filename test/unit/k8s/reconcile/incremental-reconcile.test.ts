@@ -284,8 +284,9 @@ describe('what a pass looks at', () => {
     index.apply('Service', { type: 'add', object: OBJECTS['api']![1] });
     index.apply('EndpointSlice', { type: 'add', object: OBJECTS['apiReady']![1] });
     const added = gslbs.pass(index, true, change(index, 'gslbC'));
-    // shop/a sorts first and keeps a.cloud.example.org; shop/c cannot serve it.
-    expect(added.resolutions.get('shop/c')?.reason).toBe('HostsNotServed');
+    // shop/a claimed a.cloud.example.org first (same creation time: the tie goes by
+    // uid, then name) and keeps it; shop/c cannot serve it.
+    expect(added.resolutions.get('shop/c')?.reason).toBe('HostConflict');
     const removed = gslbs.pass(index, true, change(index, 'gslbA', 'delete'));
     expect([...removed.considered]).toEqual(['shop/c']);
     expect([...removed.removed]).toEqual(['shop/a']);

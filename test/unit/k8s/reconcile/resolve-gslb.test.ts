@@ -22,6 +22,7 @@ import {
   backend,
   controller,
   gatewayObject,
+  GSLB_CLAIM,
   gslbObject,
   indexOf,
   ingressObject,
@@ -112,6 +113,7 @@ describe('embedded ingress (spec.ingress)', () => {
           hosts: [HOST],
           strategy: 'roundRobin',
           ttlSeconds: 30,
+          claim: GSLB_CLAIM,
           clusters: [{ geoTag: 'eu', addresses: ['192.0.2.1'] }],
         },
       ],
@@ -160,7 +162,14 @@ describe('embedded ingress (spec.ingress)', () => {
     expect(resolution.health).toEqual({ [HOST]: 'Healthy' });
     expect(resolution.healthyRecords).toEqual({});
     expect(resolution.records).toEqual([
-      { id: 'shop/web', hosts: [HOST], strategy: 'roundRobin', ttlSeconds: 30, clusters: [] },
+      {
+        id: 'shop/web',
+        hosts: [HOST],
+        strategy: 'roundRobin',
+        ttlSeconds: 30,
+        claim: GSLB_CLAIM,
+        clusters: [],
+      },
     ]);
   });
 
@@ -539,6 +548,7 @@ describe.each(['HTTPRoute', 'GRPCRoute'] as const)('resourceRef %s', (kind) => {
         hosts: [API, 'b.cloud.example.org'],
         strategy: 'roundRobin',
         ttlSeconds: 30,
+        claim: GSLB_CLAIM,
         clusters: [{ geoTag: 'eu', addresses: ['192.0.2.20'] }],
       },
     ]);
@@ -1026,6 +1036,7 @@ describe('strategy', () => {
         hosts: [HOST],
         strategy: type,
         ttlSeconds: ttl,
+        claim: GSLB_CLAIM,
         ...parameters,
         clusters: [{ geoTag: 'eu', addresses: ['192.0.2.1'] }],
       },
@@ -1072,6 +1083,7 @@ describe('records', () => {
         hosts: ['h1.cloud.example.org', 'h5.cloud.example.org'],
         strategy: 'failover',
         ttlSeconds: 10,
+        claim: GSLB_CLAIM,
         primaryGeoTag: 'us',
         clusters: [{ geoTag: 'eu', addresses }],
       },
@@ -1080,6 +1092,7 @@ describe('records', () => {
         hosts: ['h2.cloud.example.org', 'h3.cloud.example.org', 'h4.cloud.example.org'],
         strategy: 'failover',
         ttlSeconds: 10,
+        claim: GSLB_CLAIM,
         primaryGeoTag: 'us',
         clusters: [{ geoTag: 'eu', addresses, healthy: false }],
       },
@@ -1107,6 +1120,7 @@ describe('records', () => {
         hosts: ['a.cloud.example.org', 'b.cloud.example.org'],
         strategy: 'roundRobin',
         ttlSeconds: 30,
+        claim: GSLB_CLAIM,
         clusters: [],
       },
     ]);
@@ -1123,6 +1137,7 @@ describe('records', () => {
         hosts: [HOST],
         strategy: 'roundRobin',
         ttlSeconds: 30,
+        claim: GSLB_CLAIM,
         clusters: [{ geoTag: 'eu', addresses: ['192.0.2.1'], healthy: false }],
       },
     ]);
@@ -1131,12 +1146,18 @@ describe('records', () => {
   });
 });
 
-test('an unexpected error in a callback is not turned into a resolution', () => {
+test('an unexpected error inside resolution costs that Gslb only: ResolutionFailed, last good kept', () => {
   const ctx: ResolveContext = {
     ...resolveContext(),
     inZone: () => {
       throw new TypeError('boom');
     },
   };
-  expect(() => resolve(embeddedGslb(), [], ctx)).toThrow(new TypeError('boom'));
+  expect(resolve(embeddedGslb(), [], ctx)).toMatchObject({
+    reason: 'ResolutionFailed',
+    message: 'cannot be resolved: boom',
+    records: [],
+    keepLastGood: true,
+    failed: true,
+  });
 });
