@@ -8,15 +8,18 @@
  * waiting, kdig to confirm). Shown: failover with ordered fallbacks and
  * k8gb's two-cluster outcome table, round robin shrinking and growing,
  * weighted shares over 10,000 queries, geoip by EDNS Client Subnet, a killed
- * and a black-holed peer not holding up the others, and how long a health
- * change takes to reach the answers, locally and at the peers (printed, for
- * docs/benchmarks.md).
+ * and a black-holed peer not holding up the others, a restart behind a
+ * distant peer link answering nothing but the steady state, and how long a
+ * health change takes to reach the answers, locally and at the peers
+ * (printed, for docs/benchmarks.md).
  */
 import { latencySummary, type FlipSample } from '../../harness/kube-speed';
 import {
+  askEvery,
   CLUSTERS,
   converge,
   countAnswers,
+  delayedPeerLink,
   deployApp,
   holds,
   ipv6TargetsOf,
@@ -31,6 +34,7 @@ import {
   type ConvergeOptions,
   type Expectation,
   type MultiCluster,
+  type Sample,
 } from '../helpers/multi-cluster';
 
 const ALL = CLUSTERS.map((c) => c.geoTag);
@@ -53,6 +57,12 @@ const HOLD_MS = REMOTE_TARGET_MS + 500;
 const WEIGHTED_QUERIES = 10_000;
 const SHARE_TOLERANCE_PP = 3;
 const CONVERGENCE_FLIPS = 18;
+/** The restart test: a query every 10 ms, through a peer link holding each datagram 300 ms. */
+const RESTART_QUERY_EVERY_MS = 10;
+const LINK_DELAY_MS = 300;
+/** Steady answers asked for before the restart and after the restarted cluster answers again. */
+const STEADY_BEFORE_MS = 1_000;
+const STEADY_AFTER_MS = 1_000;
 
 let mc: MultiCluster;
 
@@ -63,6 +73,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await mc?.stop();
 }, 90_000);
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function report(line: string): void {
   process.stdout.write(`multi-cluster: ${line}\n`);
@@ -434,6 +446,139 @@ function expectOnSchedule(changed: string, reached: Record<string, number>): voi
     tag === changed ? ms > LOCAL_TARGET_MS : ms > REMOTE_TARGET_MS,
   );
   expect(Object.fromEntries(late)).toEqual({});
+}
+
+describe('a restart', () => {
+  test(`us restarted while a client asks its CoreDNS every ${RESTART_QUERY_EVERY_MS} ms, its link to the primary eu holding each datagram ${LINK_DELAY_MS} ms: not one answer differs from the steady state`, async () => {
+    // A cluster that answered before knowing its peers would answer with its own targets.
+    const app = await deployApp(mc.clusters, 'restart', {
+      type: 'failover',
+      primaryGeoTag: 'eu',
+      fallbackGeoTags: ['us', 'ap'],
+    });
+    const steady = targetsOf('eu');
+    await expectAnswers(app.host, everywhere(ALL, steady));
+    const us = mc.cluster('us');
+    // The restarted us polls eu through the relay: its first poll of eu takes a 600 ms round trip.
+    const link = await delayedPeerLink(mc, 'us', 'eu', LINK_DELAY_MS);
+    let restarted = false;
+    const asking = askEvery(us.client, app.host, RESTART_QUERY_EVERY_MS);
+    try {
+      await sleep(STEADY_BEFORE_MS);
+      restarted = true;
+      // CoreDNS back the moment the new Meridian listens, not when its gRPC backoff next allows
+      // (which may be after the first poll of eu): anything answered before that poll is seen.
+      const restart = await us.restartMeridian(link.meridianEnv, { holdCoreDns: true });
+      // Until it has answered steadily for a while again, bounded.
+      const deadline = performance.now() + SETTLE_MS;
+      while (
+        steadyRunMs(asking.samples(), steady) < STEADY_AFTER_MS &&
+        performance.now() < deadline
+      )
+        await sleep(50);
+      const samples = await asking.stop();
+      const outcome = restartOutcome(samples, steady, restart);
+      const { counts } = outcome;
+      report(
+        `us restarted (its link to eu delayed ${LINK_DELAY_MS} ms each way) while a client asked its CoreDNS every ${RESTART_QUERY_EVERY_MS} ms: ` +
+          `${samples.length} queries over ${((samples.at(-1)?.sentAt ?? 0) - (samples[0]?.sentAt ?? 0)).toFixed(0)} ms, ` +
+          `${counts.answered} answered (eu's targets), ${counts.wrong} wrong, ` +
+          `${counts.servfail + counts.timeout} not answered (${counts.servfail} SERVFAIL, ${counts.timeout} timed out); ` +
+          `the gap lasted ${outcome.gapMs.toFixed(0)} ms (last answer before to first answer after), ` +
+          `Meridian ready ${(restart.readyAt - restart.stoppedAt).toFixed(0)} ms after the old one exited, ` +
+          `first answer ${outcome.firstAnswerAfterReadyMs?.toFixed(0) ?? 'never'} ms after ready; ` +
+          `${link.relay.forwarded()} datagrams crossed the delayed link`,
+      );
+      // Not one answer differs from the steady state: no other targets, no NXDOMAIN.
+      expect(outcome.wrong).toEqual({});
+      // Meridian was down while the client asked, and the cluster came back.
+      expect(counts.servfail + counts.timeout).toBeGreaterThan(0);
+      expect(outcome.answeredAfterReady).toBeGreaterThan(0);
+      expect(steadyRunMs(samples, steady)).toBeGreaterThanOrEqual(STEADY_AFTER_MS);
+      // The restarted cluster's polls of eu did cross the delayed link.
+      expect(link.relay.forwarded()).toBeGreaterThan(0);
+    } finally {
+      await asking.stop();
+      // Back to its own settings: peers through the glue, no delay.
+      if (restarted) await us.restartMeridian();
+      await link.relay.close();
+    }
+    await expectAnswers(app.host, everywhere(ALL, steady));
+  }, 90_000);
+});
+
+/** A NOERROR reply with exactly the steady-state addresses. */
+function isAnswer(sample: Sample, steady: readonly string[]): boolean {
+  const reply = sample.reply;
+  return (
+    reply !== null &&
+    reply.rcode === 'NOERROR' &&
+    reply.addresses.length === steady.length &&
+    reply.addresses.every((a, i) => a === steady[i])
+  );
+}
+
+/** How long the latest run of steady answers has lasted, by the queries' send times. */
+function steadyRunMs(samples: readonly Sample[], steady: readonly string[]): number {
+  let first: Sample | undefined;
+  for (let i = samples.length - 1; i >= 0; i--) {
+    const sample = samples[i] as Sample;
+    if (!isAnswer(sample, steady)) break;
+    first = sample;
+  }
+  const last = samples.at(-1);
+  return first === undefined || last === undefined ? 0 : last.sentAt - first.sentAt;
+}
+
+/**
+ * Sorts the queries of a restart: steady answers; non-answers (SERVFAIL
+ * while Meridian is down or warming up, timeouts), allowed and counted; and
+ * wrong replies (other targets, an empty answer, NXDOMAIN, any other rcode).
+ */
+function restartOutcome(
+  samples: readonly Sample[],
+  steady: readonly string[],
+  restart: { readonly readyAt: number },
+) {
+  const counts = { answered: 0, servfail: 0, timeout: 0, wrong: 0 };
+  /** Wrong replies by what they said: how many, and when the first and the last were sent. */
+  const wrong: Record<string, { count: number; firstAtMs: number; lastAtMs: number }> = {};
+  const start = samples[0]?.sentAt ?? 0;
+  let firstMiss: number | null = null;
+  let lastMiss: number | null = null;
+  for (const sample of samples) {
+    if (isAnswer(sample, steady)) {
+      counts.answered++;
+      continue;
+    }
+    if (sample.reply === null) counts.timeout++;
+    else if (sample.reply.rcode === 'SERVFAIL' && sample.reply.addresses.length === 0)
+      counts.servfail++;
+    else {
+      counts.wrong++;
+      const said = `${sample.reply.rcode} [${sample.reply.addresses.join(', ')}]`;
+      const atMs = Math.round(sample.sentAt - start);
+      const seen = wrong[said];
+      if (seen === undefined) wrong[said] = { count: 1, firstAtMs: atMs, lastAtMs: atMs };
+      else wrong[said] = { ...seen, count: seen.count + 1, lastAtMs: atMs };
+      continue;
+    }
+    firstMiss ??= sample.sentAt;
+    lastMiss = sample.sentAt;
+  }
+  const answers = samples.filter((s) => isAnswer(s, steady));
+  const before = answers.filter((s) => firstMiss !== null && s.sentAt < firstMiss).at(-1);
+  const after = answers.find((s) => lastMiss !== null && s.sentAt > lastMiss);
+  const afterReady = answers.filter((s) => s.sentAt >= restart.readyAt);
+  return {
+    counts,
+    wrong,
+    /** From the last answer before the first non-answer to the first after the last one. */
+    gapMs: before === undefined || after === undefined ? 0 : after.sentAt - before.sentAt,
+    answeredAfterReady: afterReady.length,
+    firstAnswerAfterReadyMs:
+      afterReady[0] === undefined ? null : afterReady[0].sentAt - restart.readyAt,
+  };
 }
 
 describe('convergence', () => {

@@ -10,15 +10,18 @@
  * Failure injection on a cluster's CoreDNS address: killed (nothing listens,
  * so a query is refused at once) or black-holed (a socket that reads and
  * never replies, so a query times out); a partition points peers' glue at
- * black holes while the test still reaches every CoreDNS directly.
+ * black holes while the test still reaches every CoreDNS directly. A
+ * cluster's Meridian can be restarted, with other settings if need be: its
+ * peers given explicitly, one of them through a delay relay (a distant link).
  */
 import { execFileSync } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBind, type Bind, type BindCluster, type Delegation } from './bind';
+import { startDelayRelay, type DelayRelay } from './delay-relay';
 import { dig, type DigReply } from '../../harness/dig';
 import { decodeReply, query } from '../../harness/dns-case';
 import { writeGeoDatabase, type GeoNetwork } from './geo-database';
@@ -272,6 +275,37 @@ export interface MemberCluster {
   blackHole(): Promise<BlackHole>;
   /** Removes the black hole, if any, and starts CoreDNS again on the same address and port. */
   restoreCoreDns(): Promise<void>;
+  /**
+   * Stops its Meridian (SIGTERM) and starts it again with the settings it
+   * was first started with plus `overrides` (none: those settings alone);
+   * resolves once the new process reports ready (/readyz).
+   */
+  restartMeridian(
+    overrides?: Readonly<Record<string, string>>,
+    options?: RestartOptions,
+  ): Promise<MeridianRestart>;
+}
+
+/** Options of {@link MemberCluster.restartMeridian}. */
+export interface RestartOptions {
+  /**
+   * CoreDNS's gRPC client tries a refused Meridian again only after a
+   * backoff (about 1 s, then 1.6 s, 2.6 s, … each ±20 %), so when it is
+   * back after a restart is luck: up to seconds after Meridian listens. With `holdCoreDns` the new Meridian listens for gRPC on another
+   * port and a forwarder on the one CoreDNS dials holds each connection
+   * until the new Meridian listens: CoreDNS is back the moment Meridian
+   * listens, the earliest it could be. The forwarder stays until the next
+   * restart.
+   */
+  readonly holdCoreDns?: boolean;
+}
+
+/** When a restart's steps ended, as performance.now(). */
+export interface MeridianRestart {
+  /** The old process had exited. */
+  readonly stoppedAt: number;
+  /** The new one answered /readyz with 200. */
+  readonly readyAt: number;
 }
 
 /** The running clusters and the edge DNS. */
@@ -396,6 +430,7 @@ export async function startMultiCluster(): Promise<MultiCluster> {
     for (const [i, spec] of CLUSTERS.entries()) {
       const member = await memberCluster(spec, envs[i] as KubeMeridian, port);
       stops.push(() => member.closeBlackHole());
+      stops.push(() => member.closeForwarder());
       stops.push(() => member.client.close());
       clusters.push(member);
     }
@@ -450,8 +485,11 @@ async function memberCluster(
   spec: ClusterSpec,
   env: KubeMeridian,
   port: number,
-): Promise<MemberCluster & { closeBlackHole(): Promise<void> }> {
+): Promise<MemberCluster & { closeBlackHole(): Promise<void>; closeForwarder(): Promise<void> }> {
   const client = await udpClient(spec.address, port);
+  // restartMeridian starts the process with env.meridianEnv, the object itself: it is rewritten.
+  const firstEnv = { ...env.meridianEnv };
+  let forwarder: HoldingForwarder | null = null;
   let hole: BlackHole | null = null;
   let down = false;
   const member = {
@@ -479,6 +517,27 @@ async function memberCluster(
       await env.restartCoreDns();
       down = false;
     },
+    async restartMeridian(overrides = {}, options: RestartOptions = {}) {
+      await env.meridian.stop('SIGTERM');
+      const stoppedAt = performance.now();
+      await member.closeForwarder();
+      const settings: Record<string, string> = { ...firstEnv, ...overrides };
+      if (options.holdCoreDns === true) {
+        const dialed = hostPortOf(firstEnv['MERIDIAN_GRPC_LISTEN'] ?? '');
+        const listen = { host: '127.0.0.1', port: await freePort() };
+        settings['MERIDIAN_GRPC_LISTEN'] = `${listen.host}:${listen.port}`;
+        forwarder = await startHoldingForwarder(dialed, listen);
+      }
+      for (const name of Object.keys(env.meridianEnv)) delete env.meridianEnv[name];
+      Object.assign(env.meridianEnv, settings);
+      await env.restartMeridian();
+      return { stoppedAt, readyAt: performance.now() };
+    },
+    /** For clean-up: closes the forwarder of a held restart. */
+    async closeForwarder() {
+      await forwarder?.close();
+      forwarder = null;
+    },
     /** For clean-up: closes a black hole left open. */
     async closeBlackHole() {
       await hole?.close();
@@ -486,6 +545,133 @@ async function memberCluster(
     },
   };
   return member;
+}
+
+/** `HOST:PORT` (an IPv4 address or a name) as host and port. */
+function hostPortOf(address: string): { host: string; port: number } {
+  const colon = address.lastIndexOf(':');
+  const port = Number(address.slice(colon + 1));
+  if (colon <= 0 || !Number.isInteger(port)) throw new Error(`${address} is not HOST:PORT`);
+  return { host: address.slice(0, colon), port };
+}
+
+/** A running {@link startHoldingForwarder}. */
+interface HoldingForwarder {
+  close(): Promise<void>;
+}
+
+/**
+ * Listens on `listen` (TCP) and forwards each connection to `target`; while
+ * nothing listens there it holds the connection, unread, and tries again
+ * every 10 ms.
+ */
+async function startHoldingForwarder(
+  listen: { readonly host: string; readonly port: number },
+  target: { readonly host: string; readonly port: number },
+): Promise<HoldingForwarder> {
+  const open = new Set<Socket>();
+  const retries = new Set<NodeJS.Timeout>();
+  let closing = false;
+  const server = createServer((client) => {
+    open.add(client);
+    let upstream: Socket | null = null;
+    client.on('error', () => undefined);
+    client.on('close', () => {
+      open.delete(client);
+      upstream?.destroy();
+    });
+    const attempt = (): void => {
+      if (closing || client.destroyed) return;
+      const socket = connect(target.port, target.host);
+      socket.on('error', () => {
+        if (upstream === socket) client.destroy();
+        else {
+          const retry = setTimeout(() => {
+            retries.delete(retry);
+            attempt();
+          }, 10);
+          retries.add(retry);
+        }
+      });
+      socket.once('connect', () => {
+        upstream = socket;
+        open.add(socket);
+        socket.on('close', () => {
+          open.delete(socket);
+          client.destroy();
+        });
+        // What the client sent meanwhile waited, unread, in its socket.
+        client.pipe(socket);
+        socket.pipe(client);
+      });
+    };
+    attempt();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listen.port, listen.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    async close() {
+      closing = true;
+      for (const retry of retries) clearTimeout(retry);
+      for (const socket of open) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// A distant peer link
+
+/** A delay relay on the link from one cluster to one peer, and the settings that route it so. */
+export interface DelayedLink {
+  readonly relay: DelayRelay;
+  /**
+   * For `from`'s Meridian (restartMeridian): MERIDIAN_PEERS with every other
+   * cluster's CoreDNS, `to` at the relay instead, and a query timeout above
+   * the link's round trip.
+   */
+  readonly meridianEnv: Readonly<Record<string, string>>;
+}
+
+/**
+ * Starts a relay that holds every datagram and TCP chunk between `from`'s
+ * Meridian and `to`'s CoreDNS `delayMs` each way; only `from`'s polls of
+ * `to` go through it, once `from` runs with the returned settings. The
+ * caller closes the relay.
+ */
+export async function delayedPeerLink(
+  mc: MultiCluster,
+  from: string,
+  to: string,
+  delayMs: number,
+): Promise<DelayedLink> {
+  // A round trip, plus room for the peer's CoreDNS and Meridian to answer.
+  const queryTimeoutMs = 2 * delayMs + 300;
+  if (queryTimeoutMs >= PEERS.pollIntervalMs)
+    throw new Error(
+      `a ${delayMs} ms link needs a query timeout of ${queryTimeoutMs} ms, not below the poll interval`,
+    );
+  const target = mc.cluster(to);
+  const relay = await startDelayRelay({ host: target.address, port: mc.port }, delayMs);
+  const peers = mc.clusters
+    .filter((c) => c.geoTag !== from)
+    .map((c) =>
+      c.geoTag === to
+        ? `${c.geoTag}=127.0.0.1:${relay.port}`
+        : `${c.geoTag}=${c.address}:${mc.port}`,
+    );
+  return {
+    relay,
+    meridianEnv: {
+      MERIDIAN_PEERS: peers.join(','),
+      MERIDIAN_PEER_QUERY_TIMEOUT_MS: String(queryTimeoutMs),
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -749,4 +935,60 @@ export async function countAnswers(
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   return counts;
+}
+
+/** One query of {@link askEvery}: when it was sent and answered (performance.now()), and the reply. */
+export interface Sample {
+  readonly sentAt: number;
+  readonly doneAt: number;
+  /** Null when no reply came within the timeout. */
+  readonly reply: Reply | null;
+}
+
+/** A running {@link askEvery}. */
+export interface Asking {
+  /** The queries answered or timed out so far, in the order they were sent. */
+  samples(): readonly Sample[];
+  /** Sends no more and resolves, once every query in flight has ended, with all of them. */
+  stop(): Promise<readonly Sample[]>;
+}
+
+/**
+ * Sends a query for `host` every `everyMs`, not waiting for the replies
+ * (several may be in flight), until stop().
+ */
+export function askEvery(
+  client: UdpClient,
+  host: string,
+  everyMs: number,
+  options: AskOptions = {},
+): Asking {
+  const slots: (Sample | undefined)[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const send = (): void => {
+    const slot = slots.length;
+    slots.push(undefined);
+    const sentAt = performance.now();
+    const done = client.ask(host, { timeoutMs: 1_000, ...options }).then(
+      (reply) => {
+        slots[slot] = { sentAt, doneAt: performance.now(), reply };
+      },
+      () => {
+        slots[slot] = { sentAt, doneAt: performance.now(), reply: null };
+      },
+    );
+    inFlight.add(done);
+    void done.finally(() => inFlight.delete(done));
+  };
+  send();
+  const timer = setInterval(send, everyMs);
+  const ended = (): Sample[] => slots.filter((s): s is Sample => s !== undefined);
+  return {
+    samples: ended,
+    async stop() {
+      clearInterval(timer);
+      await Promise.all(inFlight);
+      return ended();
+    },
+  };
 }
