@@ -25,7 +25,8 @@ import {
 import { GslbReconciler, type Changes } from './reconcile/gslb-reconciler';
 import { HostnameCache } from './reconcile/hostname-cache';
 import type { PlannedWrite } from './reconcile/planned-write';
-import type { Resolution, ResolveContext } from './reconcile/resolution';
+import type { ResolveContext } from './reconcile/resolution';
+import { recordGslbMetrics } from './reconcile/gslb-metrics';
 import { sendWrite } from './reconcile/send-write';
 import { WriteQueue } from './reconcile/write-queue';
 import { WriterLease } from './reconcile/writer-lease';
@@ -104,6 +105,9 @@ export class KubernetesSource {
   private stopped = false;
   private reconciledOnce = false;
   private readonly loggedInternal = new Set<string>();
+  /** Since when the Gslb collection has been served (ms), or null while a list answers 404. */
+  private gslbsServedSince: number | null = null;
+  private orphanTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: KubernetesSourceOptions) {
     this.log = options.logger;
@@ -125,6 +129,7 @@ export class KubernetesSource {
       geoTag: options.geoTag,
       now: options.now,
       serve: options.serve,
+      gslbsServedSince: () => this.gslbsServedSince,
     });
     this.lease =
       options.writerLease === null
@@ -187,6 +192,7 @@ export class KubernetesSource {
     for (const watcher of this.watchers) watcher.stop();
     clearTimeout(this.debounceTimer);
     clearInterval(this.resyncTimer);
+    clearTimeout(this.orphanTimer);
     this.hostnames.stop();
     await this.writes.idle(graceMs);
     this.writes.stop();
@@ -220,6 +226,9 @@ export class KubernetesSource {
           this.index.apply(kind, event, touched);
           this.schedule(touched);
         }),
+      onListed: () => {
+        if (kind === 'Gslb') this.gslbsServedSince ??= this.options.now().getTime();
+      },
       onSynced: () => {
         this.synced.add(kind);
         this.options.metrics.setSynced(kind, true);
@@ -228,6 +237,7 @@ export class KubernetesSource {
         this.schedule('all');
       },
       onError: (error) => {
+        if (kind === 'Gslb' && error.statusCode === 404) this.gslbsServedSince = null;
         this.options.metrics.recordWatchError(kind);
         const repeated = this.lastError.get(kind) === error.message;
         this.lastError.set(kind, error.message);
@@ -285,9 +295,22 @@ export class KubernetesSource {
       if (result.resolutions.get(key)?.failed === true)
         this.internalError(`resolving Gslb ${key}`, result.resolutions.get(key)?.message);
     for (const write of result.writes) this.send(write);
-    this.recordGslbMetrics(result.resolutions, result.considered, result.removed);
+    this.armOrphanCheck();
+    recordGslbMetrics(this.options.metrics, this.index, result);
     this.lastPassMs = performance.now() - started;
     this.options.metrics.recordReconcile(this.lastPassMs / 1000);
+  }
+
+  /** A pass when an owned Ingress whose Gslb went may be deleted (orphans.ts). */
+  private armOrphanCheck(): void {
+    const due = this.reconciler.orphanDueInMs();
+    if (due === null || this.orphanTimer !== undefined) return;
+    this.orphanTimer = setTimeout(() => {
+      this.orphanTimer = undefined;
+      // Any Gslb| change makes the pass look at the owned Ingresses; this one names no Gslb.
+      this.guard('the orphan check', () => this.schedule(['Gslb|*/*']));
+    }, due + 1);
+    this.orphanTimer.unref();
   }
 
   /**
@@ -312,30 +335,6 @@ export class KubernetesSource {
       { err: message, code: 'MERIDIAN_ERR_INTERNAL' },
       `${what} failed; the last table keeps serving`,
     );
-  }
-
-  /** k8gb's per-Gslb series of the Gslbs the pass looked at, and the removal of those of deleted Gslbs. */
-  private recordGslbMetrics(
-    resolutions: ReadonlyMap<string, Resolution>,
-    considered: ReadonlySet<string>,
-    removed: ReadonlySet<string>,
-  ): void {
-    for (const key of considered) {
-      const gslb = this.index.gslbs.get(key);
-      const resolution = resolutions.get(key);
-      if (gslb === undefined || resolution === undefined) continue;
-      this.options.metrics.recordGslb({
-        namespace: gslb.namespace,
-        name: gslb.name,
-        ok: resolution.reason === 'Serving',
-        healthyRecords: Object.values(resolution.healthyRecords).reduce((n, a) => n + a.length, 0),
-        health: resolution.health,
-      });
-    }
-    for (const key of removed) {
-      const [namespace = '', name = ''] = key.split('/');
-      this.options.metrics.forgetGslb(namespace, name);
-    }
   }
 
   private send(write: PlannedWrite): void {

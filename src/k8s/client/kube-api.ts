@@ -55,6 +55,8 @@ export interface WatchHandlers {
    * is not installed: it then counts as empty and is looked for again).
    */
   readonly onSynced: () => void;
+  /** Every complete list (the collection is served), the first one included. */
+  readonly onListed?: () => void;
   /** A failed list or watch; the watcher retries by itself. */
   readonly onError: (error: KubeRequestError) => void;
 }

@@ -258,6 +258,7 @@ class ListWatch {
     this.deleteUnseen(seen, sink);
     this.resourceVersion = listedVersion;
     sink.listed();
+    this.options.handlers.onListed?.();
     return true;
   }
 }

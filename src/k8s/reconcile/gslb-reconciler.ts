@@ -19,6 +19,7 @@
 import type { BuildProblem } from '../../table/build-snapshot';
 import type { GslbRecord } from '../../table/model';
 import { ingressAnnotationGslb, ingressWrites, type IngressSyncState } from './ingress-sync';
+import { OrphanWatch, type OrphanClock } from './orphans';
 import type { Dependency, ObjectIndex } from '../ingest/object-index';
 import type { GslbSource } from '../ingest/objects';
 import { groupProblems, problemText, withBuildProblems } from './build-problems';
@@ -70,6 +71,12 @@ export interface ReconcilerOptions {
   readonly now: () => Date;
   /** Builds the table from the records; returns the problems the build found. */
   readonly serve: (records: readonly GslbRecord[]) => readonly BuildProblem[];
+  /**
+   * Since when (ms) the Gslb collection has been listed and served, or null
+   * while it is not (a 404): owned Ingresses are deleted only while it is.
+   * Absent: never served, so nothing is ever deleted.
+   */
+  readonly gslbsServedSince?: () => number | null;
 }
 
 const GSLB_API = 'k8gb.io/v1beta1';
@@ -92,6 +99,7 @@ export class GslbReconciler {
   private readonly ingressState: IngressSyncState = {
     synced: new Map(),
     announced: new Set(),
+    orphans: new OrphanWatch(),
   };
   private builtOnce = false;
 
@@ -124,6 +132,18 @@ export class GslbReconciler {
       considered,
       removed,
       served,
+    };
+  }
+
+  /** Milliseconds until an owned Ingress may be deleted, for a pass then; null when none waits. */
+  orphanDueInMs(): number | null {
+    return this.ingressState.orphans.nextDueInMs(this.options.now().getTime());
+  }
+
+  private orphanClock(): OrphanClock {
+    return {
+      nowMs: this.options.now().getTime(),
+      gslbsServedSince: this.options.gslbsServedSince?.() ?? null,
     };
   }
 
@@ -271,7 +291,7 @@ export class GslbReconciler {
   }
 
   private ingressPlan(index: ObjectIndex): PlannedWrite[] {
-    const writes = ingressWrites(index, this.ingressState);
+    const writes = ingressWrites(index, this.ingressState, this.orphanClock());
     for (const planned of ingressAnnotationGslb(index, this.ingressState, this.options.context))
       writes.push(
         planned.kind === 'event' ? eventWrite(planned.event, this.options.now()) : planned.write,

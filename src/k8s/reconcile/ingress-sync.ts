@@ -1,7 +1,7 @@
 /**
  * The Ingress side of k8gb's contract (docs/k8gb-compatibility.md#ways-to-declare-a-gslb): the
  * Ingress a Gslb embeds is created and owned by Meridian and put back when it drifts, and is
- * deleted when its Gslb is gone; an Ingress carrying the deprecated `k8gb.io/strategy` annotation
+ * deleted when its Gslb is seen to go (orphans.ts: never on missing data); an Ingress carrying the deprecated `k8gb.io/strategy` annotation
  * gets a Gslb made from it, with a deprecation Event. Pure: returns the writes to send.
  */
 import type { Json } from '../../gslb/gslb-spec';
@@ -18,6 +18,7 @@ import type { PlannedEvent, PlannedWrite } from './planned-write';
 import type { ObjectIndex } from '../ingest/object-index';
 import { canonicalJson } from '../ingest/json-fields';
 import type { GslbSource, IngressSource } from '../ingest/objects';
+import type { OrphanClock, OrphanWatch } from './orphans';
 import type { ResolveContext } from './resolution';
 
 /** What ingress syncing remembers between passes. */
@@ -26,6 +27,8 @@ export interface IngressSyncState {
   readonly synced: Map<string, { desired: string; observed: string }>;
   /** Ingress uids whose deprecation was announced. */
   readonly announced: Set<string>;
+  /** Which owners were seen to go, for deleting their Ingresses. */
+  readonly orphans: OrphanWatch;
 }
 
 function ingressPath(namespace: string, name?: string): string {
@@ -39,7 +42,11 @@ function gslbPath(namespace: string, name?: string): string {
 }
 
 /** Creates, repairs and removes the Ingresses embedded Gslbs own. */
-export function ingressWrites(index: ObjectIndex, state: IngressSyncState): PlannedWrite[] {
+export function ingressWrites(
+  index: ObjectIndex,
+  state: IngressSyncState,
+  clock: OrphanClock,
+): PlannedWrite[] {
   const writes: PlannedWrite[] = [];
   const gslbUids = new Set<string>();
   for (const gslb of index.gslbs.values()) {
@@ -49,8 +56,9 @@ export function ingressWrites(index: ObjectIndex, state: IngressSyncState): Plan
     const write = embeddedIngressWrite(gslb, gslb.embeddedIngress, existing, state);
     if (write !== null) writes.push(write);
   }
+  state.orphans.observe(gslbUids, clock);
   for (const ingress of index.ingresses.values())
-    if (isOrphan(ingress, gslbUids)) writes.push(deleteOrphan(ingress));
+    if (isOrphan(ingress, gslbUids, state.orphans, clock)) writes.push(deleteOrphan(ingress));
   for (const key of [...state.synced.keys()])
     if (index.ingresses.get(key) === undefined && index.gslbs.get(key) === undefined)
       state.synced.delete(key);
@@ -65,11 +73,17 @@ function referencesSomething(gslb: GslbSource): boolean {
   );
 }
 
-function isOrphan(ingress: IngressSource, gslbUids: ReadonlySet<string>): boolean {
+function isOrphan(
+  ingress: IngressSource,
+  gslbUids: ReadonlySet<string>,
+  orphans: OrphanWatch,
+  clock: OrphanClock,
+): boolean {
   return (
     ingress.labels[MANAGED_BY_LABEL] === MANAGED_BY_VALUE &&
     ingress.ownerGslbUid !== null &&
-    !gslbUids.has(ingress.ownerGslbUid)
+    !gslbUids.has(ingress.ownerGslbUid) &&
+    orphans.mayDelete(ingress.ownerGslbUid, clock)
   );
 }
 

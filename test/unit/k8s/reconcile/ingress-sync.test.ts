@@ -11,6 +11,11 @@ import {
   type AnnotationOutcome,
   type IngressSyncState,
 } from '../../../../src/k8s/reconcile/ingress-sync';
+import {
+  ORPHAN_GRACE_MS,
+  OrphanWatch,
+  type OrphanClock,
+} from '../../../../src/k8s/reconcile/orphans';
 import type { KubeObject } from '../../../../src/k8s/client/kube-api';
 import type { WatchedKind } from '../../../../src/k8s/ingest/object-index';
 import type { PlannedWrite } from '../../../../src/k8s/reconcile/planned-write';
@@ -32,8 +37,11 @@ const INGRESSES = '/apis/networking.k8s.io/v1/namespaces/shop/ingresses';
 const GSLBS = '/apis/k8gb.io/v1beta1/namespaces/shop/gslbs';
 
 function newState(): IngressSyncState {
-  return { synced: new Map(), announced: new Set() };
+  return { synced: new Map(), announced: new Set(), orphans: new OrphanWatch() };
 }
+
+/** The Gslb collection served since the start, at 1 s. */
+const CLOCK: OrphanClock = { nowMs: 1_000, gslbsServedSince: 0 };
 
 /** A write without its callback, for toEqual. */
 function data(write: PlannedWrite | undefined): Omit<PlannedWrite, 'onSuccess'> | undefined {
@@ -66,7 +74,11 @@ describe('ingressWrites: the Ingress of an embedded Gslb', () => {
   });
 
   test('created when missing, labelled and owned by the Gslb', () => {
-    const writes = ingressWrites(indexOf(['Gslb', gslbObject({ ingress: SPEC })]), newState());
+    const writes = ingressWrites(
+      indexOf(['Gslb', gslbObject({ ingress: SPEC })]),
+      newState(),
+      CLOCK,
+    );
     expect(writes.map(data)).toEqual([
       {
         key: 'ingress shop/web',
@@ -103,7 +115,7 @@ describe('ingressWrites: the Ingress of an embedded Gslb', () => {
       ['Gslb', gslbObject({ ingress: SPEC })],
       ['Ingress', madeIngress(reordered)],
     );
-    expect(ingressWrites(index, newState())).toEqual([]);
+    expect(ingressWrites(index, newState(), CLOCK)).toEqual([]);
   });
 
   test('a drifted Ingress is patched back, top-level fields that are not in the spec set to null', () => {
@@ -116,7 +128,7 @@ describe('ingressWrites: the Ingress of an embedded Gslb', () => {
       ['Gslb', gslbObject({ ingress: SPEC })],
       ['Ingress', madeIngress(drifted)],
     );
-    const writes = ingressWrites(index, newState());
+    const writes = ingressWrites(index, newState(), CLOCK);
     expect(writes.map(data)).toEqual([
       {
         key: 'ingress shop/web',
@@ -133,18 +145,19 @@ describe('ingressWrites: the Ingress of an embedded Gslb', () => {
   test('the spec the apiserver returned for a create is remembered: its defaults are no drift', () => {
     const state = newState();
     const gslb = gslbObject({ ingress: SPEC });
-    const [create] = ingressWrites(indexOf(['Gslb', gslb]), state);
+    const [create] = ingressWrites(indexOf(['Gslb', gslb]), state, CLOCK);
     const defaulted = { ...SPEC, rules: SPEC.rules, extra: { defaulted: true } };
     create?.onSuccess?.({ metadata: { name: 'web' }, spec: defaulted });
     expect(state.synced.get('shop/web')).toBeDefined();
     expect(
-      ingressWrites(indexOf(['Gslb', gslb], ['Ingress', madeIngress(defaulted)]), state),
+      ingressWrites(indexOf(['Gslb', gslb], ['Ingress', madeIngress(defaulted)]), state, CLOCK),
     ).toEqual([]);
     // Another change is drift again.
     const changed = { ...defaulted, ingressClassName: 'other' };
     const [patch] = ingressWrites(
       indexOf(['Gslb', gslb], ['Ingress', madeIngress(changed)]),
       state,
+      CLOCK,
     );
     expect(data(patch)).toMatchObject({
       method: 'PATCH',
@@ -158,22 +171,24 @@ describe('ingressWrites: the Ingress of an embedded Gslb', () => {
     const [patch] = ingressWrites(
       indexOf(['Gslb', gslb], ['Ingress', madeIngress({ rules: [] })]),
       state,
+      CLOCK,
     );
     const defaulted = { ...SPEC, extra: 1 };
     patch?.onSuccess?.({ spec: defaulted });
     expect(
-      ingressWrites(indexOf(['Gslb', gslb], ['Ingress', madeIngress(defaulted)]), state),
+      ingressWrites(indexOf(['Gslb', gslb], ['Ingress', madeIngress(defaulted)]), state, CLOCK),
     ).toEqual([]);
   });
 
   test('what was remembered for an older spec of the Gslb does not hide drift from the new one', () => {
     const state = newState();
-    const [create] = ingressWrites(indexOf(['Gslb', gslbObject({ ingress: SPEC })]), state);
+    const [create] = ingressWrites(indexOf(['Gslb', gslbObject({ ingress: SPEC })]), state, CLOCK);
     create?.onSuccess?.({ spec: SPEC });
     const newSpec = { rules: rules({ [HOST]: ['web2'] }) };
     const writes = ingressWrites(
       indexOf(['Gslb', gslbObject({ ingress: newSpec })], ['Ingress', madeIngress(SPEC)]),
       state,
+      CLOCK,
     );
     expect(writes.map(data)).toMatchObject([
       { method: 'PATCH', body: { spec: { ...newSpec, ingressClassName: null } } },
@@ -182,7 +197,7 @@ describe('ingressWrites: the Ingress of an embedded Gslb', () => {
 
   test('a reply without a body remembers an empty spec', () => {
     const state = newState();
-    const [create] = ingressWrites(indexOf(['Gslb', gslbObject({ ingress: SPEC })]), state);
+    const [create] = ingressWrites(indexOf(['Gslb', gslbObject({ ingress: SPEC })]), state, CLOCK);
     create?.onSuccess?.(undefined);
     expect(state.synced.get('shop/web')?.observed).toBe('{}');
   });
@@ -201,7 +216,7 @@ describe('ingressWrites: the Ingress of an embedded Gslb', () => {
         }),
       ],
     );
-    expect(ingressWrites(index, newState())).toEqual([]);
+    expect(ingressWrites(index, newState(), CLOCK)).toEqual([]);
   });
 
   test('a Gslb with a resourceRef gets no Ingress even with spec.ingress', () => {
@@ -215,26 +230,77 @@ describe('ingressWrites: the Ingress of an embedded Gslb', () => {
       ingress: SPEC,
       resourceRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', matchLabels: { a: 'b' } },
     });
-    expect(ingressWrites(indexOf(['Gslb', byName], ['Gslb', bySelector]), newState())).toEqual([]);
+    expect(
+      ingressWrites(indexOf(['Gslb', byName], ['Gslb', bySelector]), newState(), CLOCK),
+    ).toEqual([]);
   });
 
   test('a Gslb without spec.ingress gets no Ingress', () => {
-    expect(ingressWrites(indexOf(['Gslb', gslbObject()]), newState())).toEqual([]);
+    expect(ingressWrites(indexOf(['Gslb', gslbObject()]), newState(), CLOCK)).toEqual([]);
   });
 });
 
 describe('ingressWrites: orphans', () => {
-  test('a labelled Ingress whose controlling Gslb is gone is deleted, with a uid precondition', () => {
-    const orphan = madeIngress(SPEC, { uid: 'orphan-uid', owner: 'deleted-gslb' });
-    expect(ingressWrites(indexOf(['Ingress', orphan]), newState())).toEqual([
-      {
-        key: 'ingress shop/web',
-        kind: 'ingress',
-        method: 'DELETE',
-        path: `${INGRESSES}/web`,
-        body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid: 'orphan-uid' } },
-      },
-    ]);
+  const owner = gslbObject({ name: 'gone', uid: 'deleted-gslb', ingress: SPEC });
+  const orphan = madeIngress(SPEC, { uid: 'orphan-uid', owner: 'deleted-gslb' });
+  const at = (nowMs: number, gslbsServedSince: number | null = 0): OrphanClock => ({
+    nowMs,
+    gslbsServedSince,
+  });
+  const deletes = (writes: PlannedWrite[]): PlannedWrite[] =>
+    writes.filter((w) => w.method === 'DELETE');
+
+  test('a labelled Ingress whose Gslb was seen to go is deleted after the grace, with a uid precondition', () => {
+    const state = newState();
+    ingressWrites(indexOf(['Gslb', owner], ['Ingress', orphan]), state, at(1_000));
+    // Gone at 2 s: not yet, then once the grace has passed.
+    expect(deletes(ingressWrites(indexOf(['Ingress', orphan]), state, at(2_000)))).toEqual([]);
+    expect(state.orphans.nextDueInMs(2_000)).toBe(ORPHAN_GRACE_MS);
+    expect(
+      deletes(ingressWrites(indexOf(['Ingress', orphan]), state, at(2_000 + ORPHAN_GRACE_MS - 1))),
+    ).toEqual([]);
+    expect(ingressWrites(indexOf(['Ingress', orphan]), state, at(2_000 + ORPHAN_GRACE_MS))).toEqual(
+      [
+        {
+          key: 'ingress shop/web',
+          kind: 'ingress',
+          method: 'DELETE',
+          path: `${INGRESSES}/web`,
+          body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid: 'orphan-uid' } },
+        },
+      ],
+    );
+  });
+
+  test('missing data deletes nothing: an owner never seen, a Gslb list answering 404, a CRD served again', () => {
+    // Never seen (deleted while Meridian was down, or a first list that answered 404).
+    expect(deletes(ingressWrites(indexOf(['Ingress', orphan]), newState(), at(60_000)))).toEqual(
+      [],
+    );
+    // Seen, then the collection is not served: pending deletions are forgotten.
+    const notServed = newState();
+    ingressWrites(indexOf(['Gslb', owner], ['Ingress', orphan]), notServed, at(1_000));
+    ingressWrites(indexOf(['Ingress', orphan]), notServed, at(2_000, null));
+    expect(deletes(ingressWrites(indexOf(['Ingress', orphan]), notServed, at(60_000)))).toEqual([]);
+    // Gone, then the collection served again (a CRD removed and added back): gone
+    // before it was served again counts for nothing.
+    const readded = newState();
+    ingressWrites(indexOf(['Gslb', owner], ['Ingress', orphan]), readded, at(1_000));
+    ingressWrites(indexOf(['Ingress', orphan]), readded, at(2_000));
+    expect(
+      deletes(ingressWrites(indexOf(['Ingress', orphan]), readded, at(60_000, 30_000))),
+    ).toEqual([]);
+  });
+
+  test('an owner that comes back is no longer pending', () => {
+    const state = newState();
+    ingressWrites(indexOf(['Gslb', owner], ['Ingress', orphan]), state, at(1_000));
+    ingressWrites(indexOf(['Ingress', orphan]), state, at(2_000));
+    ingressWrites(indexOf(['Gslb', owner], ['Ingress', orphan]), state, at(3_000));
+    expect(state.orphans.nextDueInMs(3_000)).toBeNull();
+    expect(
+      deletes(ingressWrites(indexOf(['Gslb', owner], ['Ingress', orphan]), state, at(60_000))),
+    ).toEqual([]);
   });
 
   test.each<[string, KubeObject, [WatchedKind, KubeObject][]]>([
@@ -269,7 +335,7 @@ describe('ingressWrites: orphans', () => {
       [],
     ],
   ])('not deleted when %s', (_case, ingress, others) => {
-    const writes = ingressWrites(indexOf(['Ingress', ingress], ...others), newState());
+    const writes = ingressWrites(indexOf(['Ingress', ingress], ...others), newState(), CLOCK);
     expect(writes.filter((w) => w.method === 'DELETE')).toEqual([]);
   });
 
@@ -286,7 +352,7 @@ describe('ingressWrites: orphans', () => {
       ownerReferences: [controller('Gslb', 'web', 'legacy-gslb-uid', 'k8gb.absa.oss/v1beta1')],
       hosts: { 'app.cloud.example.org': ['web'] },
     });
-    expect(ingressWrites(indexOf(['Ingress', legacy]), newState())).toEqual([]);
+    expect(ingressWrites(indexOf(['Ingress', legacy]), newState(), CLOCK)).toEqual([]);
   });
 
   // Regression, same cause: any controlling owner that is not a watched Gslb counted.
@@ -295,18 +361,18 @@ describe('ingressWrites: orphans', () => {
       labels: { [MANAGED_BY]: 'gslb' },
       ownerReferences: [controller('Application', 'web', 'app-uid', 'argoproj.io/v1alpha1')],
     });
-    expect(ingressWrites(indexOf(['Ingress', foreign]), newState())).toEqual([]);
+    expect(ingressWrites(indexOf(['Ingress', foreign]), newState(), CLOCK)).toEqual([]);
   });
 
   test('what was remembered is forgotten once both the Gslb and its Ingress are gone', () => {
     const state = newState();
     const gslb = gslbObject({ ingress: SPEC });
-    ingressWrites(indexOf(['Gslb', gslb]), state)[0]?.onSuccess?.({ spec: SPEC });
-    ingressWrites(indexOf(['Ingress', madeIngress(SPEC)]), state);
+    ingressWrites(indexOf(['Gslb', gslb]), state, CLOCK)[0]?.onSuccess?.({ spec: SPEC });
+    ingressWrites(indexOf(['Ingress', madeIngress(SPEC)]), state, CLOCK);
     expect([...state.synced.keys()]).toEqual(['shop/web']);
-    ingressWrites(indexOf(['Gslb', gslb]), state);
+    ingressWrites(indexOf(['Gslb', gslb]), state, CLOCK);
     expect([...state.synced.keys()]).toEqual(['shop/web']);
-    ingressWrites(indexOf(), state);
+    ingressWrites(indexOf(), state, CLOCK);
     expect([...state.synced.keys()]).toEqual([]);
   });
 });
