@@ -28,9 +28,6 @@ import { createPeerMetrics } from './telemetry/peer-metrics';
 /** What buildApp needs besides configuration. */
 export interface AppDeps extends Omit<SourceDeps, 'pipeline' | 'metrics'> {
   readonly registry: Registry;
-  readonly version: string;
-  /** The Node.js version, for meridian_build_info. */
-  readonly nodeVersion: string;
 }
 
 /** How long a peer or geo change waits for others to join its table build. */

@@ -74,6 +74,7 @@ async function main(): Promise<void> {
     registry,
     version: packageVersion(),
     nodeVersion: process.versions.node,
+    platform: { os: process.platform, arch: process.arch },
     now: Date.now,
     instanceName: `${hostname()}-${process.pid}`,
     // Loaded only in Kubernetes mode: the client library costs start-up time

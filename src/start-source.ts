@@ -32,6 +32,10 @@ export interface SourceDeps {
   readonly now: () => number;
   /** This process's default identity among replicas (host name and pid). */
   readonly instanceName: string;
+  readonly version: string;
+  /** The Node.js version, the platform and the architecture, for k8gb_runtime_info. */
+  readonly nodeVersion: string;
+  readonly platform: { readonly os: string; readonly arch: string };
   /**
    * Connects to the apiserver (kubeconfig file, or null for in-cluster), for
    * Kubernetes mode. Injected so that only main.ts loads the client library.
@@ -87,7 +91,14 @@ async function startKubernetes(config: Config, deps: SourceDeps): Promise<Runnin
     maxDelayMs: KUBE_MAX_DELAY_MS,
     resyncIntervalMs: config.reconcileIntervalMs,
     logger: logger.child({ component: 'kubernetes' }),
-    metrics: createKubeMetrics(deps.registry),
+    metrics: createKubeMetrics(deps.registry, {
+      namespace: config.podNamespace,
+      version: deps.version,
+      runtimeVersion: deps.nodeVersion,
+      arch: deps.platform.arch,
+      os: deps.platform.os,
+      gitSha: 'none',
+    }),
     now: () => new Date(deps.now()),
     // A pass is the source's batch, and its writes need the problems of the
     // table it served: it builds at its end (peer and geo changes join).
@@ -96,6 +107,7 @@ async function startKubernetes(config: Config, deps: SourceDeps): Promise<Runnin
       return pipeline.flush();
     },
     onInternalError: () => deps.metrics.recordInternalError('kubernetes'),
+    served: (host, gslbId) => pipeline.served(host, gslbId),
     writerLease: {
       namespace: config.podNamespace,
       identity: config.podName === '' ? deps.instanceName : config.podName,

@@ -15,9 +15,10 @@ import type { BuildProblem } from '../table/build-snapshot';
 import type { GslbRecord } from '../table/model';
 import type { Logger } from '../telemetry/logger';
 import type { KubeMetrics } from '../telemetry/kube-metrics';
-import type { KubeApi, WatchedResource, Watcher } from './client/kube-api';
+import type { KubeApi, Watcher } from './client/kube-api';
 import {
   ObjectIndex,
+  RESOURCES,
   WATCHED_KINDS,
   type Dependency,
   type WatchedKind,
@@ -26,21 +27,11 @@ import { GslbReconciler, type Changes } from './reconcile/gslb-reconciler';
 import { HostnameCache } from './reconcile/hostname-cache';
 import type { PlannedWrite } from './reconcile/planned-write';
 import type { ResolveContext } from './reconcile/resolution';
+import type { ServedLookup } from './reconcile/table-served';
 import { recordGslbMetrics } from './reconcile/gslb-metrics';
 import { sendWrite } from './reconcile/send-write';
 import { WriteQueue } from './reconcile/write-queue';
 import { WriterLease } from './reconcile/writer-lease';
-
-/** The collections behind each watched kind. */
-export const RESOURCES: Readonly<Record<WatchedKind, WatchedResource>> = {
-  Gslb: { group: 'k8gb.io', version: 'v1beta1', plural: 'gslbs' },
-  Ingress: { group: 'networking.k8s.io', version: 'v1', plural: 'ingresses' },
-  Service: { group: '', version: 'v1', plural: 'services' },
-  EndpointSlice: { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices' },
-  Gateway: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gateways' },
-  HTTPRoute: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' },
-  GRPCRoute: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'grpcroutes' },
-};
 
 /** Options of {@link KubernetesSource}. */
 export interface KubernetesSourceOptions {
@@ -64,6 +55,8 @@ export interface KubernetesSourceOptions {
   readonly serve: (records: readonly GslbRecord[]) => readonly BuildProblem[];
   /** The Lease that elects the one replica that writes; null: this replica always writes. */
   readonly writerLease: { readonly namespace: string; readonly identity: string } | null;
+  /** What the table serves of a Gslb's hosts, for status.healthyRecords. */
+  readonly served?: ServedLookup;
   /** Counts a failure no input should cause, caught so that the source goes on. */
   readonly onInternalError?: () => void;
 }
@@ -130,6 +123,7 @@ export class KubernetesSource {
       now: options.now,
       serve: options.serve,
       gslbsServedSince: () => this.gslbsServedSince,
+      ...(options.served === undefined ? {} : { served: options.served }),
     });
     this.lease =
       options.writerLease === null
@@ -296,7 +290,7 @@ export class KubernetesSource {
         this.internalError(`resolving Gslb ${key}`, result.resolutions.get(key)?.message);
     for (const write of result.writes) this.send(write);
     this.armOrphanCheck();
-    recordGslbMetrics(this.options.metrics, this.index, result);
+    recordGslbMetrics(this.options.metrics, this.index, result, this.options.geoTag);
     this.lastPassMs = performance.now() - started;
     this.options.metrics.recordReconcile(this.lastPassMs / 1000);
   }

@@ -140,6 +140,12 @@ export class TablePipeline {
     return this.lastProblems;
   }
 
+  /** The addresses the served table answers for `host` when Gslb `gslbId` holds it. */
+  served(host: string, gslbId: string): readonly string[] | undefined {
+    const entry = this.options.holder.current()?.names.get(host);
+    return entry?.owner === gslbId ? entry.served : undefined;
+  }
+
   /** The hosts of the source's records (what peers are asked about). */
   hosts(): string[] {
     return this.records.flatMap((record) => record.hosts);

@@ -28,6 +28,8 @@ export interface PlannedName {
   readonly a: SelectorPlan | null;
   readonly aaaa: SelectorPlan | null;
   readonly recordCount: number;
+  /** The addresses some query of either type can be answered with, A first. */
+  readonly addresses: readonly string[];
 }
 
 /** A Gslb's answers, prepared once for all of its hosts. */

@@ -183,6 +183,7 @@ function addGslb(build: Building, gslb: GslbRecord): void {
       a: selectors.a,
       aaaa: selectors.aaaa,
       owner: gslb.id,
+      served: prepared.served.addresses,
     });
     addEmptyNonTerminals(host, zone, build.names);
     build.hostCount++;
@@ -205,7 +206,7 @@ function preparedFor(build: Building, gslb: GslbRecord): ReusedGslb {
   return fresh;
 }
 
-const NOTHING: PlannedName = { a: null, aaaa: null, recordCount: 0 };
+const NOTHING: PlannedName = { a: null, aaaa: null, recordCount: 0, addresses: [] };
 
 // Sources validate, but a record the encoder (or a locator) still rejects
 // must cost one Gslb, never the whole table.
@@ -233,7 +234,12 @@ function prepareGslb(
 }
 
 function planned(a: SelectorPlan | null, aaaa: SelectorPlan | null): PlannedName {
-  return { a, aaaa, recordCount: (a?.recordCount ?? 0) + (aaaa?.recordCount ?? 0) };
+  return {
+    a,
+    aaaa,
+    recordCount: (a?.recordCount ?? 0) + (aaaa?.recordCount ?? 0),
+    addresses: [...(a?.addresses ?? []), ...(aaaa?.addresses ?? [])],
+  };
 }
 
 // Weights outside MIN_WEIGHT..MAX_WEIGHT cannot come through the CRD or the manifest parser;
@@ -295,6 +301,7 @@ function publishLocalTargets(
     a: selectors.localA,
     aaaa: selectors.localAaaa,
     owner: name,
+    served: local.addresses,
   });
   return local.recordCount;
 }

@@ -8,13 +8,7 @@
  */
 import type { GslbRecord } from './model';
 
-/** When a Gslb first claimed its hosts; the earlier claim keeps a contested host. */
-export interface Claim {
-  /** Milliseconds since the epoch: creation time (Kubernetes) or first sighting (manifests). */
-  readonly since: number;
-  /** Orders claims made at the same time (a uid, say); the Gslb id decides last. */
-  readonly tiebreak: string;
-}
+export type { Claim } from './model';
 
 /** Namespace → the name suffixes its Gslbs may claim (a host is the suffix or below it). */
 export type HostPolicy = ReadonlyMap<string, readonly string[]>;

@@ -7,7 +7,6 @@
 
 import type { StrategyParameters } from '../gslb/gslb-spec';
 import type { StrategyType } from '../gslb/k8gb-naming';
-import type { Claim } from './host-claims';
 
 /** The targets one cluster contributes to a host. */
 export interface ClusterTargets {
@@ -22,6 +21,14 @@ export interface ClusterTargets {
    * fails open.
    */
   readonly healthy?: boolean | undefined;
+}
+
+/** When a Gslb first claimed its hosts; the earlier claim keeps a contested host. */
+export interface Claim {
+  /** Milliseconds since the epoch: creation time (Kubernetes) or first sighting (manifests). */
+  readonly since: number;
+  /** Orders claims made at the same time (a uid, say); the Gslb id decides last. */
+  readonly tiebreak: string;
 }
 
 /** A Gslb reduced to what the record table needs. */

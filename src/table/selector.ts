@@ -45,5 +45,7 @@ export interface SelectorContext {
 export interface SelectorPlan {
   /** Distinct records that some query can be answered with. */
   readonly recordCount: number;
+  /** Their addresses, in the plan's order: what a status reports as served. */
+  readonly addresses: readonly string[];
   create(): RRSetSelector;
 }

@@ -25,6 +25,12 @@ export interface NameEntry {
   readonly aaaa: RRSetSelector | null;
   /** Gslb that owns the name ('' for the apex and empty non-terminals). */
   readonly owner: string;
+  /**
+   * The addresses some query of the name can be answered with, A first: the
+   * strategy's choice of clusters (all of them for round robin and geoip,
+   * the chosen ones for failover). What a Gslb's status reports as served.
+   */
+  readonly served: readonly string[];
 }
 
 /** One generation of the record table. */

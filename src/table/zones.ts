@@ -34,9 +34,11 @@ export function prepareZone(spec: ZoneSpec, serial: number): ZoneEntry {
   };
 }
 
+const NOTHING_SERVED: readonly string[] = Object.freeze([]);
+
 /** The entry of a name that exists without records of its own (an apex, an empty non-terminal). */
 export function emptyName(zone: ZoneEntry, apex: boolean): NameEntry {
-  return { zone, apex, a: null, aaaa: null, owner: '' };
+  return { zone, apex, a: null, aaaa: null, owner: '', served: NOTHING_SERVED };
 }
 
 /**

@@ -1,17 +1,22 @@
 /**
- * Metrics of the Kubernetes source. The `k8gb_gslb_*` series keep k8gb's
- * names, labels and meaning (docs/k8gb-compatibility.md#metrics), so existing dashboards and
- * alerts keep working; the `meridian_kube_*` series show the watchers and the
- * writes, which k8gb leaves to controller-runtime.
+ * Metrics of the Kubernetes source: k8gb's (k8gb-metrics.ts), so that
+ * existing dashboards and alerts keep working, and the `meridian_kube_*`
+ * series of the watchers and the writes, which k8gb leaves to
+ * controller-runtime.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
+import {
+  createK8gbMetrics,
+  K8GB_METRIC_NAMES,
+  type GslbOutcome,
+  type RuntimeInfo,
+} from './k8gb-metrics';
+
+export type { GslbOutcome, RuntimeInfo } from './k8gb-metrics';
 
 /** Metric names, for tests and docs. */
 export const KUBE_METRIC_NAMES = Object.freeze({
-  gslbErrors: 'k8gb_gslb_errors_total',
-  gslbReconciles: 'k8gb_gslb_reconciliation_loops_total',
-  gslbHealthyRecords: 'k8gb_gslb_healthy_records',
-  gslbServiceStatus: 'k8gb_gslb_service_status_num',
+  ...K8GB_METRIC_NAMES,
   watchSynced: 'meridian_kube_watch_synced',
   watchErrors: 'meridian_kube_watch_errors_total',
   watchEvents: 'meridian_kube_watch_events_total',
@@ -19,18 +24,6 @@ export const KUBE_METRIC_NAMES = Object.freeze({
   reconcileDuration: 'meridian_kube_reconcile_duration_seconds',
   writer: 'meridian_kube_writer',
 });
-
-const HEALTH_STATES = ['Healthy', 'Unhealthy', 'NotFound'] as const;
-
-/** One Gslb's outcome in a reconcile pass. */
-export interface GslbOutcome {
-  readonly namespace: string;
-  readonly name: string;
-  readonly ok: boolean;
-  /** Addresses across status.healthyRecords. */
-  readonly healthyRecords: number;
-  readonly health: Readonly<Record<string, string>>;
-}
 
 /** Updates of the Kubernetes source's metrics. */
 export interface KubeMetrics {
@@ -47,33 +40,9 @@ export interface KubeMetrics {
 }
 
 /** Defines the Kubernetes source's metrics on `registry`. */
-export function createKubeMetrics(registry: Registry): KubeMetrics {
+export function createKubeMetrics(registry: Registry, runtime: RuntimeInfo): KubeMetrics {
   const registers = [registry];
-  const perGslb = ['namespace', 'name'] as const;
-  const errors = new Counter({
-    name: KUBE_METRIC_NAMES.gslbErrors,
-    help: 'k8gb: reconciles of a Gslb that found a problem (see its Ready condition).',
-    labelNames: perGslb,
-    registers,
-  });
-  const reconciles = new Counter({
-    name: KUBE_METRIC_NAMES.gslbReconciles,
-    help: 'k8gb: reconciles of a Gslb that served it.',
-    labelNames: perGslb,
-    registers,
-  });
-  const healthyRecords = new Gauge({
-    name: KUBE_METRIC_NAMES.gslbHealthyRecords,
-    help: 'k8gb: addresses across the Gslb status.healthyRecords.',
-    labelNames: perGslb,
-    registers,
-  });
-  const serviceStatus = new Gauge({
-    name: KUBE_METRIC_NAMES.gslbServiceStatus,
-    help: 'k8gb: hosts of the Gslb in each local health state.',
-    labelNames: ['namespace', 'name', 'status'] as const,
-    registers,
-  });
+  const k8gb = createK8gbMetrics(registry, runtime);
   const synced = new Gauge({
     name: KUBE_METRIC_NAMES.watchSynced,
     help: '1 once the resource has been listed (or found not served), by resource.',
@@ -115,19 +84,7 @@ export function createKubeMetrics(registry: Registry): KubeMetrics {
     recordWatchEvent: (resource) => watchEvents.inc({ resource }),
     recordWrite: (kind, result) => writes.inc({ kind, result }),
     recordReconcile: (seconds) => reconcileDuration.set(seconds),
-    recordGslb(outcome) {
-      const labels = { namespace: outcome.namespace, name: outcome.name };
-      (outcome.ok ? reconciles : errors).inc(labels);
-      healthyRecords.set(labels, outcome.healthyRecords);
-      for (const status of HEALTH_STATES) {
-        const count = Object.values(outcome.health).filter((h) => h === status).length;
-        serviceStatus.set({ ...labels, status }, count);
-      }
-    },
-    forgetGslb(namespace, name) {
-      const labels = { namespace, name };
-      for (const metric of [errors, reconciles, healthyRecords]) metric.remove(labels);
-      for (const status of HEALTH_STATES) serviceStatus.remove({ ...labels, status });
-    },
+    recordGslb: (outcome) => k8gb.recordGslb(outcome),
+    forgetGslb: (namespace, name) => k8gb.forgetGslb(namespace, name),
   };
 }

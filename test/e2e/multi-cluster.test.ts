@@ -7,12 +7,15 @@
  * and every cluster's CoreDNS is asked what it answers (a UDP client while
  * waiting, kdig to confirm). Shown: failover with ordered fallbacks and
  * k8gb's two-cluster outcome table, round robin shrinking and growing,
- * weighted shares over 10,000 queries, geoip by EDNS Client Subnet, a killed
+ * a cluster's Gslb status listing the peers' targets as served, weighted
+ * shares over 10,000 queries, geoip by EDNS Client Subnet, a killed
  * and a black-holed peer not holding up the others, a restart behind a
  * distant peer link answering nothing but the steady state, and how long a
  * health change takes to reach the answers, locally and at the peers
  * (printed, for docs/benchmarks.md).
  */
+import { eventually } from '../../harness/eventually';
+import { gslbStatus } from '../../harness/kube-meridian';
 import { latencySummary, type FlipSample } from '../../harness/kube-speed';
 import {
   askEvery,
@@ -211,6 +214,29 @@ describe('failover', () => {
   }, 120_000);
 });
 
+/**
+ * Waits until `geoTag`'s Gslb status lists, as k8gb's healthyRecords do, the
+ * targets its cluster serves for the host, the peers' included: the IPv4
+ * targets of `ipv4From` and the IPv6 ones of `ipv6From`.
+ */
+async function expectHealthyRecords(
+  app: App,
+  geoTag: string,
+  ipv4From: string[],
+  ipv6From: string[],
+): Promise<void> {
+  const member = app.members.find((m) => m.geoTag === geoTag);
+  if (member === undefined) throw new Error(`${app.host} is not in ${geoTag}`);
+  const expected = [...targetsOf(...ipv4From), ...ipv6TargetsOf(...ipv6From)].sort();
+  const status = await eventually(
+    () => gslbStatus(member.env.cluster, app.namespace, 'app'),
+    (s) =>
+      JSON.stringify([...(s.healthyRecords?.[app.host] ?? [])].sort()) === JSON.stringify(expected),
+    SETTLE_MS,
+  ).catch(async () => gslbStatus(member.env.cluster, app.namespace, 'app'));
+  expect([...(status.healthyRecords?.[app.host] ?? [])].sort()).toEqual(expected);
+}
+
 describe('round robin', () => {
   test('every healthy cluster’s targets from every cluster, shrinking as clusters go down and growing as they come back', async () => {
     const app = await deployApp(mc.clusters, 'rr', { type: 'roundRobin', dnsTtlSeconds: 30 });
@@ -218,6 +244,12 @@ describe('round robin', () => {
       await expectAnswers(app.host, everywhere(ALL, targetsOf('eu', 'us', 'ap')));
       // IPv6 targets travel between peers too (ap has none).
       await expectAnswers(app.host, everywhere(ALL, ipv6TargetsOf('eu', 'us')), { type: 'AAAA' });
+      await expectHealthyRecords(app, 'us', ['eu', 'us', 'ap'], ['eu', 'us']);
+    });
+    await step('status follows a peer', async () => {
+      await change(app, { eu: false }, everywhere(ALL, targetsOf('us', 'ap')));
+      await expectHealthyRecords(app, 'us', ['us', 'ap'], ['us']);
+      await change(app, { eu: true }, everywhere(ALL, targetsOf('eu', 'us', 'ap')));
     });
     const sequence: [string, Record<string, boolean>, readonly string[]][] = [
       ['us down', { us: false }, targetsOf('eu', 'ap')],

@@ -43,6 +43,7 @@ export async function startHarness(
     registry,
     version: 'test',
     nodeVersion: process.versions.node,
+    platform: { os: process.platform, arch: process.arch },
     now: Date.now,
     instanceName: 'test-harness',
   }).start();

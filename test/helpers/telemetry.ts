@@ -27,7 +27,14 @@ export function capturingLogger(level = 'info'): {
 /** Every metric on a new registry (the Kubernetes source's and the peers' too), over an empty, ready table. */
 export function metricsOnNewRegistry(): { registry: Registry; metrics: Metrics } {
   const registry = new Registry();
-  createKubeMetrics(registry);
+  createKubeMetrics(registry, {
+    namespace: 'test',
+    version: 'test',
+    runtimeVersion: 'test',
+    arch: 'test',
+    os: 'test',
+    gitSha: 'none',
+  });
   createPeerMetrics(registry);
   const facts = {
     hosts: () => 0,

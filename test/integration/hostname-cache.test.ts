@@ -12,7 +12,8 @@ import * as dnsPacket from 'dns-packet';
 import { HostnameCache, type HostnameCacheOptions } from '../../src/k8s/reconcile/hostname-cache';
 import type { WatchHandlers } from '../../src/k8s/client/kube-api';
 import { WATCHED_KINDS, type WatchedKind } from '../../src/k8s/ingest/object-index';
-import { KubernetesSource, RESOURCES } from '../../src/k8s/kubernetes-source';
+import { RESOURCES } from '../../src/k8s/ingest/object-index';
+import { KubernetesSource } from '../../src/k8s/kubernetes-source';
 import type { GslbRecord } from '../../src/table/model';
 import { createKubeMetrics } from '../../src/telemetry/kube-metrics';
 import { Registry } from 'prom-client';
@@ -268,7 +269,14 @@ describe('in the Kubernetes source', () => {
       maxDelayMs: 50,
       resyncIntervalMs: 600_000,
       logger: capturingLogger().logger,
-      metrics: createKubeMetrics(new Registry()),
+      metrics: createKubeMetrics(new Registry(), {
+        namespace: 'test',
+        version: 'test',
+        runtimeVersion: 'test',
+        arch: 'test',
+        os: 'test',
+        gitSha: 'none',
+      }),
       now: () => new Date('2026-03-01T00:00:00Z'),
       serve: (records) => {
         served.push(records);

@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from '../../harness/eventually';
 import { gslbYaml } from '../../harness/gslb-yaml';
 import {
   freePort,
@@ -119,7 +120,12 @@ describe('a running process', () => {
       `--grpc-listen=127.0.0.1:${port}`,
     ]);
     try {
-      expect(meridian.output()).toContain(`"port":${port}`);
+      // Ready can be reported before the listening line has crossed the pipe.
+      await waitFor(
+        () => meridian.output().includes(`"port":${port}`),
+        5_000,
+        'the listening line',
+      );
     } finally {
       await meridian.stop('SIGTERM');
     }

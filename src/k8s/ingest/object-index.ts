@@ -9,7 +9,7 @@
  * touches. With 10,000 Gslbs a full pass costs the better part of a second,
  * which every EndpointSlice flip and every status echo would otherwise pay.
  */
-import type { KubeObject, WatchEvent } from '../client/kube-api';
+import type { KubeObject, WatchEvent, WatchedResource } from '../client/kube-api';
 import {
   keyOf,
   toEndpointSlice,
@@ -40,6 +40,17 @@ export const WATCHED_KINDS = [
 
 /** One of WATCHED_KINDS. */
 export type WatchedKind = (typeof WATCHED_KINDS)[number];
+
+/** The collections behind each watched kind. */
+export const RESOURCES: Readonly<Record<WatchedKind, WatchedResource>> = {
+  Gslb: { group: 'k8gb.io', version: 'v1beta1', plural: 'gslbs' },
+  Ingress: { group: 'networking.k8s.io', version: 'v1', plural: 'ingresses' },
+  Service: { group: '', version: 'v1', plural: 'services' },
+  EndpointSlice: { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices' },
+  Gateway: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gateways' },
+  HTTPRoute: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' },
+  GRPCRoute: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'grpcroutes' },
+};
 
 /**
  * What a resolution read, and what a change touches, in one vocabulary:

@@ -12,17 +12,23 @@ export function recordGslbMetrics(
   metrics: Pick<KubeMetrics, 'recordGslb' | 'forgetGslb'>,
   index: ObjectIndex,
   result: Pick<PassResult, 'resolutions' | 'considered' | 'removed'>,
+  geoTag: string,
 ): void {
   for (const key of result.considered) {
     const gslb = index.gslbs.get(key);
     const resolution = result.resolutions.get(key);
     if (gslb === undefined || resolution === undefined) continue;
+    const record = resolution.records[0];
     metrics.recordGslb({
       namespace: gslb.namespace,
       name: gslb.name,
       ok: resolution.reason === 'Serving',
-      healthyRecords: Object.values(resolution.healthyRecords).reduce((n, a) => n + a.length, 0),
+      strategy: record?.strategy ?? null,
+      primary: record?.primaryGeoTag === geoTag,
+      geoTag,
       health: resolution.health,
+      healthyRecords: resolution.healthyRecords,
+      exposedIps: resolution.exposedIps,
     });
   }
   for (const key of result.removed) {

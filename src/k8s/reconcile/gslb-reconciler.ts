@@ -20,12 +20,13 @@ import type { BuildProblem } from '../../table/build-snapshot';
 import type { GslbRecord } from '../../table/model';
 import { ingressAnnotationGslb, ingressWrites, type IngressSyncState } from './ingress-sync';
 import { OrphanWatch, type OrphanClock } from './orphans';
+import { ServedTracker, withServed, type ServedLookup } from './table-served';
 import type { Dependency, ObjectIndex } from '../ingest/object-index';
 import type { GslbSource } from '../ingest/objects';
 import { groupProblems, problemText, withBuildProblems } from './build-problems';
 import { Dependents, touchesKinds } from './dependents';
-import { desiredStatus, statusUpdate } from './gslb-status';
-import { eventWrite, type PlannedEvent, type PlannedWrite } from './planned-write';
+import { GslbWritePlan } from './gslb-writes';
+import { eventWrite, type PlannedWrite } from './planned-write';
 import { resolveGslb } from './resolve-gslb';
 import type { Resolution, ResolveContext } from './resolution';
 
@@ -77,9 +78,9 @@ export interface ReconcilerOptions {
    * Absent: never served, so nothing is ever deleted.
    */
   readonly gslbsServedSince?: () => number | null;
+  /** What the table serves of a Gslb's hosts (its healthyRecords); absent: the local targets. */
+  readonly served?: ServedLookup;
 }
-
-const GSLB_API = 'k8gb.io/v1beta1';
 
 export class GslbReconciler {
   /** Gslb key → what the previous passes learnt about it. */
@@ -92,18 +93,18 @@ export class GslbReconciler {
   private readonly effective = new Map<string, Resolution>();
   /** uid → records of the last pass in which the Gslb was valid. */
   private readonly lastGood = new Map<string, readonly GslbRecord[]>();
-  /** uid → status JSON last written, so a status the apiserver normalises is not rewritten forever. */
-  private readonly written = new Map<string, string>();
-  /** uid → `reason message` of the last pass, to send an Event only on a change. */
-  private readonly lastOutcome = new Map<string, string>();
   private readonly ingressState: IngressSyncState = {
     synced: new Map(),
     announced: new Set(),
     orphans: new OrphanWatch(),
   };
   private builtOnce = false;
+  private readonly writePlan: GslbWritePlan;
+  private readonly servedTracker = new ServedTracker();
 
-  constructor(private readonly options: ReconcilerOptions) {}
+  constructor(private readonly options: ReconcilerOptions) {
+    this.writePlan = new GslbWritePlan(options.geoTag, options.now);
+  }
 
   /**
    * One pass over the Gslbs `changes` can affect (all by default): serves
@@ -114,11 +115,9 @@ export class GslbReconciler {
   pass(index: ObjectIndex, writer = true, changes: Changes = 'all'): PassResult {
     const { considered, removed, recordsChanged } = this.resolveDirty(index, changes);
     const served = recordsChanged || !this.builtOnce;
+    // A build decides conflicts and what peers add: other Gslbs' outcomes may change too.
     if (served) for (const key of this.serve()) considered.add(key);
-    for (const key of considered) {
-      const state = this.states.get(key)!;
-      this.effective.set(key, withBuildProblems(state.resolution, this.problems.get(key)));
-    }
+    for (const key of considered) this.applyTable(key);
     const writes: PlannedWrite[] = [];
     if (writer) {
       for (const key of considered) writes.push(...this.planFor(index.gslbs.get(key)!));
@@ -176,18 +175,35 @@ export class GslbReconciler {
    * Gslbs whose problems changed, whose status a pass should then plan.
    */
   acceptProblems(problems: readonly BuildProblem[]): string[] {
-    return this.takeProblems(problems);
+    return [...new Set([...this.takeProblems(problems), ...this.servedChanged()])];
+  }
+
+  /** The Gslbs whose hosts the table now answers differently. */
+  private servedChanged(): string[] {
+    const lookup = this.options.served;
+    if (lookup === undefined) return [];
+    const changed: string[] = [];
+    for (const [key, state] of this.states)
+      if (this.servedTracker.update(key, state.resolution.hosts, lookup)) changed.push(key);
+    return changed;
+  }
+
+  /** The resolution as the table serves it: its problems, and healthyRecords from the table. */
+  private applyTable(key: string): void {
+    const state = this.states.get(key)!;
+    const resolution = withServed(state.resolution, key, this.options.served);
+    this.effective.set(key, withBuildProblems(resolution, this.problems.get(key)));
   }
 
   /**
    * Builds the table from every Gslb's records; returns the keys of the Gslbs
-   * whose build problems changed. A build decides conflicts between Gslbs, so
+   * whose build problems or served addresses changed. A build decides conflicts between Gslbs, so
    * one Gslb's change can change another's outcome.
    */
   private serve(): string[] {
     const changed = this.takeProblems(this.options.serve(this.allRecords()));
     this.builtOnce = true;
-    return changed;
+    return [...new Set([...changed, ...this.servedChanged()])];
   }
 
   private takeProblems(problems: readonly BuildProblem[]): string[] {
@@ -261,12 +277,12 @@ export class GslbReconciler {
 
   /** Forgets a Gslb that is gone or was recreated under the same name. */
   private drop(key: string, state: GslbState): void {
+    this.servedTracker.forget(key);
     this.dependents.unlink(key, state.reads);
     this.states.delete(key);
     this.effective.delete(key);
     this.lastGood.delete(state.uid);
-    this.written.delete(state.uid);
-    this.lastOutcome.delete(state.uid);
+    this.writePlan.forget(state.uid);
   }
 
   private allRecords(): GslbRecord[] {
@@ -283,8 +299,8 @@ export class GslbReconciler {
     const json = JSON.stringify(resolution);
     if (state.settled !== null && state.settled.gslb === gslb && state.settled.json === json)
       return [];
-    const writes = this.statusWrites(gslb, resolution);
-    const event = this.eventFor(gslb, resolution);
+    const writes = this.writePlan.statusWrites(gslb, resolution);
+    const event = this.writePlan.eventFor(gslb, resolution);
     if (event !== null) writes.push(eventWrite(event, this.options.now()));
     state.settled = writes.length === 0 ? { gslb, json } : null;
     return writes;
@@ -298,52 +314,4 @@ export class GslbReconciler {
       );
     return writes;
   }
-
-  private statusWrites(gslb: GslbSource, resolution: Resolution): PlannedWrite[] {
-    const status = desiredStatus(gslb, resolution, this.options.geoTag, this.options.now);
-    const update = statusUpdate(gslb, status);
-    if (update === null) {
-      this.written.delete(gslb.uid);
-      return [];
-    }
-    if (this.written.get(gslb.uid) === withoutTimes(update.json)) return [];
-    const written = this.written;
-    return [
-      {
-        key: `status ${gslb.key}`,
-        kind: 'status',
-        method: 'PATCH',
-        path: `/apis/k8gb.io/v1beta1/namespaces/${encodeURIComponent(gslb.namespace)}/gslbs/${encodeURIComponent(gslb.name)}/status`,
-        body: update.patch,
-        bodyType: 'merge-patch',
-        onSuccess: () => written.set(gslb.uid, withoutTimes(update.json)),
-      },
-    ];
-  }
-
-  /** An Event when the outcome changed: a warning for a problem, a notice on recovery. */
-  private eventFor(gslb: GslbSource, resolution: Resolution): PlannedEvent | null {
-    const outcome =
-      resolution.reason === 'Serving' ? 'Serving' : `${resolution.reason} ${resolution.message}`;
-    const previous = this.lastOutcome.get(gslb.uid);
-    this.lastOutcome.set(gslb.uid, outcome);
-    if (previous === outcome) return null;
-    const involved = {
-      apiVersion: GSLB_API,
-      kind: 'Gslb',
-      namespace: gslb.namespace,
-      name: gslb.name,
-      uid: gslb.uid,
-    };
-    if (resolution.reason !== 'Serving')
-      return { involved, type: 'Warning', reason: resolution.reason, message: resolution.message };
-    // The first pass of a healthy Gslb is not news; a recovery is.
-    if (previous === undefined) return null;
-    return { involved, type: 'Normal', reason: 'Serving', message: resolution.message };
-  }
-}
-
-/** Status JSON without lastTransitionTime, which differs between passes until the write lands. */
-function withoutTimes(json: string): string {
-  return json.replace(/"lastTransitionTime":"[^"]*"/g, '');
 }

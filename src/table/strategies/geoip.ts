@@ -51,7 +51,7 @@ export function geoipPlan(
   );
   const selector = new GeoSelector(locator, everything, sections);
   // Scoped sections are shared by the hosts of a Gslb; the selector has no cursor.
-  return { recordCount: all.records.length, create: () => selector };
+  return { recordCount: all.records.length, addresses: all.addresses, create: () => selector };
 }
 
 /** Targets by datacenter, each in the merged order; targets without one are in no group. */

@@ -41,7 +41,7 @@ export function fixedSelection(records: readonly Buffer[], scope = 0): Selection
 export function fixedPlan(list: RecordList): SelectorPlan {
   const selection = fixedSelection(list.records);
   const selector: RRSetSelector = { select: () => selection };
-  return { recordCount: list.records.length, create: () => selector };
+  return { recordCount: list.records.length, addresses: list.addresses, create: () => selector };
 }
 
 /**
@@ -85,5 +85,9 @@ export class RotatingSelector implements RRSetSelector {
 /** Serves `list` with the order rotating by one per query. */
 export function rotatingPlan(list: RecordList): SelectorPlan {
   const rotations = rotationsOf(list.records);
-  return { recordCount: list.records.length, create: () => new RotatingSelector(rotations) };
+  return {
+    recordCount: list.records.length,
+    addresses: list.addresses,
+    create: () => new RotatingSelector(rotations),
+  };
 }

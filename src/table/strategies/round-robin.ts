@@ -66,6 +66,7 @@ function weightedPlan(
   const rotations = weighted.map((cluster) => rotationsOf(cluster.records));
   return {
     recordCount: mergeClusters(weighted).records.length,
+    addresses: mergeClusters(weighted).addresses,
     create: () => new WeightedSelector(rotations, cumulative, random),
   };
 }

@@ -8,12 +8,8 @@
  */
 import type { KubeObject, WatchHandlers } from '../../../src/k8s/client/kube-api';
 import { KubeRequestError } from '../../../src/k8s/client/kube-api';
-import {
-  KubernetesSource,
-  RESOURCES,
-  type KubernetesSourceOptions,
-} from '../../../src/k8s/kubernetes-source';
-import { WATCHED_KINDS, type WatchedKind } from '../../../src/k8s/ingest/object-index';
+import { KubernetesSource, type KubernetesSourceOptions } from '../../../src/k8s/kubernetes-source';
+import { RESOURCES, WATCHED_KINDS, type WatchedKind } from '../../../src/k8s/ingest/object-index';
 import type { BuildProblem } from '../../../src/table/build-snapshot';
 import type { GslbRecord } from '../../../src/table/model';
 import type { GslbOutcome, KubeMetrics } from '../../../src/telemetry/kube-metrics';
@@ -461,8 +457,12 @@ describe('metrics', () => {
         namespace: 'shop',
         name: 'web',
         ok: true,
-        healthyRecords: 1,
+        strategy: 'roundRobin',
+        primary: false,
+        geoTag: 'eu',
         health: { [HOST]: 'Healthy' },
+        healthyRecords: { [HOST]: ['192.0.2.10'] },
+        exposedIps: ['192.0.2.10'],
       },
     ]);
     expect(metrics.calls.filter((c) => c.startsWith('watchEvent'))).toEqual([
@@ -491,7 +491,7 @@ describe('metrics', () => {
     ]);
   });
 
-  test('healthyRecords counts the addresses across hosts', async () => {
+  test('healthyRecords lists the addresses of each host', async () => {
     start();
     event(
       'Gslb',
@@ -515,7 +515,10 @@ describe('metrics', () => {
     event('EndpointSlice', sliceObject('web-1', 'web', true));
     syncAll();
     await advance(DEBOUNCE);
-    expect(metrics.gslbs[0]?.healthyRecords).toBe(4);
+    expect(metrics.gslbs[0]?.healthyRecords).toEqual({
+      'a.cloud.example.org': ['192.0.2.1', '192.0.2.2'],
+      'b.cloud.example.org': ['192.0.2.1', '192.0.2.2'],
+    });
   });
 });
 

@@ -532,3 +532,48 @@ describe('localtargets-<host>: this cluster targets, as k8gb peers read them', (
     expect(addressesOf(ask(snapshot, LOCAL, 'A').answers)).toEqual(['203.0.113.9']);
   });
 });
+
+describe('what each name serves, for the status', () => {
+  test.each<[string, Partial<GslbRecord>, string[]]>([
+    [
+      'roundRobin: every healthy cluster',
+      { strategy: 'roundRobin' },
+      ['192.0.2.1', '198.51.100.1', '2001:db8::1'],
+    ],
+    [
+      // A and AAAA are decided apart: us has no IPv6, so eu serves AAAA.
+      'failover: the primary alone while healthy, per address type',
+      { strategy: 'failover', primaryGeoTag: 'us' },
+      ['198.51.100.1', '2001:db8::1'],
+    ],
+    [
+      'weighted: the clusters with a weight',
+      { strategy: 'roundRobin', weights: { eu: 1 } },
+      ['192.0.2.1', '2001:db8::1'],
+    ],
+  ])('%s', (_label, parameters, expected) => {
+    const record: GslbRecord = {
+      ...gslb('shop/web', ['web.cloud.example.org'], []),
+      ...parameters,
+      clusters: [
+        { geoTag: 'eu', addresses: ['192.0.2.1', '2001:db8::1'] },
+        { geoTag: 'us', addresses: ['198.51.100.1'] },
+        { geoTag: 'ap', addresses: ['203.0.113.1'], healthy: false },
+      ],
+    };
+    const { snapshot } = buildSnapshot({
+      zones: [ZONE],
+      gslbs: [record],
+      localGeoTag: 'eu',
+      serial: 1,
+      generation: 1,
+    });
+    expect(snapshot.names.get('web.cloud.example.org')?.served).toEqual(expected);
+    // localtargets- serves this cluster's own targets.
+    expect(snapshot.names.get('localtargets-web.cloud.example.org')?.served).toEqual([
+      '192.0.2.1',
+      '2001:db8::1',
+    ]);
+    expect(snapshot.names.get('cloud.example.org')?.served).toEqual([]);
+  });
+});

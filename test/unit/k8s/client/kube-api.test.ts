@@ -8,7 +8,7 @@ import {
   objectPath,
   type WatchedResource,
 } from '../../../../src/k8s/client/kube-api';
-import { RESOURCES } from '../../../../src/k8s/kubernetes-source';
+import { RESOURCES } from '../../../../src/k8s/ingest/object-index';
 
 const SERVICES: WatchedResource = { group: '', version: 'v1', plural: 'services' };
 

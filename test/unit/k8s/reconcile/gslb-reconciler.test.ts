@@ -6,7 +6,11 @@
  */
 import type { BuildProblem } from '../../../../src/table/build-snapshot';
 import type { GslbRecord } from '../../../../src/table/model';
-import { GslbReconciler, type PassResult } from '../../../../src/k8s/reconcile/gslb-reconciler';
+import {
+  GslbReconciler,
+  type PassResult,
+  type ReconcilerOptions,
+} from '../../../../src/k8s/reconcile/gslb-reconciler';
 import type { KubeObject } from '../../../../src/k8s/client/kube-api';
 import type { ObjectIndex, WatchedKind } from '../../../../src/k8s/ingest/object-index';
 import type { PlannedWrite } from '../../../../src/k8s/reconcile/planned-write';
@@ -48,7 +52,7 @@ let problems: BuildProblem[];
 let served: (readonly GslbRecord[])[];
 let names: Record<string, HostnameLookup>;
 
-function makeReconciler(): GslbReconciler {
+function makeReconciler(options: Partial<ReconcilerOptions> = {}): GslbReconciler {
   return new GslbReconciler({
     context: resolveContext({ names }),
     geoTag: 'eu',
@@ -57,6 +61,7 @@ function makeReconciler(): GslbReconciler {
       served.push(records);
       return problems;
     },
+    ...options,
   });
 }
 
@@ -559,5 +564,29 @@ describe('Ingress writes', () => {
       },
     ]);
     expect((result.writes[2]?.body as { firstTimestamp: string }).firstTimestamp).toBe(NOW_TEXT);
+  });
+});
+
+describe('healthyRecords as the table serves them', () => {
+  const healthyRecordsOf = (result: PassResult): unknown => {
+    const [status] = ofKind(result, 'status');
+    return (status?.body as { status: { healthyRecords: unknown } } | undefined)?.status
+      .healthyRecords;
+  };
+
+  test("a peer's targets the table adds are in healthyRecords; a host the table does not serve is not", () => {
+    let table: Record<string, readonly string[]> = { [HOST]: ['192.0.2.10', '198.51.100.7'] };
+    const lookup = (host: string, key: string): readonly string[] | undefined =>
+      key === 'shop/web' ? table[host] : undefined;
+    const reconciler = makeReconciler({ served: lookup });
+    const first = reconciler.pass(world());
+    expect(healthyRecordsOf(first)).toEqual({ [HOST]: ['192.0.2.10', '198.51.100.7'] });
+    // A build the source did not ask for (a peer's answer changed): the Gslb's answer moved.
+    table = { [HOST]: ['198.51.100.7'] };
+    expect(reconciler.acceptProblems([])).toEqual(['shop/web']);
+    // The same arrays again: nothing changed.
+    expect(reconciler.acceptProblems([])).toEqual([]);
+    table = {};
+    expect(reconciler.acceptProblems([])).toEqual(['shop/web']);
   });
 });

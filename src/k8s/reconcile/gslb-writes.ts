@@ -1,0 +1,78 @@
+/**
+ * The writes a Gslb's outcome calls for: its status (k8gb's fields and the
+ * Ready condition), written only when it differs from what the object holds
+ * and from what was last written, and an Event on each change of outcome.
+ * Pure apart from what it remembers per Gslb uid.
+ */
+import { GSLB_API_VERSION } from '../../gslb/k8gb-naming';
+import type { GslbSource } from '../ingest/objects';
+import { desiredStatus, statusUpdate } from './gslb-status';
+import type { PlannedEvent, PlannedWrite } from './planned-write';
+import type { Resolution } from './resolution';
+
+export class GslbWritePlan {
+  /** uid → status JSON last written, so a status the apiserver normalises is not rewritten forever. */
+  private readonly written = new Map<string, string>();
+  /** uid → `reason message` of the last pass, to send an Event only on a change. */
+  private readonly lastOutcome = new Map<string, string>();
+
+  constructor(
+    private readonly geoTag: string,
+    private readonly now: () => Date,
+  ) {}
+
+  /** Forgets a Gslb that is gone or was recreated. */
+  forget(uid: string): void {
+    this.written.delete(uid);
+    this.lastOutcome.delete(uid);
+  }
+
+  /** The status write `resolution` calls for, if any. */
+  statusWrites(gslb: GslbSource, resolution: Resolution): PlannedWrite[] {
+    const status = desiredStatus(gslb, resolution, this.geoTag, this.now);
+    const update = statusUpdate(gslb, status);
+    if (update === null) {
+      this.written.delete(gslb.uid);
+      return [];
+    }
+    if (this.written.get(gslb.uid) === withoutTimes(update.json)) return [];
+    const written = this.written;
+    return [
+      {
+        key: `status ${gslb.key}`,
+        kind: 'status',
+        method: 'PATCH',
+        path: `/apis/k8gb.io/v1beta1/namespaces/${encodeURIComponent(gslb.namespace)}/gslbs/${encodeURIComponent(gslb.name)}/status`,
+        body: update.patch,
+        bodyType: 'merge-patch',
+        onSuccess: () => written.set(gslb.uid, withoutTimes(update.json)),
+      },
+    ];
+  }
+
+  /** An Event when the outcome changed: a warning for a problem, a notice on recovery. */
+  eventFor(gslb: GslbSource, resolution: Resolution): PlannedEvent | null {
+    const outcome =
+      resolution.reason === 'Serving' ? 'Serving' : `${resolution.reason} ${resolution.message}`;
+    const previous = this.lastOutcome.get(gslb.uid);
+    this.lastOutcome.set(gslb.uid, outcome);
+    if (previous === outcome) return null;
+    const involved = {
+      apiVersion: GSLB_API_VERSION,
+      kind: 'Gslb',
+      namespace: gslb.namespace,
+      name: gslb.name,
+      uid: gslb.uid,
+    };
+    if (resolution.reason !== 'Serving')
+      return { involved, type: 'Warning', reason: resolution.reason, message: resolution.message };
+    // The first pass of a healthy Gslb is not news; a recovery is.
+    if (previous === undefined) return null;
+    return { involved, type: 'Normal', reason: 'Serving', message: resolution.message };
+  }
+}
+
+/** Status JSON without lastTransitionTime, which differs between passes until the write lands. */
+function withoutTimes(json: string): string {
+  return json.replace(/"lastTransitionTime":"[^"]*"/g, '');
+}
