@@ -104,10 +104,16 @@ describe('resourceRef to an Ingress', () => {
         (a) => a.length === 0,
       ),
     ).toEqual([]);
-    await eventually(
+    const down = await eventually(
       () => gslbStatus(cluster, ns, 'app'),
       (s) => s.serviceHealth?.[host] === 'Unhealthy' && s.healthyRecords?.[host] === undefined,
     );
+    // No host healthy here: not Ready, though still served (a peer's targets would be answered).
+    expect(down.conditions?.[0]).toMatchObject({
+      type: 'Ready',
+      status: 'False',
+      reason: 'NoHealthyHosts',
+    });
     // Only a Healthy host is published to peers.
     expect((await ask(env, `localtargets-${host}`)).status).toBe('NXDOMAIN');
     await setReady(cluster, ns, 'app', true);

@@ -4,7 +4,7 @@
  * turned into its Ready condition. Pure.
  */
 import type { BuildProblem } from '../../table/build-snapshot';
-import type { ReadyReason, Resolution } from './resolution';
+import { isServed, type ReadyReason, type Resolution } from './resolution';
 
 /** One Gslb's problems as one line; '' for none. */
 export function problemText(problems: readonly BuildProblem[] | undefined): string {
@@ -31,7 +31,7 @@ export function withBuildProblems(
   resolution: Resolution,
   problems: BuildProblem[] | undefined,
 ): Resolution {
-  if (problems === undefined || resolution.reason !== 'Serving') return resolution;
+  if (problems === undefined || !isServed(resolution)) return resolution;
   const reason: ReadyReason = problems.some((p) => p.kind === 'host-conflict')
     ? 'HostConflict'
     : problems.some((p) => p.kind === 'host-not-allowed')

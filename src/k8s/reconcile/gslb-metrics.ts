@@ -6,6 +6,7 @@
 import type { KubeMetrics } from '../../telemetry/kube-metrics';
 import type { ObjectIndex } from '../ingest/object-index';
 import type { PassResult } from './gslb-reconciler';
+import { isServed } from './resolution';
 
 /** Records the outcome of `result` for k8gb's dashboards and alerts. */
 export function recordGslbMetrics(
@@ -22,7 +23,7 @@ export function recordGslbMetrics(
     metrics.recordGslb({
       namespace: gslb.namespace,
       name: gslb.name,
-      ok: resolution.reason === 'Serving',
+      ok: isServed(resolution),
       strategy: record?.strategy ?? null,
       primary: record?.primaryGeoTag === geoTag,
       geoTag,

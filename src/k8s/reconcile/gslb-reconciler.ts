@@ -28,7 +28,7 @@ import { Dependents, touchesKinds } from './dependents';
 import { GslbWritePlan } from './gslb-writes';
 import { eventWrite, type PlannedWrite } from './planned-write';
 import { resolveGslb } from './resolve-gslb';
-import type { Resolution, ResolveContext } from './resolution';
+import { isServed, type Resolution, type ResolveContext } from './resolution';
 
 /** The outcome of one pass. */
 export interface PassResult {
@@ -243,10 +243,9 @@ export class GslbReconciler {
       }),
     );
     reads.add(`Gslb|${gslb.key}`);
-    if (resolution.reason === 'Serving') this.lastGood.set(gslb.uid, resolution.records);
+    if (isServed(resolution)) this.lastGood.set(gslb.uid, resolution.records);
     else if (!resolution.keepLastGood) this.lastGood.delete(gslb.uid);
-    const served =
-      resolution.reason === 'Serving' ? resolution.records : (this.lastGood.get(gslb.uid) ?? []);
+    const served = isServed(resolution) ? resolution.records : (this.lastGood.get(gslb.uid) ?? []);
     const servedJson = JSON.stringify(served);
 
     const state = this.states.get(gslb.key);

@@ -2,7 +2,7 @@
  * The vocabulary of resolving a Gslb: what resolution reads (ResolveContext,
  * the hostname cache's answers), what it yields (a Resolution: records,
  * per-host health, the status fields, the Ready reason) and NotServed, how
- * any step of it refuses a Gslb. Types only, apart from that one error.
+ * any step of it refuses a Gslb. Types only, apart from that error and isServed.
  */
 import type { GslbRecord } from '../../table/model';
 
@@ -12,6 +12,7 @@ export type HostHealth = 'Healthy' | 'Unhealthy' | 'NotFound';
 /** Why a Gslb is or is not served; the `reason` of its Ready condition. */
 export type ReadyReason =
   | 'Serving'
+  | 'NoHealthyHosts'
   | 'InvalidSpec'
   | 'UnsupportedResource'
   | 'ResourceNotFound'
@@ -22,6 +23,19 @@ export type ReadyReason =
   | 'HostConflict'
   | 'HostNotAllowed'
   | 'ResolutionFailed';
+
+/**
+ * Reasons of a Gslb that is served as resolved: Serving, and NoHealthyHosts,
+ * which is not Ready (nothing of this cluster is healthy) yet keeps its
+ * records, so that peers' targets are answered and this cluster's return as
+ * soon as a host does.
+ */
+const SERVED_REASONS: ReadonlySet<ReadyReason> = new Set(['Serving', 'NoHealthyHosts']);
+
+/** True when the Gslb's records are served as resolved (not a last-good version, not withheld). */
+export function isServed(resolution: { readonly reason: ReadyReason }): boolean {
+  return SERVED_REASONS.has(resolution.reason);
+}
 
 /** The answer of the hostname cache: addresses, not known yet, or a failure. */
 export type HostnameLookup =

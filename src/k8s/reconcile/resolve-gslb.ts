@@ -107,9 +107,12 @@ function resolveOrThrow(gslb: GslbSource, index: ObjectIndex, ctx: ResolveContex
   const records: GslbRecord[] = [];
   if (healthy.length > 0) records.push(record(healthy, true));
   if (unhealthy.length > 0) records.push(record(unhealthy, false));
+  const anyHealthy = Object.values(health).includes('Healthy');
   return {
-    reason: 'Serving',
-    message: healthSummary(health),
+    reason: anyHealthy ? 'Serving' : 'NoHealthyHosts',
+    message: anyHealthy
+      ? healthSummary(health)
+      : `no host has a ready backend in this cluster (${healthSummary(health)}); only peers' targets are answered`,
     records,
     health,
     healthyRecords,

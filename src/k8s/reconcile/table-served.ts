@@ -7,7 +7,7 @@
  * the table's address lists by identity (a table build reuses them for
  * unchanged answers), so a build costs one map look-up per host here. Pure.
  */
-import type { Resolution } from './resolution';
+import { isServed, type Resolution } from './resolution';
 
 /** The addresses the table serves for `host` when Gslb `gslbKey` holds it, else undefined. */
 export type ServedLookup = (host: string, gslbKey: string) => readonly string[] | undefined;
@@ -18,7 +18,7 @@ export function withServed(
   gslbKey: string,
   lookup: ServedLookup | undefined,
 ): Resolution {
-  if (lookup === undefined || resolution.reason !== 'Serving') return resolution;
+  if (lookup === undefined || !isServed(resolution)) return resolution;
   const healthyRecords: Record<string, readonly string[]> = {};
   for (const host of resolution.hosts) {
     const served = lookup(host, gslbKey);

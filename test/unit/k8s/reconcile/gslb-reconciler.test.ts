@@ -404,7 +404,7 @@ describe('events', () => {
     ]);
   });
 
-  test('a problem with a new message is a new Warning; a change of health while serving is not news', () => {
+  test('a problem with a new message is a new Warning; no healthy host left is a Warning, recovery a Normal Serving', () => {
     const reconciler = makeReconciler();
     reconciler.pass(world(gslb({ strategy: { type: 'manual' } })));
     expect(events(reconciler.pass(world(gslb({ strategy: { type: 'other' } }))))).toEqual([
@@ -415,7 +415,15 @@ describe('events', () => {
     ]);
     reconciler.pass(world());
     const down = indexOf(['Gslb', gslb()], FRONT, ...backend('web', false));
-    expect(events(reconciler.pass(down))).toEqual([]);
+    expect(events(reconciler.pass(down))).toEqual([
+      warning(
+        'NoHealthyHosts',
+        "no host has a ready backend in this cluster (1 host: 1 Unhealthy); only peers' targets are answered",
+      ),
+    ]);
+    expect(events(reconciler.pass(world()))).toEqual([
+      { type: 'Normal', reason: 'Serving', message: '1 host: 1 Healthy' },
+    ]);
   });
 
   test('a Gslb recreated with a new uid starts afresh', () => {

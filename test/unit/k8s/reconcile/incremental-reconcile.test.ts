@@ -241,7 +241,12 @@ describe('what a pass looks at', () => {
     expect([...result.considered]).toEqual(['shop/a']);
     expect(result.resolutions.get('shop/a')?.health).toEqual({ [`a.${ZONE}`]: 'Unhealthy' });
     expect(result.served).toBe(true);
-    expect(result.writes.map((w) => w.key)).toEqual(['status shop/a']);
+    // Its only host is down: not Ready, with a Warning, and still served (peers' targets).
+    expect(result.resolutions.get('shop/a')?.reason).toBe('NoHealthyHosts');
+    expect(result.writes.map((w) => w.key)).toEqual([
+      'status shop/a',
+      'event uid-a NoHealthyHosts',
+    ]);
   });
 
   test('a second ready slice does not change readiness, so nothing is looked at', () => {

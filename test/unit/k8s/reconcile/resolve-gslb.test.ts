@@ -305,7 +305,8 @@ describe('resourceRef Ingress', () => {
       ],
     ])('one match by %s → that Ingress', (_case, selector, name) => {
       const resolution = select(selector);
-      expect(resolution.reason).toBe('Serving');
+      // Served; no backend is ready in these fixtures, hence not Ready.
+      expect(resolution.reason).toBe('NoHealthyHosts');
       expect(resolution.hosts).toEqual([`${name}.cloud.example.org`]);
     });
 
@@ -599,7 +600,7 @@ describe.each(['HTTPRoute', 'GRPCRoute'] as const)('resourceRef %s', (kind) => {
 
   test('the parent Gateway is not needed when an annotation gives the addresses', () => {
     const resolution = resolveRoute([route()], { [ANNOTATION_EXPOSED_IPS]: '192.0.2.99' });
-    expect(resolution.reason).toBe('Serving');
+    expect(resolution.reason).toBe('NoHealthyHosts');
     expect(resolution.exposedIps).toEqual(['192.0.2.99']);
   });
 
@@ -1126,7 +1127,7 @@ describe('records', () => {
     ]);
   });
 
-  test('only unhealthy hosts: one record, its addresses marked unhealthy', () => {
+  test('only unhealthy hosts: one record, its addresses marked unhealthy; served but not Ready (NoHealthyHosts)', () => {
     const resolution = resolve(
       embeddedGslb(undefined, { annotations: { [ANNOTATION_EXPOSED_IPS]: '192.0.2.1' } }),
       backend('web', false),
@@ -1141,7 +1142,10 @@ describe('records', () => {
         clusters: [{ geoTag: 'eu', addresses: ['192.0.2.1'], healthy: false }],
       },
     ]);
-    expect(resolution.message).toBe('1 host: 1 Unhealthy');
+    expect([resolution.reason, resolution.message]).toEqual([
+      'NoHealthyHosts',
+      "no host has a ready backend in this cluster (1 host: 1 Unhealthy); only peers' targets are answered",
+    ]);
     expect(resolution.exposedIps).toEqual(['192.0.2.1']);
   });
 });
