@@ -23,10 +23,11 @@ import { TablePipeline } from './serving/table-pipeline';
 import { TableHolder } from './table/table-holder';
 import { startHttpServer } from './telemetry/http-server';
 import { createMetrics } from './telemetry/metrics';
+import { MetricsPage } from './telemetry/metrics-page';
 import { createPeerMetrics } from './telemetry/peer-metrics';
 
 /** What buildApp needs besides configuration. */
-export interface AppDeps extends Omit<SourceDeps, 'pipeline' | 'metrics'> {
+export interface AppDeps extends Omit<SourceDeps, 'pipeline' | 'metrics' | 'metricsPage'> {
   readonly registry: Registry;
 }
 
@@ -65,6 +66,7 @@ export function buildApp(config: Config, deps: AppDeps): App {
     if (!state.listening) return 'listeners not started';
     return gate.open ? null : 'waiting for the first poll of the peers';
   };
+  const metricsPage = new MetricsPage(deps.registry);
   const metrics = createMetrics(
     deps.registry,
     {
@@ -130,7 +132,7 @@ export function buildApp(config: Config, deps: AppDeps): App {
 
   return {
     async start() {
-      const http = await startHttpServer(config.metricsAddress, deps.registry, notReadyReason);
+      const http = await startHttpServer(config.metricsAddress, metricsPage, notReadyReason);
       const closeAll: (() => Promise<void>)[] = [() => http.close()];
       try {
         const geo = await openGeoLocator(config, logger.child({ component: 'geoip' }), () =>
@@ -138,7 +140,7 @@ export function buildApp(config: Config, deps: AppDeps): App {
         );
         pipeline.setGeoLocator(geo);
         if (geo !== null) closeAll.push(() => geo.close());
-        const source = await startSource(config, { ...deps, pipeline, metrics });
+        const source = await startSource(config, { ...deps, pipeline, metrics, metricsPage });
         state.source = source;
         closeAll.push(() => source.stop());
         closeAll.push(() => peers.stop());

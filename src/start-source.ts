@@ -4,7 +4,6 @@
  * source hands over records, the pipeline builds and says what it could not
  * serve.
  */
-import type { Registry } from 'prom-client';
 import type { Config } from './config/load-config';
 import { findZone } from './dns/names';
 import type { KubeApi } from './k8s/client/kube-api';
@@ -14,6 +13,7 @@ import { ManifestDirectory } from './standalone/manifest-directory';
 import { createKubeMetrics } from './telemetry/kube-metrics';
 import type { Logger } from './telemetry/logger';
 import type { Metrics } from './telemetry/metrics';
+import type { MetricsPage } from './telemetry/metrics-page';
 
 /** A running source. */
 export interface RunningSource {
@@ -25,7 +25,8 @@ export interface RunningSource {
 /** What a source needs besides configuration. */
 export interface SourceDeps {
   readonly logger: Logger;
-  readonly registry: Registry;
+  /** The /metrics page; its registry takes ordinary metrics, its sources the large families. */
+  readonly metricsPage: MetricsPage;
   readonly metrics: Pick<Metrics, 'setManifestErrors' | 'recordInternalError'>;
   readonly pipeline: TablePipeline;
   /** Wall clock in milliseconds. */
@@ -80,6 +81,15 @@ async function startKubernetes(config: Config, deps: SourceDeps): Promise<Runnin
       'Kubernetes mode needs a Kubernetes client; set MERIDIAN_MANIFESTS_DIR for standalone mode',
     );
   const zonesByName = new Map(config.zones.map((zone) => [zone.name, zone]));
+  const kubeMetrics = createKubeMetrics(deps.metricsPage.registry, {
+    namespace: config.podNamespace,
+    version: deps.version,
+    runtimeVersion: deps.nodeVersion,
+    arch: deps.platform.arch,
+    os: deps.platform.os,
+    gitSha: 'none',
+  });
+  deps.metricsPage.add(kubeMetrics.perGslb);
   const kube = new KubernetesSource({
     api: await deps.connectKube(config.kubeconfigPath),
     geoTag: config.clusterGeoTag,
@@ -91,14 +101,7 @@ async function startKubernetes(config: Config, deps: SourceDeps): Promise<Runnin
     maxDelayMs: KUBE_MAX_DELAY_MS,
     resyncIntervalMs: config.reconcileIntervalMs,
     logger: logger.child({ component: 'kubernetes' }),
-    metrics: createKubeMetrics(deps.registry, {
-      namespace: config.podNamespace,
-      version: deps.version,
-      runtimeVersion: deps.nodeVersion,
-      arch: deps.platform.arch,
-      os: deps.platform.os,
-      gitSha: 'none',
-    }),
+    metrics: kubeMetrics,
     now: () => new Date(deps.now()),
     // A pass is the source's batch, and its writes need the problems of the
     // table it served: it builds at its end (peer and geo changes join).

@@ -4,7 +4,10 @@
  * from (a manifest, an annotation, a peer's answer, a resolver), and one rule
  * for what a servable target is: a plain IPv4 or IPv6 address. node:net's
  * isIP also accepts a zone-scoped IPv6 address (`fe80::1%eth0`), which no A or
- * AAAA record can carry. Pure; never throws.
+ * AAAA record can carry. An IPv4-mapped IPv6 address (`::ffff:192.0.2.1`) is
+ * the IPv4 address it maps: that is how k8gb (Go's net.IP) reads it, and an
+ * AAAA record of it would send IPv6 clients to an address that exists only
+ * inside a dual-stack socket API. Pure; never throws.
  */
 import { isIP } from 'node:net';
 
@@ -19,9 +22,17 @@ export function parseAddress(text: string): ParsedAddress | null {
   const family = isIP(text);
   if (family === 4) return { family, address: text };
   if (family !== 6 || text.includes('%')) return null;
-  // The URL parser applies RFC 5952.
-  return { family, address: new URL(`http://[${text}]/`).hostname.slice(1, -1) };
+  // The URL parser applies RFC 5952, which spells a mapped address in hex.
+  const address = new URL(`http://[${text}]/`).hostname.slice(1, -1);
+  const mapped = IPV4_MAPPED.exec(address);
+  if (mapped === null) return { family, address };
+  const high = Number.parseInt(mapped[1]!, 16);
+  const low = Number.parseInt(mapped[2]!, 16);
+  return { family: 4, address: [high >> 8, high & 255, low >> 8, low & 255].join('.') };
 }
+
+/** `::ffff:a.b.c.d` as RFC 5952 spells it: `::ffff:` and two hex groups. */
+const IPV4_MAPPED = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/;
 
 /** True when `text` is a servable IPv4 or IPv6 address. */
 export function isServableAddress(text: string): boolean {

@@ -3,14 +3,17 @@
  * serves), /readyz (a table is built and Meridian is not stopping). node:http,
  * no framework: three routes do not need one.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
 import { MeridianError, messageOf } from '../errors';
 import type { HostPort } from '../config/load-config';
+import type { MetricsPage } from './metrics-page';
 
 /** Open HTTP connections at once; more are refused. */
 export const MAX_HTTP_CONNECTIONS = 64;
+
+/** A scraper that takes nothing for this long is disconnected. */
+export const METRICS_STALL_MS = 10_000;
 
 /** Why Meridian is not ready, or null when it is. */
 export type ReadinessProbe = () => string | null;
@@ -21,10 +24,50 @@ export interface HttpEndpoints {
   close(): Promise<void>;
 }
 
+/**
+ * Writes the metrics page chunk by chunk, waiting for the reader between
+ * chunks: a large page never sits in memory whole, and a reader that stops
+ * reading is cut off by the server's timeouts.
+ */
+async function sendMetrics(page: MetricsPage, response: ServerResponse): Promise<void> {
+  let started = false;
+  response.setTimeout(METRICS_STALL_MS, () => response.destroy());
+  try {
+    await page.write(async (chunk) => {
+      if (response.destroyed) throw new Error('the scraper went away');
+      if (!started) response.writeHead(200, { 'content-type': page.contentType });
+      started = true;
+      if (!response.write(chunk)) await waitForDrain(response);
+    });
+    response.end();
+  } catch (err) {
+    if (!started) response.writeHead(500).end(`metrics failed: ${messageOf(err)}\n`);
+    else response.destroy();
+  }
+}
+
+/** Resolves when `response` can take more, rejects when it closes first. */
+function waitForDrain(response: ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      response.off('drain', onDrain).off('close', onClose);
+    };
+    const onDrain = (): void => {
+      done();
+      resolve();
+    };
+    const onClose = (): void => {
+      done();
+      reject(new Error('the scraper went away'));
+    };
+    response.on('drain', onDrain).on('close', onClose);
+  });
+}
+
 /** Starts the HTTP server on `address`. */
 export async function startHttpServer(
   address: HostPort,
-  registry: Registry,
+  page: MetricsPage,
   notReadyReason: ReadinessProbe,
 ): Promise<HttpEndpoints> {
   const server: Server = createServer((request, response) => {
@@ -34,10 +77,7 @@ export async function startHttpServer(
       return;
     }
     if (path === '/metrics') {
-      registry.metrics().then(
-        (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
-        (err: unknown) => response.writeHead(500).end(`metrics failed: ${messageOf(err)}\n`),
-      );
+      void sendMetrics(page, response);
     } else if (path === '/healthz') {
       response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (path === '/readyz') {

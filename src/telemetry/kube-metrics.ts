@@ -11,6 +11,7 @@ import {
   type GslbOutcome,
   type RuntimeInfo,
 } from './k8gb-metrics';
+import type { SeriesSource } from './metrics-page';
 
 export type { GslbOutcome, RuntimeInfo } from './k8gb-metrics';
 
@@ -40,7 +41,13 @@ export interface KubeMetrics {
 }
 
 /** Defines the Kubernetes source's metrics on `registry`. */
-export function createKubeMetrics(registry: Registry, runtime: RuntimeInfo): KubeMetrics {
+export function createKubeMetrics(
+  registry: Registry,
+  runtime: RuntimeInfo,
+): KubeMetrics & {
+  /** k8gb's per-Gslb series, for the metrics page (metrics-page.ts). */
+  readonly perGslb: SeriesSource;
+} {
   const registers = [registry];
   const k8gb = createK8gbMetrics(registry, runtime);
   const synced = new Gauge({
@@ -86,5 +93,6 @@ export function createKubeMetrics(registry: Registry, runtime: RuntimeInfo): Kub
     recordReconcile: (seconds) => reconcileDuration.set(seconds),
     recordGslb: (outcome) => k8gb.recordGslb(outcome),
     forgetGslb: (namespace, name) => k8gb.forgetGslb(namespace, name),
+    perGslb: k8gb.perGslb,
   };
 }

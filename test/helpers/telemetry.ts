@@ -7,6 +7,7 @@ import { Registry } from 'prom-client';
 import { createLogger, type Logger } from '../../src/telemetry/logger';
 import { createKubeMetrics } from '../../src/telemetry/kube-metrics';
 import { createMetrics, type Metrics } from '../../src/telemetry/metrics';
+import { MetricsPage } from '../../src/telemetry/metrics-page';
 import { createPeerMetrics } from '../../src/telemetry/peer-metrics';
 
 /** A real pino logger and the records it wrote. */
@@ -24,10 +25,18 @@ export function capturingLogger(level = 'info'): {
   return { logger: createLogger(level, sink), logs };
 }
 
-/** Every metric on a new registry (the Kubernetes source's and the peers' too), over an empty, ready table. */
-export function metricsOnNewRegistry(): { registry: Registry; metrics: Metrics } {
+/**
+ * Every metric on a new registry (the Kubernetes source's and the peers' too), over an empty,
+ * ready table, and the page that also renders the families kept outside the registry.
+ */
+export function metricsOnNewRegistry(): {
+  registry: Registry;
+  page: MetricsPage;
+  metrics: Metrics;
+} {
   const registry = new Registry();
-  createKubeMetrics(registry, {
+  const page = new MetricsPage(registry);
+  const kube = createKubeMetrics(registry, {
     namespace: 'test',
     version: 'test',
     runtimeVersion: 'test',
@@ -35,6 +44,7 @@ export function metricsOnNewRegistry(): { registry: Registry; metrics: Metrics }
     os: 'test',
     gitSha: 'none',
   });
+  page.add(kube.perGslb);
   createPeerMetrics(registry);
   const facts = {
     hosts: () => 0,
@@ -45,6 +55,7 @@ export function metricsOnNewRegistry(): { registry: Registry; metrics: Metrics }
   };
   return {
     registry,
+    page,
     metrics: createMetrics(registry, facts, { version: 'test', nodeVersion: 'test' }),
   };
 }

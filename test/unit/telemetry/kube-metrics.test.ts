@@ -11,6 +11,8 @@ import {
   type GslbOutcome,
   type KubeMetrics,
 } from '../../../src/telemetry/kube-metrics';
+import { MetricsPage } from '../../../src/telemetry/metrics-page';
+import { parsePage } from '../../helpers/prometheus-text';
 
 const RUNTIME = {
   namespace: 'meridian',
@@ -46,23 +48,33 @@ interface Sample {
   readonly value: number;
 }
 
-function setup(): { registry: Registry; metrics: KubeMetrics } {
+/** The Kubernetes metrics on a new registry and a page that renders them all. */
+function setup(): { registry: Registry; page: MetricsPage; metrics: KubeMetrics } {
   const registry = new Registry();
-  return { registry, metrics: createKubeMetrics(registry, RUNTIME) };
+  const metrics = createKubeMetrics(registry, RUNTIME);
+  const page = new MetricsPage(registry);
+  page.add(metrics.perGslb);
+  return { registry, page, metrics };
 }
 
-async function samples(registry: Registry, name: string): Promise<Sample[]> {
-  const metric = registry.getSingleMetric(name);
-  if (metric === undefined) throw new Error(`no metric ${name}`);
-  return ((await metric.get()).values as Sample[]).map(({ labels, value }) => ({ labels, value }));
+/** The samples of metric `name`, read back from the page as a scraper sees it. */
+async function samples(page: MetricsPage, name: string): Promise<Sample[]> {
+  const parsed = parsePage(await page.text());
+  if (!parsed.families.has(name)) throw new Error(`no metric ${name}`);
+  return parsed.samples
+    .filter((s) => s.name === name)
+    .map(({ labels, value }) => ({ labels, value }));
 }
 
 describe('metric naming', () => {
-  const { registry } = setup();
-  const defined = registry.getMetricsAsArray().map((m) => {
-    const labelNames = (m as unknown as { labelNames?: readonly string[] }).labelNames ?? [];
-    return [m.name, String(m.type), m.help, [...labelNames]] as const;
-  });
+  const { registry, page } = setup();
+  const defined = [
+    ...registry.getMetricsAsArray().map((m) => {
+      const labelNames = (m as unknown as { labelNames?: readonly string[] }).labelNames ?? [];
+      return [m.name, String(m.type), m.help, [...labelNames]] as const;
+    }),
+    ...page.families().map((f) => [f.name, f.type, f.help, [...f.labelNames]] as const),
+  ];
 
   test('the registry holds exactly the metrics of KUBE_METRIC_NAMES', () => {
     expect(defined.map(([name]) => name).sort()).toEqual(Object.values(KUBE_METRIC_NAMES).sort());
@@ -112,7 +124,7 @@ describe('per-Gslb series', () => {
   const web = { namespace: 'shop', name: 'web' };
 
   test('reconciles, healthy records (peers included), local records and host health', async () => {
-    const { registry, metrics } = setup();
+    const { page, metrics } = setup();
     const health = {
       'a.cloud.example.org': 'Healthy',
       'b.cloud.example.org': 'Healthy',
@@ -127,22 +139,20 @@ describe('per-Gslb series', () => {
     metrics.recordGslb(outcome(health, records));
     metrics.recordGslb({ ...outcome({}), name: 'api', ok: false });
     const api = { namespace: 'shop', name: 'api' };
-    expect(await samples(registry, KUBE_METRIC_NAMES.gslbReconciles)).toEqual([
+    expect(await samples(page, KUBE_METRIC_NAMES.gslbReconciles)).toEqual([
       { labels: web, value: 2 },
     ]);
-    expect(await samples(registry, KUBE_METRIC_NAMES.gslbErrors)).toEqual([
-      { labels: api, value: 1 },
-    ]);
-    expect(await samples(registry, KUBE_METRIC_NAMES.gslbHealthyRecords)).toEqual([
+    expect(await samples(page, KUBE_METRIC_NAMES.gslbErrors)).toEqual([{ labels: api, value: 1 }]);
+    expect(await samples(page, KUBE_METRIC_NAMES.gslbHealthyRecords)).toEqual([
       { labels: web, value: 4 },
       { labels: api, value: 0 },
     ]);
-    expect(await samples(registry, KUBE_METRIC_NAMES.gslbHealthyLocalRecords)).toEqual([
+    expect(await samples(page, KUBE_METRIC_NAMES.gslbHealthyLocalRecords)).toEqual([
       { labels: { ...web, geotag: 'eu' }, value: 1 },
       { labels: { ...api, geotag: 'eu' }, value: 0 },
     ]);
     expect(
-      (await samples(registry, KUBE_METRIC_NAMES.gslbServiceStatus)).filter(
+      (await samples(page, KUBE_METRIC_NAMES.gslbServiceStatus)).filter(
         (s) => s.labels['name'] === 'web',
       ),
     ).toEqual([
@@ -152,7 +162,7 @@ describe('per-Gslb series', () => {
     ]);
     // Per strategy: the targets served for the hosts in each local health state.
     expect(
-      (await samples(registry, KUBE_METRIC_NAMES.statusForRoundRobin)).filter(
+      (await samples(page, KUBE_METRIC_NAMES.statusForRoundRobin)).filter(
         (s) => s.labels['name'] === 'web',
       ),
     ).toEqual([
@@ -162,7 +172,7 @@ describe('per-Gslb series', () => {
     ]);
     // Each host and its localtargets- name (published only while Healthy).
     expect(
-      (await samples(registry, KUBE_METRIC_NAMES.endpointStatus)).filter(
+      (await samples(page, KUBE_METRIC_NAMES.endpointStatus)).filter(
         (s) => s.labels['name'] === 'web',
       ),
     ).toEqual([
@@ -176,12 +186,12 @@ describe('per-Gslb series', () => {
   });
 
   test('failover: primary and secondary slots as k8gb names them; a changed role leaves no stale series', async () => {
-    const { registry, metrics } = setup();
+    const { page, metrics } = setup();
     const health = { a: 'Unhealthy' };
     metrics.recordGslb(
       outcome(health, { a: ['198.51.100.1', '198.51.100.2'] }, { strategy: 'failover' }),
     );
-    expect(await samples(registry, KUBE_METRIC_NAMES.statusForFailover)).toEqual([
+    expect(await samples(page, KUBE_METRIC_NAMES.statusForFailover)).toEqual([
       { labels: { ...web, status: 'Healthy_secondary' }, value: 0 },
       { labels: { ...web, status: 'Unhealthy_secondary' }, value: 2 },
       { labels: { ...web, status: 'NotFound_secondary' }, value: 0 },
@@ -189,21 +199,21 @@ describe('per-Gslb series', () => {
     metrics.recordGslb(
       outcome({ a: 'Healthy' }, { a: ['192.0.2.1'] }, { strategy: 'failover', primary: true }),
     );
-    expect(await samples(registry, KUBE_METRIC_NAMES.statusForFailover)).toEqual([
+    expect(await samples(page, KUBE_METRIC_NAMES.statusForFailover)).toEqual([
       { labels: { ...web, status: 'Healthy_primary' }, value: 1 },
       { labels: { ...web, status: 'Unhealthy_primary' }, value: 0 },
       { labels: { ...web, status: 'NotFound_primary' }, value: 0 },
     ]);
     // Another strategy: the failover series go.
     metrics.recordGslb(outcome({ a: 'Healthy' }, { a: ['192.0.2.1'] }, { strategy: 'geoip' }));
-    expect(await samples(registry, KUBE_METRIC_NAMES.statusForFailover)).toEqual([]);
-    expect((await samples(registry, KUBE_METRIC_NAMES.statusForGeoip)).map((s) => s.value)).toEqual(
-      [1, 0, 0],
-    );
+    expect(await samples(page, KUBE_METRIC_NAMES.statusForFailover)).toEqual([]);
+    expect((await samples(page, KUBE_METRIC_NAMES.statusForGeoip)).map((s) => s.value)).toEqual([
+      1, 0, 0,
+    ]);
   });
 
   test('forgetGslb removes every series of that Gslb and no other', async () => {
-    const { registry, metrics } = setup();
+    const { page, metrics } = setup();
     metrics.recordGslb(outcome({ a: 'Healthy' }, { a: ['192.0.2.1'] }));
     metrics.recordGslb({
       ...outcome({ a: 'Healthy' }, { a: ['192.0.2.1', '192.0.2.2'] }),
@@ -218,18 +228,18 @@ describe('per-Gslb series', () => {
       KUBE_METRIC_NAMES.statusForRoundRobin,
       KUBE_METRIC_NAMES.endpointStatus,
     ])
-      expect((await samples(registry, name)).every((s) => s.labels['name'] === 'api')).toBe(true);
-    expect(await samples(registry, KUBE_METRIC_NAMES.gslbHealthyRecords)).toEqual([
+      expect((await samples(page, name)).every((s) => s.labels['name'] === 'api')).toBe(true);
+    expect(await samples(page, KUBE_METRIC_NAMES.gslbHealthyRecords)).toEqual([
       { labels: { namespace: 'shop', name: 'api' }, value: 2 },
     ]);
     // Forgetting an unknown Gslb is harmless.
     metrics.forgetGslb('shop', 'nope');
-    expect(await samples(registry, KUBE_METRIC_NAMES.gslbHealthyRecords)).toHaveLength(1);
+    expect(await samples(page, KUBE_METRIC_NAMES.gslbHealthyRecords)).toHaveLength(1);
   });
 
   test('k8gb_runtime_info is 1, labelled with the namespace, version and platform', async () => {
-    const { registry } = setup();
-    expect(await samples(registry, KUBE_METRIC_NAMES.runtimeInfo)).toEqual([
+    const { page } = setup();
+    expect(await samples(page, KUBE_METRIC_NAMES.runtimeInfo)).toEqual([
       {
         labels: {
           namespace: 'meridian',
@@ -247,7 +257,7 @@ describe('per-Gslb series', () => {
 
 describe('watch, write and reconcile series', () => {
   test('each recorder updates its own series', async () => {
-    const { registry, metrics } = setup();
+    const { page, metrics } = setup();
     metrics.setSynced('Gslb', false);
     metrics.setSynced('Service', false);
     metrics.setSynced('Gslb', true);
@@ -259,21 +269,21 @@ describe('watch, write and reconcile series', () => {
     metrics.recordWrite('event', 'dropped');
     metrics.recordReconcile(0.25);
     metrics.recordReconcile(0.125);
-    expect(await samples(registry, KUBE_METRIC_NAMES.watchSynced)).toEqual([
+    expect(await samples(page, KUBE_METRIC_NAMES.watchSynced)).toEqual([
       { labels: { resource: 'Gslb' }, value: 1 },
       { labels: { resource: 'Service' }, value: 0 },
     ]);
-    expect(await samples(registry, KUBE_METRIC_NAMES.watchErrors)).toEqual([
+    expect(await samples(page, KUBE_METRIC_NAMES.watchErrors)).toEqual([
       { labels: { resource: 'Gateway' }, value: 2 },
     ]);
-    expect(await samples(registry, KUBE_METRIC_NAMES.watchEvents)).toEqual([
+    expect(await samples(page, KUBE_METRIC_NAMES.watchEvents)).toEqual([
       { labels: { resource: 'EndpointSlice' }, value: 1 },
     ]);
-    expect(await samples(registry, KUBE_METRIC_NAMES.writes)).toEqual([
+    expect(await samples(page, KUBE_METRIC_NAMES.writes)).toEqual([
       { labels: { kind: 'status', result: 'done' }, value: 2 },
       { labels: { kind: 'event', result: 'dropped' }, value: 1 },
     ]);
-    expect(await samples(registry, KUBE_METRIC_NAMES.reconcileDuration)).toEqual([
+    expect(await samples(page, KUBE_METRIC_NAMES.reconcileDuration)).toEqual([
       { labels: {}, value: 0.125 },
     ]);
   });
