@@ -16,6 +16,7 @@ export const KUBE_METRIC_NAMES = Object.freeze({
   watchErrors: 'meridian_kube_watch_errors_total',
   watchEvents: 'meridian_kube_watch_events_total',
   writes: 'meridian_kube_writes_total',
+  eventsDropped: 'meridian_kube_events_dropped_total',
   reconcileDuration: 'meridian_kube_reconcile_duration_seconds',
   writer: 'meridian_kube_writer',
 });
@@ -38,6 +39,8 @@ export interface KubeMetrics {
   recordWatchError(resource: string): void;
   recordWatchEvent(resource: string): void;
   recordWrite(kind: string, result: string): void;
+  /** An Event dropped by its object's rate bound, by type (Normal, Warning). */
+  recordEventDropped(type: string): void;
   recordReconcile(seconds: number): void;
   /** Whether this replica holds the writer Lease. */
   setWriter(leading: boolean): void;
@@ -98,6 +101,12 @@ export function createKubeMetrics(registry: Registry): KubeMetrics {
     labelNames: ['kind', 'result'] as const,
     registers,
   });
+  const eventsDropped = new Counter({
+    name: KUBE_METRIC_NAMES.eventsDropped,
+    help: 'Events not written: beyond the rate bound of their object and type (25, then 1 per 5 min).',
+    labelNames: ['type'] as const,
+    registers,
+  });
   const reconcileDuration = new Gauge({
     name: KUBE_METRIC_NAMES.reconcileDuration,
     help: 'Duration of the last reconcile pass over every Gslb.',
@@ -114,6 +123,7 @@ export function createKubeMetrics(registry: Registry): KubeMetrics {
     recordWatchError: (resource) => watchErrors.inc({ resource }),
     recordWatchEvent: (resource) => watchEvents.inc({ resource }),
     recordWrite: (kind, result) => writes.inc({ kind, result }),
+    recordEventDropped: (type) => eventsDropped.inc({ type }),
     recordReconcile: (seconds) => reconcileDuration.set(seconds),
     recordGslb(outcome) {
       const labels = { namespace: outcome.namespace, name: outcome.name };
