@@ -44,11 +44,14 @@ export interface KubeMeridian {
   coredns: CoreDns;
   /** Where to ask that CoreDNS: its `bind` address, or 127.0.0.1 when it listens on every address. */
   readonly coreDnsAddress: string;
-  readonly edge: CoreDns;
+  /** The edge DNS (replaced by restartEdge). */
+  edge: CoreDns;
   /** Starts Meridian again with the same settings (after `meridian.stop()`). */
   restartMeridian(): Promise<void>;
   /** Starts CoreDNS again with the same Corefile, address and port (after `coredns.stop()`). */
   restartCoreDns(): Promise<void>;
+  /** Starts the edge DNS again on the same port, with the same names (after `edge.stop()`). */
+  restartEdge(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -114,8 +117,9 @@ export async function startKubeMeridian(options: KubeMeridianOptions = {}): Prom
     started.push({
       stop: () => Promise.resolve(rmSync(edgeDir, { recursive: true, force: true })),
     });
-    const edge = await startCoreDns(edgeCorefile(edgeDir), {}, await freePort());
-    started.push(edge);
+    const edgeConfig = edgeCorefile(edgeDir);
+    let edge = await startCoreDns(edgeConfig, {}, await freePort());
+    started.push({ stop: () => edge.stop() });
     const grpcPort = await freePort();
     const meridianEnv: Record<string, string> = {
       DNS_ZONES: `example.org:${ZONE}:30`,
@@ -151,6 +155,10 @@ export async function startKubeMeridian(options: KubeMeridianOptions = {}): Prom
       async restartCoreDns() {
         coredns = await startCoreDns(corefile, coreDnsEnv, coreDnsPort);
         env.coredns = coredns;
+      },
+      async restartEdge() {
+        edge = await startCoreDns(edgeConfig, {}, edge.dnsPort);
+        env.edge = edge;
       },
       async stop() {
         for (const part of started.reverse()) await part.stop().catch(() => undefined);
@@ -383,12 +391,21 @@ export async function readyOf(
   return (await gslbStatus(cluster, namespace, name)).conditions?.find((c) => c.type === 'Ready');
 }
 
+/** An Event as the tests read it. */
+export interface EventSeen {
+  reason: string;
+  type: string;
+  message: string;
+  count: number;
+  involvedObject: { kind: string };
+}
+
 /** Events about one object. */
 export async function eventsAbout(
   cluster: KubeCluster,
   namespace: string,
   name: string,
-): Promise<{ reason: string; type: string; message: string; involvedObject: { kind: string } }[]> {
+): Promise<EventSeen[]> {
   const reply = expectOk(
     await cluster.request(
       'GET',

@@ -25,11 +25,10 @@ import {
 } from './ingest/object-index';
 import { GslbReconciler, type Changes } from './reconcile/gslb-reconciler';
 import { HostnameCache } from './reconcile/hostname-cache';
-import type { PlannedWrite } from './reconcile/planned-write';
 import type { ResolveContext } from './reconcile/resolution';
 import type { ServedLookup } from './reconcile/table-served';
 import { recordGslbMetrics } from './reconcile/gslb-metrics';
-import { sendWrite } from './reconcile/send-write';
+import { Outbox } from './reconcile/outbox';
 import { WriteQueue } from './reconcile/write-queue';
 import { WriterLease } from './reconcile/writer-lease';
 
@@ -85,6 +84,8 @@ export class KubernetesSource {
   private readonly reconciler: GslbReconciler;
   private readonly hostnames: HostnameCache;
   private readonly writes: WriteQueue;
+  /** Where the passes' writes go: Events correlated, then the write queue. */
+  private readonly outbox: Outbox;
   private readonly lease: WriterLease | null;
   private readonly log: Logger;
   /** The last error logged per resource: a failure repeating while retrying is logged once. */
@@ -150,6 +151,13 @@ export class KubernetesSource {
       maxPending: MAX_PENDING_WRITES,
       maxAttempts: MAX_WRITE_ATTEMPTS,
       onResult: (kind, result) => options.metrics.recordWrite(kind, result),
+    });
+    this.outbox = new Outbox({
+      api: options.api,
+      log: this.log,
+      queue: this.writes,
+      now: options.now,
+      onEventDropped: (type) => options.metrics.recordEventDropped(type),
     });
   }
 
@@ -288,7 +296,7 @@ export class KubernetesSource {
     for (const key of result.considered)
       if (result.resolutions.get(key)?.failed === true)
         this.internalError(`resolving Gslb ${key}`, result.resolutions.get(key)?.message);
-    for (const write of result.writes) this.send(write);
+    for (const write of result.writes) this.outbox.send(write);
     this.armOrphanCheck();
     recordGslbMetrics(this.options.metrics, this.index, result, this.options.geoTag);
     this.lastPassMs = performance.now() - started;
@@ -329,13 +337,5 @@ export class KubernetesSource {
       { err: message, code: 'MERIDIAN_ERR_INTERNAL' },
       `${what} failed; the last table keeps serving`,
     );
-  }
-
-  private send(write: PlannedWrite): void {
-    this.writes.push({
-      key: write.key,
-      kind: write.kind,
-      run: () => sendWrite(this.options.api, write, this.log),
-    });
   }
 }

@@ -22,6 +22,7 @@ export const KUBE_METRIC_NAMES = Object.freeze({
   watchErrors: 'meridian_kube_watch_errors_total',
   watchEvents: 'meridian_kube_watch_events_total',
   writes: 'meridian_kube_writes_total',
+  eventsDropped: 'meridian_kube_events_dropped_total',
   reconcileDuration: 'meridian_kube_reconcile_duration_seconds',
   writer: 'meridian_kube_writer',
 });
@@ -32,6 +33,8 @@ export interface KubeMetrics {
   recordWatchError(resource: string): void;
   recordWatchEvent(resource: string): void;
   recordWrite(kind: string, result: string): void;
+  /** An Event dropped by its object's rate bound, by type (Normal, Warning). */
+  recordEventDropped(type: string): void;
   recordReconcile(seconds: number): void;
   /** Whether this replica holds the writer Lease. */
   setWriter(leading: boolean): void;
@@ -74,6 +77,12 @@ export function createKubeMetrics(
     labelNames: ['kind', 'result'] as const,
     registers,
   });
+  const eventsDropped = new Counter({
+    name: KUBE_METRIC_NAMES.eventsDropped,
+    help: 'Events not written: beyond the rate bound of their object and type (25, then 1 per 5 min).',
+    labelNames: ['type'] as const,
+    registers,
+  });
   const reconcileDuration = new Gauge({
     name: KUBE_METRIC_NAMES.reconcileDuration,
     help: 'Duration of the last reconcile pass over every Gslb.',
@@ -90,6 +99,7 @@ export function createKubeMetrics(
     recordWatchError: (resource) => watchErrors.inc({ resource }),
     recordWatchEvent: (resource) => watchEvents.inc({ resource }),
     recordWrite: (kind, result) => writes.inc({ kind, result }),
+    recordEventDropped: (type) => eventsDropped.inc({ type }),
     recordReconcile: (seconds) => reconcileDuration.set(seconds),
     recordGslb: (outcome) => k8gb.recordGslb(outcome),
     forgetGslb: (namespace, name) => k8gb.forgetGslb(namespace, name),

@@ -54,7 +54,7 @@ const EXPECTED_RULES = [
     resources: ['gateways', 'httproutes', 'grpcroutes'],
     verbs: ['list', 'watch'],
   },
-  { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+  { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
 ];
 
 let cluster: KubeCluster;
@@ -321,7 +321,7 @@ describe("Meridian's service account", () => {
     });
   }, 30_000);
 
-  test('records an Event about a Gslb', async () => {
+  test('records an Event about a Gslb, and counts its repeats with a merge patch', async () => {
     const regarding = { apiVersion: 'k8gb.io/v1beta1', kind: 'Gslb', name: 'shop', namespace: NS };
     const now = new Date().toISOString();
     expectStatus(
@@ -340,6 +340,14 @@ describe("Meridian's service account", () => {
       }),
       201,
     );
+    const repeated = await mergePatch(
+      cluster,
+      `/api/v1/namespaces/${NS}/events/shop.core`,
+      { count: 2, lastTimestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') },
+      meridian.token,
+    );
+    expectStatus(repeated, 200);
+    expect(repeated.json).toMatchObject({ count: 2, reason: 'Serving' });
   }, 30_000);
 
   test('creates and deletes an Ingress, as for a Gslb with an embedded one', async () => {

@@ -3,8 +3,10 @@
  * kube-apiserver and etcd, answered through a real CoreDNS: an apiserver
  * outage (Meridian keeps serving its last table, stays ready, reconnects by
  * itself and catches up), a 410 Gone on resume (recovered by a relist), a
- * Gslb whose Ingress does not exist yet, and no duplicate watches after
- * repeated apiserver restarts, read from the apiserver's own metrics.
+ * Gslb whose Ingress does not exist yet, an edge DNS that stops answering
+ * (last good addresses kept, no Event stream; repeated conditions are one
+ * Event with a count), and no duplicate watches after repeated apiserver
+ * restarts, read from the apiserver's own metrics.
  *
  * The apiserver is stopped with SIGKILL, a crash: connections are reset at
  * once. With SIGTERM, kube-apiserver stops listening but keeps open watches
@@ -30,16 +32,19 @@ import {
   answer,
   backend,
   create,
+  EDGE_NAMES,
   eventsAbout,
   freshNamespace,
   gslbRef,
   ingress,
+  patch,
   pathOf,
   readyOf,
   setLoadBalancer,
   setReady,
   startKubeMeridian,
   ZONE,
+  type EventSeen,
   type KubeMeridian,
 } from '../../harness/kube-meridian';
 
@@ -94,7 +99,8 @@ describe('an apiserver that goes away and comes back', () => {
   let meridianPid: number | undefined;
 
   beforeAll(async () => {
-    env = await startKubeMeridian();
+    // Host names are looked up again every second: several periods fit in seconds.
+    env = await startKubeMeridian({ meridianEnv: { RECONCILE_REQUEUE_SECONDS: '1' } });
     meridianPid = env.meridian.process.pid;
   }, 180_000);
 
@@ -145,6 +151,88 @@ describe('an apiserver that goes away and comes back', () => {
     ).toMatchObject({ reason: 'Serving' });
     expectSameMeridian();
   }, 30_000);
+
+  test('an edge DNS that stops answering: the last good addresses, Ready and no Event stream; repeated conditions are one Event with a count', async () => {
+    const { cluster } = env;
+    const ns = await freshNamespace(cluster, 'edge');
+    const host = `kept.${ns}.${ZONE}`;
+    const annotated = (name: string, hostname: string): ReturnType<typeof gslbRef> =>
+      gslbRef(
+        ns,
+        name,
+        { ...INGRESS_REF, name },
+        { annotations: { 'k8gb.io/exposed-hostnames': hostname } },
+      );
+    await servedIngress(env, ns, 'kept', host, '192.0.2.50', false);
+    await servedIngress(env, ns, 'late', `late.${ns}.${ZONE}`, '192.0.2.51', false);
+    await create(cluster, annotated('kept', 'lb.edge.test'));
+    const [v4] = EDGE_NAMES['lb.edge.test']!;
+    expect(
+      await eventually(
+        () => answer(env, host),
+        (a) => a.length > 0,
+      ),
+    ).toEqual([v4]);
+    await eventually(
+      () => readyOf(cluster, ns, 'kept'),
+      (c) => c?.status === 'True',
+    );
+
+    // Stopped, the edge DNS refuses every lookup at once (ICMP port unreachable).
+    await env.edge.stop();
+    const down = performance.now();
+    // A name first looked up now fails at once, nothing known to keep: the lookups do fail.
+    await create(cluster, annotated('late', 'other-lb.edge.test'));
+    const unresolved = await eventually(
+      () => readyOf(cluster, ns, 'late'),
+      (c) => c?.reason === 'ExposedAddressesUnresolved',
+    );
+    expect(unresolved?.message).toContain('ECONNREFUSED');
+    const samples: string[] = [];
+    while (performance.now() - down < 5_000) {
+      const [got, ready] = await Promise.all([answer(env, host), readyOf(cluster, ns, 'kept')]);
+      samples.push(`${got.join(',')} ${ready?.status} ${ready?.reason}`);
+      await sleep(250);
+    }
+    report(`edge DNS down 5 s: ${samples.length} samples of the Gslb that resolved before`);
+    expect(new Set(samples)).toEqual(new Set([`${v4} True Serving`]));
+    await env.restartEdge();
+    await eventually(
+      () => readyOf(cluster, ns, 'late'),
+      (c) => c?.status === 'True',
+    );
+    expect(await eventsAbout(cluster, ns, 'kept')).toEqual([]);
+
+    // Three times the same problem and the recovery from it: two Events, each with count 3.
+    for (let i = 0; i < 3; i++)
+      for (const [name, reason] of [
+        ['gone', 'ResourceNotFound'],
+        ['late', 'Serving'],
+      ] as const) {
+        await patch(cluster, 'Gslb', ns, 'late', { spec: { resourceRef: { name } } });
+        await eventually(
+          () => readyOf(cluster, ns, 'late'),
+          (c) => c?.reason === reason,
+        );
+      }
+    const summary = (list: readonly EventSeen[]): string[] =>
+      list.map((e) => `${e.type} ${e.reason} ${e.count}`).sort();
+    const expected = [
+      // The first Serving was the recovery from the edge outage.
+      'Normal Serving 4',
+      'Warning ExposedAddressesUnresolved 1',
+      'Warning ResourceNotFound 3',
+    ];
+    const events = await eventually(
+      () => eventsAbout(cluster, ns, 'late'),
+      (list) => summary(list).join() === expected.join(),
+    ).catch(() => eventsAbout(cluster, ns, 'late'));
+    expect(summary(events)).toEqual(expected);
+    expect(events.find((e) => e.reason === 'ResourceNotFound')?.message).toBe(
+      `Ingress ${ns}/gone not found`,
+    );
+    expectSameMeridian();
+  }, 40_000);
 
   test('a 30 s outage: the last table keeps answering, /readyz stays 200, Meridian reconnects by itself and catches up', async () => {
     const OUTAGE_MS = 30_000;

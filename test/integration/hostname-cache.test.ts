@@ -3,7 +3,9 @@
  * answers the test sets: a miss is pending and resolves in the background
  * (A and AAAA, canonical IPv6), failures are told apart from missing names,
  * onChange fires only when a result changes, refresh() looks every name up
- * again, the cache is bounded (least recently used first out), stop() ends it.
+ * again, the cache is bounded (least recently used first out), at most
+ * maxConcurrent names are looked up at once, a failure of a name that
+ * resolved keeps its addresses for the grace, stop() ends it.
  */
 import { waitFor } from '../../harness/eventually';
 import type { HostPort } from '../../src/config/host-port';
@@ -29,6 +31,8 @@ interface Zone {
   rcode?: number;
   /** Never answer. */
   drop?: boolean;
+  /** Answer this much later. */
+  delayMs?: number;
 }
 
 interface DnsServer {
@@ -36,6 +40,8 @@ interface DnsServer {
   readonly names: Map<string, Zone>;
   /** `TYPE name` of every question received. */
   readonly queries: string[];
+  /** The most names with a question not yet answered at one time. */
+  maxOutstanding: number;
   close(): Promise<void>;
 }
 
@@ -46,6 +52,16 @@ async function startDnsServer(): Promise<DnsServer> {
   const socket: Socket = createSocket('udp4');
   const names = new Map<string, Zone>();
   const queries: string[] = [];
+  /** Questions not yet answered, by name. */
+  const outstanding = new Map<string, number>();
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const server: DnsServer = {
+    address: { host: '127.0.0.1', port: socket.address().port },
+    names,
+    queries,
+    maxOutstanding: 0,
+    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+  };
   socket.on('message', (message, peer) => {
     const query = dnsPacket.decode(message);
     const question = query.questions?.[0];
@@ -53,6 +69,8 @@ async function startDnsServer(): Promise<DnsServer> {
     queries.push(`${question.type} ${question.name}`);
     const zone = names.get(question.name.toLowerCase());
     if (zone?.drop === true) return;
+    outstanding.set(question.name, (outstanding.get(question.name) ?? 0) + 1);
+    server.maxOutstanding = Math.max(server.maxOutstanding, outstanding.size);
     const rcode = zone === undefined ? NXDOMAIN : (zone.rcode ?? 0);
     const data =
       question.type === 'A' ? zone?.a : question.type === 'AAAA' ? zone?.aaaa : undefined;
@@ -71,15 +89,16 @@ async function startDnsServer(): Promise<DnsServer> {
             }))
           : [],
     });
-    socket.send(reply, peer.port, peer.address);
+    const send = (): void => {
+      const left = outstanding.get(question.name)! - 1;
+      if (left === 0) outstanding.delete(question.name);
+      else outstanding.set(question.name, left);
+      socket.send(reply, peer.port, peer.address);
+    };
+    if (zone?.delayMs === undefined) send();
+    else setTimeout(send, zone.delayMs);
   });
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  return {
-    address: { host: '127.0.0.1', port: socket.address().port },
-    names,
-    queries,
-    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
-  };
+  return server;
 }
 
 /** A UDP port on 127.0.0.1 nobody listens on. */
@@ -129,6 +148,7 @@ afterAll(async () => {
 beforeEach(() => {
   server.names.clear();
   server.queries.length = 0;
+  server.maxOutstanding = 0;
   changes = 0;
   caches = [];
 });
@@ -250,6 +270,124 @@ test('stop drops lookups in flight and starts no new ones; cached names still an
     addresses: ['192.0.2.1'],
   });
   expect(changes).toBe(1);
+});
+
+test('at most maxConcurrent names are looked up at once; the rest wait, misses before refreshes', async () => {
+  const names = Array.from({ length: 60 }, (_, i) => `n${i}.example.net`);
+  for (const [i, name] of names.entries())
+    server.names.set(name, { a: [`192.0.2.${i + 1}`], delayMs: 20 });
+  const cache = makeCache({ maxConcurrent: 4 });
+  for (const name of names) expect(cache.lookup(name)).toEqual({ state: 'pending' });
+  expect(cache.running).toBe(4);
+  await waitFor(() => changes === names.length, 10_000, 'every first lookup');
+  expect(server.maxOutstanding).toBe(4);
+
+  server.maxOutstanding = 0;
+  const before = server.queries.length;
+  cache.refresh();
+  expect(cache.running).toBe(4);
+  // A miss during the refresh goes ahead of the refreshes still waiting.
+  server.names.set('new.example.net', { a: ['198.51.100.1'] });
+  expect(cache.lookup('new.example.net')).toEqual({ state: 'pending' });
+  await waitFor(() => cache.lookup('new.example.net').state === 'resolved', 5_000, 'the miss');
+  expect(server.queries.length - before).toBeLessThan(names.length);
+  await waitFor(
+    () => server.queries.length === before + 2 * names.length + 2,
+    10_000,
+    'the refresh queries',
+  );
+  await waitFor(() => cache.running === 0, 5_000, 'the refresh to end');
+  expect(server.maxOutstanding).toBe(4);
+  // Nothing changed: no onChange but the miss's.
+  expect(changes).toBe(names.length + 1);
+  expect(cache.lookup('n59.example.net')).toEqual({
+    state: 'resolved',
+    addresses: ['192.0.2.60'],
+  });
+});
+
+describe('a name that resolved, when its lookups fail', () => {
+  const GRACE = 60_000;
+  let clock: number;
+  let cache: HostnameCache;
+  const ADDRESSES = { state: 'resolved', addresses: ['192.0.2.1'] };
+
+  /** Refreshes and waits until both questions of the name were answered. */
+  async function refreshed(): Promise<void> {
+    const before = server.queries.length;
+    cache.refresh();
+    await waitFor(() => server.queries.length >= before + 2, 5_000, 'the refresh queries');
+    await waitFor(() => cache.running === 0, 5_000, 'the refresh to end');
+  }
+
+  beforeEach(async () => {
+    clock = 1_000_000;
+    server.names.set('lb.example.net', { a: ['192.0.2.1'] });
+    cache = makeCache({ failureGraceMs: GRACE, now: () => clock });
+    expect(await settled(cache, 'lb.example.net')).toEqual(ADDRESSES);
+    expect(changes).toBe(1);
+  });
+
+  test('within the grace: the last addresses are kept and nothing changes', async () => {
+    server.names.set('lb.example.net', { rcode: SERVFAIL });
+    await refreshed();
+    expect(cache.lookup('lb.example.net')).toEqual(ADDRESSES);
+    clock += GRACE - 1;
+    await refreshed();
+    expect(cache.lookup('lb.example.net')).toEqual(ADDRESSES);
+    expect(changes).toBe(1);
+  });
+
+  test('after the grace: the next failed lookup reports the failure', async () => {
+    server.names.set('lb.example.net', { rcode: SERVFAIL });
+    await refreshed();
+    clock += GRACE;
+    await refreshed();
+    expect(cache.lookup('lb.example.net')).toEqual({
+      state: 'failed',
+      error: 'queryA ESERVFAIL lb.example.net',
+    });
+    expect(changes).toBe(2);
+    // And a recovery is news again.
+    server.names.set('lb.example.net', { a: ['192.0.2.1'] });
+    await refreshed();
+    expect(cache.lookup('lb.example.net')).toEqual(ADDRESSES);
+    expect(changes).toBe(3);
+  });
+
+  test('a recovery within the grace changes nothing, and a later failure has a grace of its own', async () => {
+    server.names.set('lb.example.net', { rcode: SERVFAIL });
+    await refreshed();
+    clock += GRACE / 2;
+    server.names.set('lb.example.net', { a: ['192.0.2.1'] });
+    await refreshed();
+    expect(changes).toBe(1);
+    server.names.set('lb.example.net', { rcode: SERVFAIL });
+    clock += GRACE / 2;
+    await refreshed();
+    clock += GRACE / 2;
+    await refreshed();
+    expect(cache.lookup('lb.example.net')).toEqual(ADDRESSES);
+    expect(changes).toBe(1);
+  });
+
+  test('an answer that the name has no address is reported at once', async () => {
+    server.names.delete('lb.example.net');
+    await refreshed();
+    expect(cache.lookup('lb.example.net')).toEqual({
+      state: 'failed',
+      error: 'no A or AAAA record',
+    });
+    expect(changes).toBe(2);
+  });
+
+  test('with no grace every failure is reported at once', async () => {
+    const strict = makeCache({ failureGraceMs: 0 });
+    expect(await settled(strict, 'lb.example.net')).toEqual(ADDRESSES);
+    server.names.set('lb.example.net', { rcode: SERVFAIL });
+    strict.refresh();
+    await waitFor(() => strict.lookup('lb.example.net').state === 'failed', 5_000, 'the failure');
+  });
 });
 
 describe('in the Kubernetes source', () => {

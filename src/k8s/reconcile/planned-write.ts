@@ -18,6 +18,8 @@ export interface PlannedWrite {
   readonly bodyType?: KubeBodyType;
   /** Called with the reply body after a 2xx. */
   readonly onSuccess?: (body: unknown) => void;
+  /** Called when the reply is 404 (the write is done all the same). */
+  readonly onNotFound?: () => void;
 }
 
 /** A Kubernetes Event to create, about one object. */
@@ -36,25 +38,64 @@ export interface PlannedEvent {
 
 /** The write that creates `event` (core v1 Events, which every cluster serves). */
 export function eventWrite(event: PlannedEvent, now: Date): PlannedWrite {
-  const time = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const { involved } = event;
-  return {
-    key: `event ${involved.uid} ${event.reason}`,
+  const write: PlannedWrite = {
+    key: `event ${event.involved.uid} ${event.reason}`,
     kind: 'event',
     method: 'POST',
-    path: `/api/v1/namespaces/${encodeURIComponent(involved.namespace)}/events`,
-    body: {
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: { generateName: `${involved.name}.`, namespace: involved.namespace },
-      involvedObject: involved,
-      type: event.type,
-      reason: event.reason,
-      message: event.message.slice(0, MAX_EVENT_MESSAGE),
-      source: { component: 'meridian' },
-      firstTimestamp: time,
-      lastTimestamp: time,
-      count: 1,
-    },
+    path: eventPath(event),
+    body: eventBody(event, 1, now.getTime(), now.getTime()),
   };
+  PLANNED_EVENTS.set(write, event);
+  return write;
+}
+
+/** The Event each write of eventWrite creates; beside the write, which stays plain data. */
+const PLANNED_EVENTS = new WeakMap<PlannedWrite, PlannedEvent>();
+
+/** The Event `write` creates, when eventWrite made it (the correlator reads it, outbox.ts). */
+export function plannedEvent(write: PlannedWrite): PlannedEvent | undefined {
+  return PLANNED_EVENTS.get(write);
+}
+
+/** The Events collection of the object's namespace, or one Event in it. */
+export function eventPath(event: PlannedEvent, name?: string): string {
+  const collection = `/api/v1/namespaces/${encodeURIComponent(event.involved.namespace)}/events`;
+  return name === undefined ? collection : `${collection}/${encodeURIComponent(name)}`;
+}
+
+/** The Event seen `count` times, first and last at these times (ms). */
+export function eventBody(
+  event: PlannedEvent,
+  count: number,
+  firstMs: number,
+  lastMs: number,
+): Record<string, unknown> {
+  const { involved } = event;
+  return {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { generateName: `${involved.name}.`, namespace: involved.namespace },
+    involvedObject: involved,
+    type: event.type,
+    reason: event.reason,
+    message: event.message.slice(0, MAX_EVENT_MESSAGE),
+    source: { component: 'meridian' },
+    firstTimestamp: timestamp(firstMs),
+    lastTimestamp: timestamp(lastMs),
+    count,
+  };
+}
+
+/** What a repeat changes of the Event (client-go's patch): count, last time and message. */
+export function eventRepeat(
+  message: string,
+  count: number,
+  lastMs: number,
+): Record<string, unknown> {
+  return { count, lastTimestamp: timestamp(lastMs), message: message.slice(0, MAX_EVENT_MESSAGE) };
+}
+
+/** RFC 3339 with second precision, as Event times are. */
+function timestamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

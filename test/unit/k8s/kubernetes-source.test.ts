@@ -71,6 +71,7 @@ function recordingMetrics(): KubeMetrics & { calls: string[]; gslbs: GslbOutcome
     recordWatchError: (resource) => calls.push(`watchError ${resource}`),
     recordWatchEvent: (resource) => calls.push(`watchEvent ${resource}`),
     recordWrite: (kind, result) => calls.push(`write ${kind} ${result}`),
+    recordEventDropped: (type) => calls.push(`eventDropped ${type}`),
     recordReconcile: (seconds) => calls.push(`reconcile ${typeof seconds}`),
     recordGslb: (outcome) => {
       gslbs.push(outcome);

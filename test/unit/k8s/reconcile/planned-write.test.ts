@@ -1,9 +1,16 @@
 /**
  * Events as planned writes: a core v1 Event about one object, coalesced per
  * object and reason, timestamps with second precision, message capped at the
- * apiserver's limit.
+ * apiserver's limit; the Event a write creates, for the correlator; what a
+ * repeat patches.
  */
-import { eventWrite, type PlannedEvent } from '../../../../src/k8s/reconcile/planned-write';
+import {
+  eventPath,
+  eventRepeat,
+  eventWrite,
+  plannedEvent,
+  type PlannedEvent,
+} from '../../../../src/k8s/reconcile/planned-write';
 
 const EVENT: PlannedEvent = {
   involved: {
@@ -73,5 +80,22 @@ describe('eventWrite', () => {
       firstTimestamp: string;
     };
     expect(body.firstTimestamp).toBe('2026-03-01T00:00:00Z');
+  });
+});
+
+describe('for the correlator', () => {
+  test('an Event write tells the Event it creates; a copy or another write does not', () => {
+    const write = eventWrite(EVENT, new Date(0));
+    expect(plannedEvent(write)).toBe(EVENT);
+    expect(plannedEvent({ ...write })).toBeUndefined();
+  });
+
+  test('a repeat patches count, lastTimestamp and message, of the Event by name', () => {
+    expect(eventRepeat('m'.repeat(1100), 3, Date.parse('2026-03-01T12:00:09.500Z'))).toEqual({
+      count: 3,
+      lastTimestamp: '2026-03-01T12:00:09Z',
+      message: 'm'.repeat(1024),
+    });
+    expect(eventPath(EVENT, 'web.18a')).toBe('/api/v1/namespaces/shop/events/web.18a');
   });
 });
