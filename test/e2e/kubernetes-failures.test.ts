@@ -5,15 +5,20 @@
  * itself and catches up), a 410 Gone on resume (recovered by a relist), a
  * Gslb whose Ingress does not exist yet, an edge DNS that stops answering
  * (last good addresses kept, no Event stream; repeated conditions are one
- * Event with a count), and no duplicate watches after repeated apiserver
- * restarts, read from the apiserver's own metrics.
+ * Event with a count), no duplicate watches after repeated apiserver
+ * restarts, read from the apiserver's own metrics, and a Gslb CRD not served
+ * or not installed (at start) never costing an owned Ingress.
  *
  * The apiserver is stopped with SIGKILL, a crash: connections are reset at
  * once. With SIGTERM, kube-apiserver stops listening but keeps open watches
  * until it is killed (15 s later, the helper's bound), which would only add
  * 15 s to every restart here.
  */
-import { eventually } from '../../harness/eventually';
+import { join } from 'node:path';
+import { eventually, waitFor } from '../../harness/eventually';
+import { applyManifests, waitForCrds } from '../../harness/gateway-api';
+import type { KubeCluster } from '../../harness/kube-cluster';
+import { REPO_ROOT } from '../../harness/processes';
 import {
   acceptedAt,
   apiserverMetrics,
@@ -33,12 +38,15 @@ import {
   backend,
   create,
   EDGE_NAMES,
+  expectOk,
   eventsAbout,
   freshNamespace,
   gslbRef,
   ingress,
+  ingressSpec,
   patch,
   pathOf,
+  read,
   readyOf,
   setLoadBalancer,
   setReady,
@@ -60,6 +68,18 @@ const WATCHED: Readonly<Record<string, string>> = {
   GRPCRoute: 'grpcroutes',
 };
 const KINDS = Object.keys(WATCHED);
+/** How long Meridian waits before deleting the Ingress of a Gslb it saw go (src/k8s/reconcile/orphans.ts). */
+const ORPHAN_GRACE_MS = 5_000;
+const GSLB_CRD_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gslbs.k8gb.io';
+
+/** Marks the Gslb CRD's only version served or not; its objects stay in etcd either way. */
+async function setGslbVersionServed(cluster: KubeCluster, served: boolean): Promise<void> {
+  const crd = expectOk(await cluster.request('GET', GSLB_CRD_PATH), 200).json as {
+    spec: { versions: { served: boolean }[] };
+  };
+  for (const version of crd.spec.versions) version.served = served;
+  expectOk(await cluster.request('PUT', GSLB_CRD_PATH, crd), 200);
+}
 const PLURALS = Object.values(WATCHED);
 /**
  * The cap of the watch restart backoff (src/k8s/client/list-watch-session.ts):
@@ -383,6 +403,86 @@ describe('an apiserver that goes away and comes back', () => {
       expect({ resource, median: counts[counts.length >> 1] }).toEqual({ resource, median: 1 });
     }
   }, 150_000);
+  test('the Gslb CRD not served for a while, then absent when Meridian starts, then installed again: the Ingress an embedded Gslb owns is never deleted', async () => {
+    const { cluster } = env;
+    // The previous test left Meridian stopped.
+    await env.restartMeridian();
+    const ns = await freshNamespace(cluster, 'crd');
+    const host = `owned.${ns}.${ZONE}`;
+    await backend(cluster, ns, 'web', true);
+    const embedded = {
+      apiVersion: 'k8gb.io/v1beta1',
+      kind: 'Gslb',
+      metadata: {
+        name: 'owned',
+        namespace: ns,
+        annotations: { 'k8gb.io/exposed-ip-addresses': '192.0.2.55' },
+      },
+      spec: { ingress: ingressSpec([host], 'web'), strategy: { type: 'roundRobin' } },
+    };
+    await create(cluster, embedded);
+    expect(
+      await eventually(
+        () => answer(env, host),
+        (a) => a.length > 0,
+      ),
+    ).toEqual(['192.0.2.55']);
+    const owned = await eventually(
+      () => read<{ metadata: { uid: string } }>(cluster, 'Ingress', ns, 'owned'),
+      (i) => i !== null,
+    );
+    const ownedUid = owned!.metadata.uid;
+    const stillThere = async (): Promise<void> =>
+      expect(
+        (await read<{ metadata: { uid: string } }>(cluster, 'Ingress', ns, 'owned'))?.metadata.uid,
+      ).toBe(ownedUid);
+
+    // 1. Not served, the objects kept (an upgrade or a restore in the wrong order): the
+    //    last answers stay and nothing is deleted, past the 5 s grace of an owned Ingress.
+    await setGslbVersionServed(cluster, false);
+    await eventually(
+      async () => (await cluster.request('GET', pathOf('Gslb', ns))).status,
+      (status) => status === 404,
+    );
+    await waitFor(
+      () => meridianLog(env).some((l) => String(l['msg']).startsWith('Gslb is not served')),
+      CATCH_UP_MS,
+      "Meridian's notice that Gslbs are not served",
+    );
+    await sleep(ORPHAN_GRACE_MS + 2_000);
+    await stillThere();
+    expect(await answer(env, host)).toEqual(['192.0.2.55']);
+    await setGslbVersionServed(cluster, true);
+    await eventually(
+      () => readyOf(cluster, ns, 'owned'),
+      (c) => c?.status === 'True',
+      CATCH_UP_MS,
+    );
+    await stillThere();
+
+    // 2. Meridian starts while no Gslb CRD is installed (a restore that brings the Ingresses
+    //    back first): the first list answers 404, which is not "every Gslb is gone".
+    await env.meridian.stop();
+    expectOk(await cluster.request('DELETE', GSLB_CRD_PATH), 200);
+    await eventually(
+      async () => (await cluster.request('GET', GSLB_CRD_PATH)).status,
+      (status) => status === 404,
+    );
+    await env.restartMeridian();
+    await sleep(ORPHAN_GRACE_MS + 2_000);
+    await stillThere();
+    await applyManifests(cluster, [join(REPO_ROOT, 'deploy', 'crds', 'gslbs.k8gb.io.yaml')]);
+    await waitForCrds(cluster, ['gslbs.k8gb.io']);
+    await create(cluster, embedded);
+    expect(
+      await eventually(
+        () => answer(env, host),
+        (a) => a.length > 0,
+        CATCH_UP_MS,
+      ),
+    ).toEqual(['192.0.2.55']);
+    await stillThere();
+  }, 120_000);
 });
 
 describe('410 Gone when a watch resumes from a resourceVersion that is gone', () => {

@@ -2,8 +2,10 @@
  * The Kubernetes source end to end: every way k8gb lets a user declare a
  * GSLB, applied to a real kube-apiserver, with EndpointSlice readiness set by
  * the test, answered by a real CoreDNS in front of Meridian, and the Gslb
- * status, conditions and Events read back from the API. Meridian runs as its
- * service account under RBAC, bound to deploy/rbac's ClusterRole only.
+ * status, conditions and Events read back from the API; and what hostile
+ * tenants write (a zone-scoped address, another team's host) costing only
+ * their own Gslb. Meridian runs as its service account under RBAC, bound to
+ * deploy/rbac's ClusterRole only.
  */
 import { eventually } from '../../harness/eventually';
 import { dig } from '../../harness/dig';
@@ -521,6 +523,98 @@ describe('invalid Gslbs', () => {
       (events) => events.some((e) => e.reason === 'UnsupportedResource'),
     );
   }, 30_000);
+});
+
+describe('hostile tenants', () => {
+  test('a zone-scoped IPv6 address, on a Gslb or on an annotated Ingress, costs that Gslb only: a condition, and every other answer stays', async () => {
+    const { cluster } = env;
+    const ns = await freshNamespace(cluster, 'scoped');
+    const bystander = `bystander.${ns}.${ZONE}`;
+    await backend(cluster, ns, 'web', true);
+    await create(cluster, ingress(ns, 'bystander', [bystander], 'web'));
+    await setLoadBalancer(cluster, 'Ingress', ns, 'bystander', [{ ip: '192.0.2.90' }]);
+    await create(cluster, gslbRef(ns, 'bystander', { ...INGRESS_REF, name: 'bystander' }));
+    await eventually(
+      () => answer(env, bystander),
+      (a) => a.length > 0,
+    );
+    const pid = env.meridian.process.pid;
+
+    // Once made the process exit (isIP accepts it, URL parsing throws), in every replica.
+    await create(cluster, ingress(ns, 'front', [`scoped.${ns}.${ZONE}`], 'web'));
+    await create(
+      cluster,
+      gslbRef(
+        ns,
+        'scoped',
+        { ...INGRESS_REF, name: 'front' },
+        { annotations: { 'k8gb.io/exposed-ip-addresses': 'fe80::1%eth0' } },
+      ),
+    );
+    // The same value through an Ingress's annotations, which anyone who may create an Ingress can write.
+    await create(
+      cluster,
+      ingress(ns, 'annotated', [`annotated.${ns}.${ZONE}`], 'web', {
+        annotations: {
+          'k8gb.io/strategy': 'roundRobin',
+          'k8gb.io/exposed-ip-addresses': 'fe80::1%eth0',
+        },
+      }),
+    );
+    for (const name of ['scoped', 'annotated']) {
+      const condition = await eventually(
+        () => readyOf(cluster, ns, name),
+        (c) => c !== undefined && c.status === 'False',
+      );
+      expect(condition?.message).toContain('fe80::1%eth0');
+      expect(condition?.message).toMatch(/zone/i);
+    }
+    expect(await answer(env, `scoped.${ns}.${ZONE}`)).toEqual([]);
+    expect(await answer(env, bystander)).toEqual(['192.0.2.90']);
+    expect(env.meridian.process.pid).toBe(pid);
+    expect(env.meridian.process.exitCode).toBeNull();
+  }, 45_000);
+
+  test('a Gslb created later for a host another team serves gets HostConflict and a Warning Event; the holder, its status and its answers are untouched', async () => {
+    const { cluster } = env;
+    const owner = await freshNamespace(cluster, 'holder');
+    const tenant = await freshNamespace(cluster, 'taker');
+    const host = `contested.${owner}.${ZONE}`;
+    await backend(cluster, owner, 'web', true);
+    await create(cluster, ingress(owner, 'good', [host], 'web'));
+    await setLoadBalancer(cluster, 'Ingress', owner, 'good', [{ ip: '192.0.2.41' }]);
+    await create(cluster, gslbRef(owner, 'good', { ...INGRESS_REF, name: 'good' }));
+    await eventually(
+      () => readyOf(cluster, owner, 'good'),
+      (c) => c?.status === 'True',
+    );
+    type Versioned = { metadata: { resourceVersion: string } };
+    const before = await read<Versioned>(cluster, 'Gslb', owner, 'good');
+
+    await backend(cluster, tenant, 'web', true);
+    await create(cluster, ingress(tenant, 'dup', [host], 'web'));
+    await setLoadBalancer(cluster, 'Ingress', tenant, 'dup', [{ ip: '192.0.2.42' }]);
+    await create(cluster, gslbRef(tenant, 'dup', { ...INGRESS_REF, name: 'dup' }));
+    const conflict = await eventually(
+      () => readyOf(cluster, tenant, 'dup'),
+      (c) => c?.reason === 'HostConflict',
+    );
+    expect(conflict).toMatchObject({ status: 'False' });
+    expect(conflict?.message).toContain(`${owner}/good`);
+    const events = await eventually(
+      () => eventsAbout(cluster, tenant, 'dup'),
+      (list) => list.some((e) => e.reason === 'HostConflict'),
+    );
+    expect(events.find((e) => e.reason === 'HostConflict')).toMatchObject({ type: 'Warning' });
+    expect(await answer(env, host)).toEqual(['192.0.2.41']);
+    // Not a write to the holder: its resourceVersion is as it was.
+    const after = await read<Versioned>(cluster, 'Gslb', owner, 'good');
+    expect(after?.metadata.resourceVersion).toBe(before?.metadata.resourceVersion);
+    expect(await readyOf(cluster, owner, 'good')).toMatchObject({
+      status: 'True',
+      reason: 'Serving',
+    });
+  }, 45_000);
 });
 
 describe('two replicas', () => {
