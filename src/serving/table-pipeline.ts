@@ -93,6 +93,8 @@ export class TablePipeline {
   private peerView: PeerView = EMPTY_PEER_VIEW;
   private locator: GeoLocator | null = null;
   private locatorVersion = 0;
+  /** The records the served table was built from, peers' targets merged in, by id. */
+  private built: ReadonlyMap<string, GslbRecord> = new Map();
   private lastProblems: readonly BuildProblem[] = [];
   /** Problems already logged, so that each is logged once, when it appears. */
   private reported = new Set<string>();
@@ -187,6 +189,19 @@ export class TablePipeline {
     return entry?.owner === gslbId ? entry.served : undefined;
   }
 
+  /**
+   * What the served table was built from, for explaining an answer: the
+   * records with the peers' targets merged in (by id), the peers' view and
+   * the geo locator. Read-only views; they change with the next build.
+   */
+  builtFrom(): {
+    readonly records: ReadonlyMap<string, GslbRecord>;
+    readonly peers: PeerView;
+    readonly locator: GeoLocator | null;
+  } {
+    return { records: this.built, peers: this.peerView, locator: this.locator };
+  }
+
   /** The hosts of the source's records (what peers are asked about). */
   hosts(): string[] {
     return this.records.flatMap((record) => record.hosts);
@@ -258,6 +273,7 @@ export class TablePipeline {
       generation: holder.nextGeneration(),
     });
     holder.swap(snapshot);
+    this.built = new Map(gslbs.map((record) => [record.id, record]));
     this.lastProblems = problems;
     const seconds = (performance.now() - started) / 1000;
     this.options.metrics.recordBuild(seconds, problems.length, this.options.now());
@@ -276,7 +292,7 @@ export class TablePipeline {
     const records = this.differ.observe(
       {
         snapshot,
-        records: new Map(gslbs.map((record) => [record.id, record])),
+        records: this.built,
         locator: this.locator,
         geoReloaded: this.geoReloaded,
         causes: this.causes.take(),
