@@ -43,6 +43,7 @@ import { AnswerDiffer } from './answer-differ';
 import { CauseCollector } from './cause-collector';
 import type { CauseInput, DecisionListener, DecisionRecord } from './decisions';
 import { peerCauses } from './peer-causes';
+import { ProblemLog } from './problem-log';
 
 /** Which input changed since the last build. */
 export type InputChange = 'source' | 'peers' | 'geo';
@@ -96,8 +97,7 @@ export class TablePipeline {
   /** The records the served table was built from, peers' targets merged in, by id. */
   private built: ReadonlyMap<string, GslbRecord> = new Map();
   private lastProblems: readonly BuildProblem[] = [];
-  /** Problems already logged, so that each is logged once, when it appears. */
-  private reported = new Set<string>();
+  private readonly problemLog: ProblemLog;
   private readonly pending = new Set<InputChange>();
   private timer: unknown = null;
   private listener: ProblemsListener | null = null;
@@ -115,6 +115,7 @@ export class TablePipeline {
     this.build = options.build ?? buildSnapshot;
     this.newId = options.newId ?? randomUUID;
     this.causes = new CauseCollector(this.newId);
+    this.problemLog = new ProblemLog(options.logger);
     this.differ = new AnswerDiffer({
       geoTag: options.localGeoTag,
       replica: options.replica ?? '',
@@ -277,7 +278,7 @@ export class TablePipeline {
     this.lastProblems = problems;
     const seconds = (performance.now() - started) / 1000;
     this.options.metrics.recordBuild(seconds, problems.length, this.options.now());
-    this.report(problems);
+    this.problemLog.report(problems);
     logger.info(
       {
         generation: snapshot.generation,
@@ -316,21 +317,6 @@ export class TablePipeline {
           'decision listener failed',
         );
       }
-  }
-
-  // Each problem is logged once, when it appears, not on every rebuild.
-  private report(problems: readonly BuildProblem[]): void {
-    const current = new Set<string>();
-    for (const problem of problems) {
-      const key = `${problem.gslb} ${problem.host} ${problem.reason}`;
-      current.add(key);
-      if (!this.reported.has(key))
-        this.options.logger.warn(
-          { ...problem, code: 'MERIDIAN_ERR_GSLB' },
-          `Gslb ${problem.gslb}: ${problem.host}: ${problem.reason}`,
-        );
-    }
-    this.reported = current;
   }
 
   private notify(): void {
