@@ -41,6 +41,13 @@ export const WATCHED_KINDS = [
 /** One of WATCHED_KINDS. */
 export type WatchedKind = (typeof WATCHED_KINDS)[number];
 
+/**
+ * Kinds whose CRD most clusters do not have, nor need: k8gb's legacy group
+ * is installed only where older k8gb ran. Not being served is their normal
+ * state, not a failure (../watch-errors.ts).
+ */
+export const OPTIONAL_KINDS: ReadonlySet<WatchedKind> = new Set<WatchedKind>(['LegacyGslb']);
+
 /** The collections behind each watched kind. */
 export const RESOURCES: Readonly<Record<WatchedKind, WatchedResource>> = {
   Gslb: { group: 'k8gb.io', version: 'v1beta1', plural: 'gslbs' },

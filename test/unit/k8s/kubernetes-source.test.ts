@@ -265,13 +265,15 @@ describe('legacy Gslbs (k8gb.absa.oss)', () => {
     await advance(DEBOUNCE);
     expect(current().notReadyReason()).toBeNull();
     expect(served).toEqual([[RECORD]]);
+    // Its usual state (only clusters coming from older k8gb have the CRD): info, not an error.
     expect(logs).toContainEqual(
       expect.objectContaining({
-        level: 'warn',
+        level: 'info',
         resource: 'LegacyGslb',
         msg: 'LegacyGslb is not served by the apiserver (CRD not installed?); treated as empty, looked for again',
       }),
     );
+    expect(metrics.calls.filter((c) => c.startsWith('watchError'))).toEqual([]);
     // The CRD is installed: the retried list reports its objects (a first list is reported once).
     event('LegacyGslb', legacy());
     await advance(DEBOUNCE);
@@ -472,6 +474,23 @@ describe('watch errors', () => {
       'watchError HTTPRoute',
       'watchError HTTPRoute',
       'watchError HTTPRoute',
+    ]);
+  });
+
+  test('the legacy Gslb collection not served is no error: info once, then debug, not counted; its other failures are', () => {
+    start();
+    const legacy = handlers('LegacyGslb');
+    legacy.onError(notServed());
+    legacy.onError(notServed());
+    legacy.onError(new KubeRequestError('Forbidden', 403));
+    const entries = logs.filter((l) => l['resource'] === 'LegacyGslb');
+    expect(entries.map((l) => [l['level'], l['status']])).toEqual([
+      ['info', 404],
+      ['debug', 404],
+      ['warn', 403],
+    ]);
+    expect(metrics.calls.filter((c) => c.startsWith('watchError'))).toEqual([
+      'watchError LegacyGslb',
     ]);
   });
 
