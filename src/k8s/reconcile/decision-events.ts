@@ -6,7 +6,6 @@
  * as every other (aggregated, rate-bounded per object), and only the writer
  * replica sends them. Pure.
  */
-import { GSLB_API_VERSION } from '../../gslb/k8gb-naming';
 import type { Cause, DecisionRecord, ServedTarget } from '../../serving/decisions';
 import type { ObjectIndex } from '../ingest/object-index';
 import type { PlannedEvent } from './planned-write';
@@ -20,7 +19,7 @@ const MAX_MESSAGE = 1_000;
 /** One Event per Gslb that still exists, for the records of one build. */
 export function decisionEvents(
   records: readonly DecisionRecord[],
-  index: Pick<ObjectIndex, 'gslbs'>,
+  index: Pick<ObjectIndex, 'gslbById'>,
 ): PlannedEvent[] {
   const byGslb = new Map<string, DecisionRecord[]>();
   for (const record of records) {
@@ -30,11 +29,11 @@ export function decisionEvents(
   }
   const events: PlannedEvent[] = [];
   for (const [key, changes] of byGslb) {
-    const gslb = index.gslbs.get(key);
+    const gslb = index.gslbById(key);
     if (gslb === undefined) continue;
     events.push({
       involved: {
-        apiVersion: GSLB_API_VERSION,
+        apiVersion: `${gslb.group}/v1beta1`,
         kind: 'Gslb',
         namespace: gslb.namespace,
         name: gslb.name,

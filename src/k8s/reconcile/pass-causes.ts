@@ -6,6 +6,7 @@
  * Pure.
  */
 import type { CauseInput, CauseKind, CauseObject } from '../../serving/decisions';
+import { legacyGslbId } from '../ingest/gslb-objects';
 import type { Dependency } from '../ingest/object-index';
 
 /** The object of a watch event that touched a dependency. */
@@ -14,6 +15,7 @@ export type Trigger = CauseObject;
 /** Cause kinds by dependency prefix; dependencies of other kinds explain nothing by themselves. */
 const KIND_OF: ReadonlyArray<readonly [string, CauseKind]> = [
   ['Gslb|', 'gslb-changed'],
+  ['LegacyGslb|', 'gslb-changed'],
   ['Endpoints|', 'endpoints-ready-changed'],
   ['Ingress|', 'ingress-changed'],
   ['Service|', 'service-changed'],
@@ -29,8 +31,8 @@ export interface PassCauseContext {
   readonly triggers: ReadonlyMap<Dependency, Trigger>;
   /** The Gslbs (record ids) that read `dependency`. */
   readonly readers: (dependency: Dependency) => Iterable<string>;
-  /** True when Gslb `key` exists now. */
-  readonly gslbExists: (key: string) => boolean;
+  /** True when the Gslb with id `id` exists now. */
+  readonly gslbExists: (id: string) => boolean;
 }
 
 /** The causes of a pass over `changes` ('all' for a full pass). */
@@ -47,7 +49,7 @@ export function passCauses(
     const gslbs = [...context.readers(dependency)];
     if (gslbs.length === 0) continue;
     const trigger = context.triggers.get(dependency);
-    const gone = kind === 'gslb-changed' && !context.gslbExists(dependency.slice('Gslb|'.length));
+    const gone = kind === 'gslb-changed' && !context.gslbExists(gslbIdOf(dependency));
     causes.push({
       kind: gone ? 'gslb-deleted' : kind,
       gslbs,
@@ -58,4 +60,10 @@ export function passCauses(
     });
   }
   return causes;
+}
+
+/** The id of the Gslb a `Gslb|…` or `LegacyGslb|…` dependency names. */
+function gslbIdOf(dependency: Dependency): string {
+  const key = dependency.slice(dependency.indexOf('|') + 1);
+  return dependency.startsWith('LegacyGslb|') ? legacyGslbId(key) : key;
 }

@@ -12,6 +12,7 @@ const readers: Record<string, string[]> = {
   'Ingress|shop/front': ['shop/web'],
   'Hostname|lb.example.net': ['shop/api'],
   'HTTPRoute|shop/r': ['shop/route'],
+  'LegacyGslb|shop/old': ['shop/old@k8gb.absa.oss'],
 };
 const triggers = new Map<string, Trigger>([
   [
@@ -41,6 +42,7 @@ test('each touched dependency some Gslb reads is a cause with its object, versio
       'Service|shop/unread',
       'Table|shop/web',
       'Gslb|shop/gone',
+      'LegacyGslb|shop/old',
     ]),
     context,
   );
@@ -70,6 +72,7 @@ test('each touched dependency some Gslb reads is a cause with its object, versio
     { kind: 'exposed-hostname-changed', gslbs: ['shop/api'], detail: 'lb.example.net' },
     { kind: 'route-changed', gslbs: ['shop/route'] },
     { kind: 'gslb-deleted', gslbs: ['shop/gone'] },
+    { kind: 'gslb-changed', gslbs: ['shop/old@k8gb.absa.oss'] },
   ]);
 });
 
