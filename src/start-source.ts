@@ -109,8 +109,8 @@ async function startKubernetes(config: Config, deps: SourceDeps): Promise<Runnin
     now: () => new Date(deps.now()),
     // A pass is the source's batch, and its writes need the problems of the
     // table it served: it builds at its end (peer and geo changes join).
-    serve: (records) => {
-      pipeline.setRecords(records);
+    serve: (records, causes) => {
+      pipeline.setRecords(records, causes);
       return pipeline.flush();
     },
     onInternalError: () => deps.metrics.recordInternalError('kubernetes'),
@@ -121,6 +121,7 @@ async function startKubernetes(config: Config, deps: SourceDeps): Promise<Runnin
     },
   });
   pipeline.onProblems((problems) => kube.problemsChanged(problems));
+  pipeline.onDecisions((records) => kube.decisionsMade(records));
   kube.start();
   return kube;
 }

@@ -11,6 +11,7 @@
  */
 import type { HostPort } from '../config/host-port';
 import { messageOf } from '../errors';
+import type { CauseInput, DecisionRecord } from '../serving/decisions';
 import type { BuildProblem } from '../table/build-snapshot';
 import type { GslbRecord } from '../table/model';
 import type { Logger } from '../telemetry/logger';
@@ -23,12 +24,15 @@ import {
   type Dependency,
   type WatchedKind,
 } from './ingest/object-index';
+import { decisionEvents } from './reconcile/decision-events';
 import { GslbReconciler, type Changes } from './reconcile/gslb-reconciler';
 import { HostnameCache } from './reconcile/hostname-cache';
 import type { ResolveContext } from './reconcile/resolution';
 import type { ServedLookup } from './reconcile/table-served';
 import { recordGslbMetrics } from './reconcile/gslb-metrics';
 import { Outbox } from './reconcile/outbox';
+import { PassTriggers } from './reconcile/pass-triggers';
+import { eventWrite } from './reconcile/planned-write';
 import { WriteQueue } from './reconcile/write-queue';
 import { WriterLease } from './reconcile/writer-lease';
 import { WatchErrors } from './watch-errors';
@@ -51,8 +55,11 @@ export interface KubernetesSourceOptions {
   readonly logger: Logger;
   readonly metrics: KubeMetrics;
   readonly now: () => Date;
-  /** Serves `records`; returns the problems the table build found. */
-  readonly serve: (records: readonly GslbRecord[]) => readonly BuildProblem[];
+  /** Serves `records`, built for `causes`; returns the problems the table build found. */
+  readonly serve: (
+    records: readonly GslbRecord[],
+    causes: readonly CauseInput[],
+  ) => readonly BuildProblem[];
   /** The Lease that elects the one replica that writes; null: this replica always writes. */
   readonly writerLease: { readonly namespace: string; readonly identity: string } | null;
   /** What the table serves of a Gslb's hosts, for status.healthyRecords. */
@@ -92,6 +99,8 @@ export class KubernetesSource {
   private readonly watchErrors: WatchErrors;
   /** What changed since the last pass; everything until the first pass ran. */
   private changes: Set<Dependency> | 'all' = 'all';
+  /** The objects behind those changes, for the causes of decision records. */
+  private readonly triggers = new PassTriggers();
   private debounceTimer: NodeJS.Timeout | undefined;
   private firstPendingAt = 0;
   private lastPassMs = 0;
@@ -213,6 +222,17 @@ export class KubernetesSource {
     if (keys.length > 0) this.schedule(keys.map((key) => `Table|${key}`));
   }
 
+  /**
+   * Decision records of a table build, as AnswerChanged Events on their
+   * Gslbs; only the writer sends them, so two replicas never double them.
+   */
+  decisionsMade(records: readonly DecisionRecord[]): void {
+    if (this.stopped || !(this.lease?.isLeading() ?? true)) return;
+    const now = this.options.now();
+    for (const event of decisionEvents(records, this.index))
+      this.outbox.send(eventWrite(event, now));
+  }
+
   /** Watcher restarts so far, for tests and diagnostics. */
   watchRestarts(): number {
     return this.watchers.reduce((sum, w) => sum + w.restarts(), 0);
@@ -227,6 +247,7 @@ export class KubernetesSource {
           this.options.metrics.recordWatchEvent(kind);
           const touched = new Set<Dependency>();
           this.index.apply(kind, event, touched);
+          this.triggers.record(kind === 'LegacyGslb' ? 'Gslb' : kind, event.object, touched);
           this.schedule(touched);
         }),
       onListed: () => {
@@ -277,7 +298,8 @@ export class KubernetesSource {
     const started = performance.now();
     const changes: Changes = this.changes;
     this.changes = new Set();
-    const result = this.reconciler.pass(this.index, this.lease?.isLeading() ?? true, changes);
+    const writer = this.lease?.isLeading() ?? true;
+    const result = this.reconciler.pass(this.index, writer, changes, this.triggers.take());
     this.reconciledOnce = true;
     for (const key of result.considered)
       if (result.resolutions.get(key)?.failed === true)

@@ -20,6 +20,7 @@
  * resolution, what it read, last good records, what was written), all
  * bounded by the number of watched objects. The source sends the writes.
  */
+import type { CauseInput } from '../../serving/decisions';
 import type { BuildProblem } from '../../table/build-snapshot';
 import type { GslbRecord } from '../../table/model';
 import { ingressAnnotationGslb, ingressWrites, type IngressSyncState } from './ingress-sync';
@@ -29,6 +30,7 @@ import { selfDependency, type Dependency, type ObjectIndex } from '../ingest/obj
 import type { GslbSource } from '../ingest/gslb-objects';
 import { groupProblems, problemText, withBuildProblems } from './build-problems';
 import { Dependents, touchesKinds } from './dependents';
+import { passCauses, type Trigger } from './pass-causes';
 import { GslbWritePlan } from './gslb-writes';
 import { eventWrite, type PlannedWrite } from './planned-write';
 import { resolveGslb } from './resolve-gslb';
@@ -75,7 +77,10 @@ export interface ReconcilerOptions {
   readonly geoTag: string;
   readonly now: () => Date;
   /** Builds the table from the records; returns the problems the build found. */
-  readonly serve: (records: readonly GslbRecord[]) => readonly BuildProblem[];
+  readonly serve: (
+    records: readonly GslbRecord[],
+    causes: readonly CauseInput[],
+  ) => readonly BuildProblem[];
   /**
    * Since when (ms) the Gslb collection has been listed and served, or null
    * while it is not (a 404): owned Ingresses are deleted only while it is.
@@ -116,11 +121,17 @@ export class GslbReconciler {
    * writer plans none, and so remembers none as sent: when it becomes the
    * writer, its first pass (a full one) plans them all.
    */
-  pass(index: ObjectIndex, writer = true, changes: Changes = 'all'): PassResult {
+  pass(
+    index: ObjectIndex,
+    writer = true,
+    changes: Changes = 'all',
+    triggers: ReadonlyMap<Dependency, Trigger> = new Map(),
+  ): PassResult {
     const { considered, removed, recordsChanged } = this.resolveDirty(index, changes);
     const served = recordsChanged || !this.builtOnce;
     // A build decides conflicts and what peers add: other Gslbs' outcomes may change too.
-    if (served) for (const key of this.serve()) considered.add(key);
+    if (served)
+      for (const key of this.serve(this.causesOf(index, changes, triggers))) considered.add(key);
     for (const key of considered) this.applyTable(key);
     const writes: PlannedWrite[] = [];
     if (writer) {
@@ -136,6 +147,19 @@ export class GslbReconciler {
       removed,
       served,
     };
+  }
+
+  /** The causes of a pass, named after its resolutions so that a new read counts. */
+  private causesOf(
+    index: ObjectIndex,
+    changes: Changes,
+    triggers: ReadonlyMap<Dependency, Trigger>,
+  ): CauseInput[] {
+    return passCauses(changes, {
+      triggers,
+      readers: (dependency) => this.dependents.affected(new Set([dependency])),
+      gslbExists: (id) => index.gslbById(id) !== undefined,
+    });
   }
 
   /** Milliseconds until an owned Ingress may be deleted, for a pass then; null when none waits. */
@@ -204,8 +228,8 @@ export class GslbReconciler {
    * whose build problems or served addresses changed. A build decides conflicts between Gslbs, so
    * one Gslb's change can change another's outcome.
    */
-  private serve(): string[] {
-    const changed = this.takeProblems(this.options.serve(this.allRecords()));
+  private serve(causes: readonly CauseInput[]): string[] {
+    const changed = this.takeProblems(this.options.serve(this.allRecords(), causes));
     this.builtOnce = true;
     return [...new Set([...changed, ...this.servedChanged()])];
   }

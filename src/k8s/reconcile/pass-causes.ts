@@ -2,8 +2,9 @@
  * Why a reconcile pass served what it served, as causes for decision
  * records: each dependency a watch event touched (a Gslb, an Ingress, a
  * Service's readiness, an exposed host name…), with the object and version
- * that touched it and the Gslbs that read it; a full pass is a resync.
- * Pure.
+ * that touched it and the Gslbs that read it. A full pass is a resync, and
+ * still names the events that landed in it (a periodic resync must not hide
+ * the EndpointSlice that changed at the same moment). Pure.
  */
 import type { CauseInput, CauseKind, CauseObject } from '../../serving/decisions';
 import { legacyGslbId } from '../ingest/gslb-objects';
@@ -40,7 +41,15 @@ export function passCauses(
   changes: ReadonlySet<Dependency> | 'all',
   context: PassCauseContext,
 ): CauseInput[] {
-  if (changes === 'all') return [{ kind: 'resync', detail: 'a full pass over every Gslb' }];
+  if (changes === 'all')
+    return [
+      { kind: 'resync', detail: 'a full pass over every Gslb' },
+      ...dependencyCauses(context.triggers.keys(), context),
+    ];
+  return dependencyCauses(changes, context);
+}
+
+function dependencyCauses(changes: Iterable<Dependency>, context: PassCauseContext): CauseInput[] {
   const causes: CauseInput[] = [];
   for (const dependency of changes) {
     if (dependency.endsWith('/*')) continue;

@@ -17,6 +17,8 @@ import {
 import type { HostnameLookup, Resolution } from '../../../../src/k8s/reconcile/resolution';
 import { buildSnapshot } from '../../../../src/table/build-snapshot';
 import type { GslbRecord } from '../../../../src/table/model';
+import type { CauseInput } from '../../../../src/serving/decisions';
+import { PassTriggers } from '../../../../src/k8s/reconcile/pass-triggers';
 import {
   ANNOTATION_EXPOSED_HOSTNAMES,
   ANNOTATION_EXPOSED_IPS,
@@ -45,13 +47,18 @@ const ZONES = [
 ];
 
 /** A reconciler over the real table builder, so that host conflicts are real build problems. */
-function reconciler(names: Record<string, HostnameLookup>, served: GslbRecord[][] = []) {
+function reconciler(
+  names: Record<string, HostnameLookup>,
+  served: GslbRecord[][] = [],
+  causes: CauseInput[][] = [],
+) {
   return new GslbReconciler({
     context: resolveContext({ names }),
     geoTag: 'eu',
     now: () => NOW,
-    serve: (records) => {
+    serve: (records, passCauses) => {
       served.push([...records]);
+      causes.push([...passCauses]);
       return buildSnapshot({ zones: ZONES, gslbs: records, serial: 1, generation: 1 }).problems;
     },
   });
@@ -281,6 +288,39 @@ describe('what a pass looks at', () => {
       'status shop/a',
       'event uid-a NoHealthyHosts',
     ]);
+  });
+
+  test('the build of a readiness flip is told its cause: the EndpointSlice, its version, the Gslb reading it', () => {
+    const causes: CauseInput[][] = [];
+    const index = new ObjectIndex();
+    for (const name of ['gslbA', 'front', 'web', 'webReady'])
+      index.apply(OBJECTS[name]![0], { type: 'add', object: OBJECTS[name]![1] });
+    const gslbs = reconciler(names, [], causes);
+    const triggers = new PassTriggers();
+    gslbs.pass(index, true, 'all', triggers.take());
+    const [kind, slice] = OBJECTS['webUnready']!;
+    const flipped = { ...slice, metadata: { ...slice.metadata, resourceVersion: '77' } };
+    const touched = new Set<Dependency>();
+    index.apply(kind, { type: 'update', object: flipped }, touched);
+    triggers.record(kind, flipped, touched);
+    gslbs.pass(index, true, touched, triggers.take());
+    expect(causes).toEqual([
+      [{ kind: 'resync', detail: 'a full pass over every Gslb' }],
+      [
+        {
+          kind: 'endpoints-ready-changed',
+          gslbs: ['shop/a'],
+          object: {
+            kind: 'EndpointSlice',
+            namespace: 'shop',
+            name: 'web-1',
+            resourceVersion: '77',
+          },
+        },
+      ],
+    ]);
+    // Taken once: the next pass starts with nothing recorded.
+    expect(triggers.take().size).toBe(0);
   });
 
   test('a second ready slice does not change readiness, so nothing is looked at', () => {

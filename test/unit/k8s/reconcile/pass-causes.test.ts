@@ -76,8 +76,13 @@ test('each touched dependency some Gslb reads is a cause with its object, versio
   ]);
 });
 
-test('a full pass is one resync cause', () => {
+test('a full pass is a resync that still names the events that landed in it', () => {
   expect(passCauses('all', context)).toEqual([
+    { kind: 'resync', detail: 'a full pass over every Gslb' },
+    expect.objectContaining({ kind: 'gslb-changed', gslbs: ['shop/web'] }),
+    expect.objectContaining({ kind: 'endpoints-ready-changed', gslbs: ['shop/web', 'shop/api'] }),
+  ]);
+  expect(passCauses('all', { ...context, triggers: new Map() })).toEqual([
     { kind: 'resync', detail: 'a full pass over every Gslb' },
   ]);
 });
