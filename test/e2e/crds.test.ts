@@ -382,10 +382,10 @@ test('status is a subresource: /status writes status only, the main resource wri
   );
 }, 30_000);
 
-test('kubectl get prints strategy, geoTag, ready and (wide) hosts; zd names ZoneDelegations', async () => {
+test('kubectl get prints strategy, geoTag, ready, answering and (wide) hosts; zd names ZoneDelegations', async () => {
   const stored = await applyFixture('gslb-service-hostname.yaml');
   const host = 'games.gslb.corp.example';
-  // Two conditions, so the column has to pick Ready rather than the first one.
+  // Three conditions, so each column has to pick its own rather than the first one.
   const condition = {
     reason: 'Test',
     message: 'set by the test',
@@ -400,6 +400,7 @@ test('kubectl get prints strategy, geoTag, ready and (wide) hosts; zd names Zone
       conditions: [
         { type: 'Degraded', status: 'True', ...condition },
         { type: 'Ready', status: 'False', ...condition },
+        { type: 'Answering', status: 'True', ...condition },
       ],
     }),
     200,
@@ -407,13 +408,13 @@ test('kubectl get prints strategy, geoTag, ready and (wide) hosts; zd names Zone
 
   const plain = await mustSucceed(kubectl('get', 'gslb', 'games', '-n', 'games'));
   expect(table(plain)).toEqual([
-    ['NAME', 'STRATEGY', 'GEOTAG', 'READY'],
-    ['games', 'geoip', 'eu', 'False'],
+    ['NAME', 'STRATEGY', 'GEOTAG', 'READY', 'ANSWERING'],
+    ['games', 'geoip', 'eu', 'False', 'True'],
   ]);
   const wide = await mustSucceed(kubectl('get', 'gslb', 'games', '-n', 'games', '-o', 'wide'));
   expect(table(wide)).toEqual([
-    ['NAME', 'STRATEGY', 'GEOTAG', 'HOSTS', 'READY'],
-    ['games', 'geoip', 'eu', host, 'False'],
+    ['NAME', 'STRATEGY', 'GEOTAG', 'HOSTS', 'READY', 'ANSWERING'],
+    ['games', 'geoip', 'eu', host, 'False', 'True'],
   ]);
 
   await applyFixture('zonedelegation.yaml');

@@ -735,7 +735,10 @@ describe("Meridian as the chart's ServiceAccount, behind CoreDNS with the chart'
     expect(status).toMatchObject({
       serviceHealth: { [host]: 'Healthy' },
       geoTag: 'eu',
-      conditions: [expect.objectContaining({ type: 'Ready', reason: 'Serving' })],
+      conditions: [
+        expect.objectContaining({ type: 'Ready', reason: 'Serving' }),
+        expect.objectContaining({ type: 'Answering', status: 'True', reason: 'Answered' }),
+      ],
     });
   }, 60_000);
 

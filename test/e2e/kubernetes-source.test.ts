@@ -101,6 +101,12 @@ describe('resourceRef to an Ingress', () => {
       observedGeneration: 1,
     });
     expect(status.conditions?.[0]).toMatchObject({ type: 'Ready', reason: 'Serving' });
+    expect(status.conditions?.[1]).toMatchObject({
+      type: 'Answering',
+      status: 'True',
+      reason: 'Answered',
+      message: `every host is answered with addresses: ${host} from eu; ${other} from eu`,
+    });
 
     // Unhealthy: no ready endpoint. The host stays (NODATA), the targets go.
     await setReady(cluster, ns, 'app', false);
@@ -119,6 +125,12 @@ describe('resourceRef to an Ingress', () => {
       type: 'Ready',
       status: 'False',
       reason: 'NoHealthyHosts',
+    });
+    // What `kubectl get gslb` shows: this Gslb's hosts get no address at all.
+    expect(down.conditions?.[1]).toMatchObject({
+      type: 'Answering',
+      status: 'False',
+      reason: 'NoAddresses',
     });
     // Only a Healthy host is published to peers.
     expect((await ask(env, `localtargets-${host}`)).status).toBe('NXDOMAIN');

@@ -75,6 +75,8 @@ export interface GslbSource {
   readonly statusHosts: readonly string[];
   /** The Ready condition as last written, to keep its lastTransitionTime. */
   readonly readyCondition: { readonly status: string; readonly lastTransitionTime: string } | null;
+  /** The Answering condition as last written, likewise. */
+  readonly answeringCondition: GslbSource['readyCondition'];
   /** Owner Ingress uid when the Gslb was made from an annotated Ingress. */
   readonly ownerIngressUid: string | null;
 }
@@ -157,7 +159,8 @@ export function toGslb(object: KubeObject): GslbSource {
         ),
       ]),
     ],
-    readyCondition: readyConditionOf(at(object, 'status', 'conditions')),
+    readyCondition: conditionOf(at(object, 'status', 'conditions'), 'Ready'),
+    answeringCondition: conditionOf(at(object, 'status', 'conditions'), 'Answering'),
     ownerIngressUid: controllerUid(object, 'Ingress', 'networking.k8s.io'),
   };
 }
@@ -184,10 +187,10 @@ export function toLegacyGslb(object: KubeObject): GslbSource {
   };
 }
 
-function readyConditionOf(conditions: unknown): GslbSource['readyCondition'] {
+function conditionOf(conditions: unknown, type: string): GslbSource['readyCondition'] {
   const ready = list(conditions)
     .filter(isObject)
-    .find((c) => c['type'] === 'Ready');
+    .find((c) => c['type'] === type);
   if (ready === undefined) return null;
   return { status: text(ready['status']), lastTransitionTime: text(ready['lastTransitionTime']) };
 }

@@ -1,11 +1,13 @@
 /**
  * The status Meridian writes on a Gslb: k8gb's fields
- * (docs/k8gb-compatibility.md#gslb-status-fields) plus observedGeneration and a Ready condition.
+ * (docs/k8gb-compatibility.md#gslb-status-fields) plus observedGeneration, a Ready condition and
+ * an Answering condition (answering-condition.ts).
  * Pure: builds the merge patch and says whether it differs from what the object already carries.
  */
 import type { Json } from '../../gslb/gslb-spec';
 import { canonicalJson } from '../ingest/json-fields';
 import type { GslbSource } from '../ingest/gslb-objects';
+import { ANSWERING, answeringCondition } from './answering-condition';
 import type { Resolution } from './resolution';
 
 /** A status to write, or null when the object already has it. */
@@ -24,14 +26,24 @@ export function desiredStatus(
   now: () => Date,
 ): Json {
   const ready = resolution.reason === 'Serving' ? 'True' : 'False';
-  const previous = gslb.readyCondition;
-  const lastTransitionTime =
-    previous !== null && previous.status === ready && previous.lastTransitionTime !== ''
-      ? previous.lastTransitionTime
-      : // metav1.Time has second precision; a finer value would never compare equal.
-        now()
-          .toISOString()
-          .replace(/\.\d{3}Z$/, 'Z');
+  const answering = answeringCondition(resolution);
+  const conditions: Json[] = [
+    {
+      type: 'Ready',
+      status: ready,
+      reason: resolution.reason,
+      message: resolution.message,
+      observedGeneration: gslb.generation,
+      lastTransitionTime: transitionTime(gslb.readyCondition, ready, now),
+    },
+  ];
+  if (answering !== null)
+    conditions.push({
+      type: ANSWERING,
+      ...answering,
+      observedGeneration: gslb.generation,
+      lastTransitionTime: transitionTime(gslb.answeringCondition, answering.status, now),
+    });
   return {
     serviceHealth: resolution.health,
     healthyRecords: resolution.healthyRecords,
@@ -40,17 +52,22 @@ export function desiredStatus(
     loadBalancer: { exposedIps: resolution.exposedIps },
     servers: resolution.servers,
     observedGeneration: gslb.generation,
-    conditions: [
-      {
-        type: 'Ready',
-        status: ready,
-        reason: resolution.reason,
-        message: resolution.message,
-        observedGeneration: gslb.generation,
-        lastTransitionTime,
-      },
-    ],
+    conditions,
   };
+}
+
+/** The previous transition time while the status stays, else now. */
+function transitionTime(
+  previous: GslbSource['readyCondition'],
+  status: string,
+  now: () => Date,
+): string {
+  if (previous !== null && previous.status === status && previous.lastTransitionTime !== '')
+    return previous.lastTransitionTime;
+  // metav1.Time has second precision; a finer value would never compare equal.
+  return now()
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z');
 }
 
 /**

@@ -69,6 +69,12 @@ export interface Resolution {
   readonly records: readonly GslbRecord[];
   readonly health: Readonly<Record<string, HostHealth>>;
   readonly healthyRecords: Readonly<Record<string, readonly string[]>>;
+  /**
+   * The clusters (geotags) whose targets the table answers for each host,
+   * peers included; absent until the table has said (then only the local
+   * targets are known).
+   */
+  readonly answeredFrom?: Readonly<Record<string, readonly string[]>>;
   readonly exposedIps: readonly string[];
   readonly servers: readonly ServerStatus[];
   /** In-zone hosts. */

@@ -7,10 +7,14 @@
  * the table's address lists by identity (a table build reuses them for
  * unchanged answers), so a build costs one map look-up per host here. Pure.
  */
+import type { ServedHost } from '../../serving/table-pipeline';
 import { isServed, type Resolution } from './resolution';
 
-/** The addresses the table serves for `host` when Gslb `gslbKey` holds it, else undefined. */
-export type ServedLookup = (host: string, gslbKey: string) => readonly string[] | undefined;
+/**
+ * What the table serves for `host` (addresses and their clusters) when Gslb
+ * `gslbKey` holds it, else undefined; the same object while unchanged.
+ */
+export type ServedLookup = (host: string, gslbKey: string) => ServedHost | undefined;
 
 /** `resolution` with healthyRecords as the table serves them (hosts the table does not serve left out). */
 export function withServed(
@@ -18,18 +22,23 @@ export function withServed(
   gslbKey: string,
   lookup: ServedLookup | undefined,
 ): Resolution {
-  if (lookup === undefined || !isServed(resolution)) return resolution;
+  if (lookup === undefined) return resolution;
   const healthyRecords: Record<string, readonly string[]> = {};
+  const answeredFrom: Record<string, readonly string[]> = {};
   for (const host of resolution.hosts) {
     const served = lookup(host, gslbKey);
-    if (served !== undefined && served.length > 0) healthyRecords[host] = served;
+    if (served === undefined || served.addresses.length === 0) continue;
+    healthyRecords[host] = served.addresses;
+    answeredFrom[host] = served.clusters;
   }
-  return { ...resolution, healthyRecords };
+  // A Gslb not served as resolved may still be answered with its last good records.
+  if (!isServed(resolution)) return { ...resolution, answeredFrom };
+  return { ...resolution, healthyRecords, answeredFrom };
 }
 
 /** Remembers, per Gslb, the address lists the table served for its hosts. */
 export class ServedTracker {
-  private readonly seen = new Map<string, readonly (readonly string[] | undefined)[]>();
+  private readonly seen = new Map<string, readonly (ServedHost | undefined)[]>();
 
   /** Records what the table serves for `hosts` of `gslbKey`; true when it changed. */
   update(gslbKey: string, hosts: readonly string[], lookup: ServedLookup): boolean {

@@ -67,6 +67,7 @@ describe('toGslb', () => {
         conditions: [
           { type: 'Other', status: 'True', lastTransitionTime: '2026-01-01T00:00:00Z' },
           { type: 'Ready', status: 'False', lastTransitionTime: '2026-02-02T02:02:02Z' },
+          { type: 'Answering', status: 'True', lastTransitionTime: '2026-03-03T03:03:03Z' },
         ],
       },
     });
@@ -98,6 +99,7 @@ describe('toGslb', () => {
       statusJson: canonicalJson(object['status']),
       statusHosts: ['a.cloud.example.org', 'b.cloud.example.org', 'c.cloud.example.org'],
       readyCondition: { status: 'False', lastTransitionTime: '2026-02-02T02:02:02Z' },
+      answeringCondition: { status: 'True', lastTransitionTime: '2026-03-03T03:03:03Z' },
       ownerIngressUid: 'ingress-uid',
     });
   });
@@ -121,6 +123,7 @@ describe('toGslb', () => {
       statusJson: '{}',
       statusHosts: [],
       readyCondition: null,
+      answeringCondition: null,
       ownerIngressUid: null,
     });
   });

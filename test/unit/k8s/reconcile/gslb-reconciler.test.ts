@@ -6,6 +6,7 @@
  */
 import type { BuildProblem } from '../../../../src/table/build-snapshot';
 import type { GslbRecord } from '../../../../src/table/model';
+import type { ServedHost } from '../../../../src/serving/table-pipeline';
 import {
   GslbReconciler,
   type PassResult,
@@ -582,19 +583,36 @@ describe('healthyRecords as the table serves them', () => {
       .healthyRecords;
   };
 
+  const answeringOf = (result: PassResult): unknown => {
+    const [status] = ofKind(result, 'status');
+    const conditions = (status?.body as { status: { conditions: { type: string }[] } } | undefined)
+      ?.status.conditions;
+    return conditions?.find((c) => c.type === 'Answering');
+  };
+
   test("a peer's targets the table adds are in healthyRecords; a host the table does not serve is not", () => {
-    let table: Record<string, readonly string[]> = { [HOST]: ['192.0.2.10', '198.51.100.7'] };
-    const lookup = (host: string, key: string): readonly string[] | undefined =>
+    const both: ServedHost = { addresses: ['192.0.2.10', '198.51.100.7'], clusters: ['eu', 'us'] };
+    let table: Record<string, ServedHost> = { [HOST]: both };
+    const lookup = (host: string, key: string): ServedHost | undefined =>
       key === 'shop/web' ? table[host] : undefined;
     const reconciler = makeReconciler({ served: lookup });
     const first = reconciler.pass(world());
     expect(healthyRecordsOf(first)).toEqual({ [HOST]: ['192.0.2.10', '198.51.100.7'] });
+    expect(answeringOf(first)).toMatchObject({
+      status: 'True',
+      reason: 'Answered',
+      message: `every host is answered with addresses: ${HOST} from eu, us`,
+    });
     // A build the source did not ask for (a peer's answer changed): the Gslb's answer moved.
-    table = { [HOST]: ['198.51.100.7'] };
+    table = { [HOST]: { addresses: ['198.51.100.7'], clusters: ['us'] } };
     expect(reconciler.acceptProblems([])).toEqual(['shop/web']);
-    // The same arrays again: nothing changed.
+    // The same objects again: nothing changed.
     expect(reconciler.acceptProblems([])).toEqual([]);
     table = {};
     expect(reconciler.acceptProblems([])).toEqual(['shop/web']);
+    // Every target down: Answering False, whatever Ready says.
+    const down = reconciler.pass(world(), true, new Set(['Table|shop/web']));
+    expect(answeringOf(down)).toMatchObject({ status: 'False', reason: 'NoAddresses' });
+    expect(healthyRecordsOf(down)).toEqual({});
   });
 });

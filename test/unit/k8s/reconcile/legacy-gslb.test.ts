@@ -326,7 +326,9 @@ describe('served read-only', () => {
 
   test('status healthyRecords come from what the table serves under the legacy id', () => {
     const lookup: ServedLookup = (host, id) =>
-      id === LEGACY_ID && host === HOST ? ['192.0.2.10', '198.51.100.7'] : undefined;
+      id === LEGACY_ID && host === HOST
+        ? { addresses: ['192.0.2.10', '198.51.100.7'], clusters: ['eu', 'us'] }
+        : undefined;
     const { gslbs } = reconciler({ served: lookup });
     const result = gslbs.pass(world(['LegacyGslb', legacy()]));
     const status = (statusWrite(result, LEGACY_STATUS)?.body as { status: Record<string, unknown> })
