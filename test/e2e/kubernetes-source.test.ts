@@ -710,8 +710,12 @@ describe('hostile tenants', () => {
       () => readyOf(cluster, owner, 'good'),
       (c) => c?.status === 'True',
     );
-    type Versioned = { metadata: { resourceVersion: string } };
+    type Versioned = { metadata: { resourceVersion: string; creationTimestamp: string } };
     const before = await read<Versioned>(cluster, 'Gslb', owner, 'good');
+    // Creation times have second precision and a tie goes by uid (random):
+    // the taker is created in a later second, so the holder is the older claim.
+    const nextSecond = Date.parse(before?.metadata.creationTimestamp ?? '') + 1_000 - Date.now();
+    if (nextSecond > 0) await new Promise((resolve) => setTimeout(resolve, nextSecond + 50));
 
     await backend(cluster, tenant, 'web', true);
     await create(cluster, ingress(tenant, 'dup', [host], 'web'));
