@@ -205,6 +205,23 @@ function tokenFile(users: readonly KubeUser[]): string {
  * Several clusters may run at once.
  */
 export async function startKubeCluster(options: KubeClusterOptions = {}): Promise<KubeCluster> {
+  // A free port is free only when asked: another process (a parallel suite,
+  // another cluster starting) may bind it before etcd or the apiserver does.
+  // Fresh ports then, a few times, rather than a failed suite.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startKubeClusterOnce(options);
+    } catch (error) {
+      if (attempt >= PORT_RACE_ATTEMPTS || !/address already in use/.test(String(error)))
+        throw error;
+    }
+  }
+}
+
+/** Starts tried when a port was taken between choosing and binding it. */
+const PORT_RACE_ATTEMPTS = 3;
+
+async function startKubeClusterOnce(options: KubeClusterOptions): Promise<KubeCluster> {
   const binDir = kubeBinDir();
   const readyTimeoutMs = options.readyTimeoutMs ?? 90_000;
   const [etcdPort, peerPort, apiPort] = (await distinctFreePorts(3)) as [number, number, number];
