@@ -11,6 +11,8 @@
  *   MERIDIAN_K8GB_COREDNS_BIN  data plane: a CoreDNS build with k8gb's
  *                  k8s_crd plugin; when set, system C (k8gb) runs beside A
  *                  and B (k8gb.ts). This repository does not build it.
+ *   BENCH_AUDIT=1  data plane: also run A' (Meridian with MERIDIAN_AUDIT_FILE
+ *                  on) beside A, to show the audit file costs no throughput
  *   BENCH_SECONDS  data plane: length of each dnsperf run (default 10)
  *   BENCH_REPEATS  repetitions per system and size, and control-plane runs (default 3)
  *   BENCH_GSLBS    control plane: Gslbs created per run (default 10000)
@@ -37,6 +39,8 @@ export interface BenchOptions {
   readonly strategies: readonly Strategy[];
   /** The k8gb CoreDNS binary, or null to leave system C out. */
   readonly k8gbCoreDns: string | null;
+  /** Whether to run A' (the audit file on) beside A. */
+  readonly audit: boolean;
   readonly seconds: number;
   readonly repeats: number;
   readonly gslbs: number;
@@ -86,6 +90,7 @@ export function parseOptions(env: NodeJS.ProcessEnv): BenchOptions {
       .split(',')
       .map((strategy) => benchStrategy(strategy.trim())),
     k8gbCoreDns: env[K8GB_COREDNS_ENV] ? checkK8gbBinary(env[K8GB_COREDNS_ENV]) : null,
+    audit: env['BENCH_AUDIT'] === '1',
     seconds: integer('BENCH_SECONDS', defaults.seconds),
     repeats: integer('BENCH_REPEATS', defaults.repeats),
     gslbs: integer('BENCH_GSLBS', defaults.gslbs),

@@ -129,6 +129,7 @@ export function ratioTable(outcomes: readonly SizeOutcome[]): string {
     'q/s Meridian / ceiling',
     'p99 Meridian / k8gb',
     'p99 Meridian / ceiling',
+    'q/s audit on / off',
   ];
   const rows = outcomes.map((size) => {
     const meridian = systemOf(size, 'meridian');
@@ -143,6 +144,9 @@ export function ratioTable(outcomes: readonly SizeOutcome[]): string {
       ratio('file', saturationQps),
       ratio('k8gb', p99AtFixedRate),
       ratio('file', p99AtFixedRate),
+      size.systems.some((outcome) => outcome.system.id === 'meridian-audit')
+        ? fixed(saturationQps(systemOf(size, 'meridian-audit')) / saturationQps(meridian), 2)
+        : '—',
     ];
   });
   return markdownTable(header, rows);
@@ -279,6 +283,7 @@ export function markdownReport(
     '',
     '- q/s: median saturation rate of A divided by that of C (k8gb) or B (ceiling); above 1, Meridian serves more.',
     "- p99: A's median p99 at the fixed rate divided by that of C or B; above 1, Meridian's tail is longer.",
+    "- audit on / off: A' (the audit file on, BENCH_AUDIT=1) divided by A; 1 means the audit file costs no throughput.",
     '',
     '## What each system answers',
     '',

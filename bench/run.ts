@@ -88,7 +88,7 @@ function benchSize(
     const queryFile = join(workdir, 'queries.txt');
     writeQueryFile(queryFile, hosts);
     const systems: System[] = [];
-    for (const spec of systemSpecs(options.k8gbCoreDns)) {
+    for (const spec of systemSpecs(options.k8gbCoreDns, options.audit)) {
       const system = await startSystem(spec, workdir, workload, cleanup, pinning.server, (m) =>
         progress(`${size} names, ${strategy}, ${spec.label}: ${m}`),
       );

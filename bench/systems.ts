@@ -45,7 +45,7 @@ export interface System {
   readonly setupNotes: readonly string[];
 }
 
-export type SystemId = 'meridian' | 'file' | 'k8gb';
+export type SystemId = 'meridian' | 'meridian-audit' | 'file' | 'k8gb';
 
 /** What answers the zone inside CoreDNS, and the processes behind it. */
 interface Backend {
@@ -76,7 +76,19 @@ const ANSWERING_TIMEOUT_MS = 300_000;
 export const MERIDIAN_SPEC: SystemSpec = {
   id: 'meridian',
   label: 'A: CoreDNS → grpc → Meridian',
-  prepare: meridianBackend,
+  prepare: (dir, workload, cleanup) => meridianBackend(dir, workload, cleanup),
+};
+/**
+ * A again with the audit file on: nothing of the audit file is on the query
+ * path, so its throughput must be A's (BENCH_AUDIT=1).
+ */
+export const MERIDIAN_AUDIT_SPEC: SystemSpec = {
+  id: 'meridian-audit',
+  label: "A': A with MERIDIAN_AUDIT_FILE on",
+  prepare: (dir, workload, cleanup) =>
+    meridianBackend(dir, workload, cleanup, {
+      MERIDIAN_AUDIT_FILE: join(dir, 'audit', 'meridian-audit.jsonl'),
+    }),
 };
 export const FILE_SPEC: SystemSpec = {
   id: 'file',
@@ -94,15 +106,24 @@ export function k8gbSpec(binary: string): SystemSpec {
   };
 }
 
-/** The systems in the order they are run: A, B, C, A, B, C … (C only with its binary). */
-export function systemSpecs(k8gbCoreDns: string | null): SystemSpec[] {
-  return [MERIDIAN_SPEC, FILE_SPEC, ...(k8gbCoreDns === null ? [] : [k8gbSpec(k8gbCoreDns)])];
+/**
+ * The systems in the order they are run: A, (A',) B, C, A, (A',) B, C …
+ * (A' only when asked for, C only with its binary).
+ */
+export function systemSpecs(k8gbCoreDns: string | null, audit = false): SystemSpec[] {
+  return [
+    MERIDIAN_SPEC,
+    ...(audit ? [MERIDIAN_AUDIT_SPEC] : []),
+    FILE_SPEC,
+    ...(k8gbCoreDns === null ? [] : [k8gbSpec(k8gbCoreDns)]),
+  ];
 }
 
 async function meridianBackend(
   dir: string,
   workload: Workload,
   cleanup: Cleanup,
+  settings: Readonly<Record<string, string>> = {},
 ): Promise<Backend> {
   const manifests = join(dir, 'manifests');
   writeManifests(manifests, workload);
@@ -117,6 +138,7 @@ async function meridianBackend(
       LOG_LEVEL: 'warn',
       // The default keeps answering for 5 s after SIGTERM; nobody is asking here.
       MERIDIAN_SHUTDOWN_GRACE_SECONDS: '0',
+      ...settings,
     },
     MERIDIAN_READY_TIMEOUT_MS,
   );
