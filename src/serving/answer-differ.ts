@@ -9,8 +9,7 @@
  *
  * Cost: the previous build's address lists are kept by identity, and a build
  * reuses an unchanged Gslb's lists, so an unchanged host costs one map
- * look-up and one comparison; memory is one small entry per served host and
- * type.
+ * look-up and one insertion; memory is one small entry per served host.
  */
 import type { GeoLocator } from '../table/geo-locator';
 import type { GslbRecord } from '../table/model';
@@ -37,12 +36,20 @@ export interface DifferIdentity {
   readonly newId: () => string;
 }
 
+/** What one type of a host served, as the decision records show it. */
+interface TypeView {
+  readonly view: readonly ServedTarget[];
+  /** The view sorted, as text: equal text, same set of addresses and clusters. */
+  readonly key: string;
+}
+
+/** What the previous build served for a host; its types null when they served nothing. */
 interface Known {
   readonly owner: string;
   readonly strategy: string;
   readonly served: readonly string[];
-  readonly view: readonly ServedTarget[];
-  readonly viewKey: string;
+  readonly A: TypeView | null;
+  readonly AAAA: TypeView | null;
 }
 
 const TYPES = ['A', 'AAAA'] as const;
@@ -53,7 +60,7 @@ export class AnswerDiffer {
 
   constructor(private readonly identity: DifferIdentity) {}
 
-  /** Served hosts and types remembered. */
+  /** Served hosts remembered. */
   get size(): number {
     return this.known.size;
   }
@@ -61,78 +68,89 @@ export class AnswerDiffer {
   /**
    * Compares `outcome` with the previous build. Returns the records of what
    * changed; with `record` false it only remembers (answers not open yet).
+   * An unchanged host (the same address list, which builds reuse) costs one
+   * look-up and one insertion.
    */
   observe(outcome: BuildOutcome, record: boolean): DecisionRecord[] {
     const changes: DecisionRecord[] = [];
     const next = new Map<string, Known>();
-    const looked = new Set<string>();
     for (const [host, entry] of outcome.snapshot.names) {
       // Only a Gslb's own hosts: not empty names, nor the localtargets- copies peers read.
       if (!outcome.records.has(entry.owner)) continue;
-      for (const type of TYPES) {
-        const key = `${host} ${type}`;
-        looked.add(key);
-        const before = this.known.get(key);
-        const now = this.current(entry, type, before, outcome);
-        if (now !== null) next.set(key, now);
-        const changed = record && before?.viewKey !== now?.viewKey;
-        if (changed) changes.push(this.decision(host, type, before, now, outcome));
+      const before = this.known.get(host);
+      if (before !== undefined && this.unchanged(before, entry, outcome)) {
+        next.set(host, before);
+        continue;
       }
+      const now = this.current(entry, outcome);
+      next.set(host, now);
+      if (record) changes.push(...this.compare(host, before, now, outcome));
     }
-    if (record) changes.push(...this.gone(looked, outcome));
+    if (record)
+      for (const [host, before] of this.known)
+        if (!next.has(host)) changes.push(...this.compare(host, before, undefined, outcome));
     this.known = next;
     return changes;
   }
 
-  /** Records for what was served and is not any more, its host gone from the table. */
-  private gone(looked: ReadonlySet<string>, outcome: BuildOutcome): DecisionRecord[] {
+  private unchanged(before: Known, entry: NameEntry, outcome: BuildOutcome): boolean {
+    return (
+      before.served === entry.served &&
+      before.owner === entry.owner &&
+      !(outcome.geoReloaded && before.strategy === 'geoip')
+    );
+  }
+
+  /** The records of the types whose view differs between `before` and `now`. */
+  private compare(
+    host: string,
+    before: Known | undefined,
+    now: Known | undefined,
+    outcome: BuildOutcome,
+  ): DecisionRecord[] {
     const records: DecisionRecord[] = [];
-    for (const [key, before] of this.known) {
-      if (looked.has(key)) continue;
-      const [host = '', type = 'A'] = key.split(' ');
-      records.push(this.decision(host, type as 'A' | 'AAAA', before, null, outcome));
+    for (const type of TYPES) {
+      const was = before?.[type] ?? null;
+      const is = now?.[type] ?? null;
+      if (was?.key === is?.key) continue;
+      // A type that is gone belonged to the Gslb that served it.
+      const subject = (is !== null ? now : before)!;
+      records.push(this.decision(host, type, subject, was, is, outcome));
     }
     return records;
   }
 
-  /** What is served for `host` and `type` now; null when nothing is. */
-  private current(
-    entry: NameEntry,
-    type: 'A' | 'AAAA',
-    before: Known | undefined,
-    outcome: BuildOutcome,
-  ): Known | null {
-    const unchanged =
-      before !== undefined &&
-      before.served === entry.served &&
-      before.owner === entry.owner &&
-      !(outcome.geoReloaded && before.strategy === 'geoip');
-    if (unchanged) return before;
-    const addresses = entry.served.filter((a) => a.includes(':') === (type === 'AAAA'));
-    if (addresses.length === 0) return null;
+  /** What is served for the host of `entry` now, per type. */
+  private current(entry: NameEntry, outcome: BuildOutcome): Known {
     const record = outcome.records.get(entry.owner)!;
     const strategy = record.strategy;
     const clusters = this.clusterMap(record);
     const locator = strategy === 'geoip' ? outcome.locator : null;
-    const view = addresses.map((address) => targetOf(address, clusters, locator));
+    const viewOf = (ipv6: boolean): TypeView | null => {
+      const addresses = entry.served.filter((a) => a.includes(':') === ipv6);
+      if (addresses.length === 0) return null;
+      const view = addresses.map((address) => targetOf(address, clusters, locator));
+      const sorted = [...view].sort((x, y) => (x.address < y.address ? -1 : 1));
+      return { view, key: JSON.stringify(sorted) };
+    };
     return {
       owner: entry.owner,
       strategy,
       served: entry.served,
-      view,
-      viewKey: JSON.stringify([...view].sort((x, y) => (x.address < y.address ? -1 : 1))),
+      A: viewOf(false),
+      AAAA: viewOf(true),
     };
   }
 
-  /** The record of a change; `before` and `now` are never both missing. */
+  /** The record of a change of `type` of `host`, served by `subject`'s Gslb. */
   private decision(
     host: string,
     type: 'A' | 'AAAA',
-    before: Known | undefined,
-    now: Known | null,
+    subject: Known,
+    before: TypeView | null,
+    now: TypeView | null,
     outcome: BuildOutcome,
   ): DecisionRecord {
-    const subject = (now ?? before)!;
     const { owner: gslb, strategy } = subject;
     const beforeView = before?.view ?? [];
     const afterView = now?.view ?? [];
