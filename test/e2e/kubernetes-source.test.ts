@@ -132,6 +132,21 @@ describe('resourceRef to an Ingress', () => {
       status: 'False',
       reason: 'NoAddresses',
     });
+    // Why, on the Gslb: the answer before and after, and the EndpointSlice with its version.
+    type Slice = { metadata: { resourceVersion: string } };
+    const slice = await read<Slice>(cluster, 'EndpointSlice', ns, 'app-slice');
+    const changed = await eventually(
+      () => eventsAbout(cluster, ns, 'app'),
+      (list) => list.some((e) => e.reason === 'AnswerChanged' && e.message.includes(' → nothing')),
+    );
+    expect(
+      changed.find((e) => e.reason === 'AnswerChanged' && e.message.includes(' → nothing')),
+    ).toMatchObject({
+      type: 'Normal',
+      message: expect.stringContaining(
+        `${host} A: 192.0.2.10 [eu] → nothing (endpoints-ready-changed EndpointSlice ${ns}/app-slice@${slice?.metadata.resourceVersion}`,
+      ) as unknown,
+    });
     // Only a Healthy host is published to peers.
     expect((await ask(env, `localtargets-${host}`)).status).toBe('NXDOMAIN');
     await setReady(cluster, ns, 'app', true);
