@@ -196,6 +196,8 @@ export async function freshNamespace(cluster: KubeCluster, prefix: string): Prom
 
 const COLLECTIONS: Readonly<Record<string, string>> = {
   Gslb: '/apis/k8gb.io/v1beta1/namespaces/NS/gslbs',
+  // k8gb's older group, served once installLegacyGslbCrd has run.
+  LegacyGslb: '/apis/k8gb.absa.oss/v1beta1/namespaces/NS/gslbs',
   Ingress: '/apis/networking.k8s.io/v1/namespaces/NS/ingresses',
   Service: '/api/v1/namespaces/NS/services',
   EndpointSlice: '/apis/discovery.k8s.io/v1/namespaces/NS/endpointslices',
@@ -214,15 +216,29 @@ export function pathOf(kind: string, namespace: string, name?: string): string {
 }
 
 interface Manifest {
+  readonly apiVersion?: string;
   readonly kind: string;
   readonly metadata: { readonly name: string; readonly namespace: string };
 }
 
-/** Creates `object` as the admin. */
+/** The apiVersion of k8gb's older Gslb group. */
+export const LEGACY_GSLB_API_VERSION = 'k8gb.absa.oss/v1beta1';
+
+/** Creates `object` as the admin (a k8gb.absa.oss Gslb in its own collection). */
 export async function create(cluster: KubeCluster, object: Manifest): Promise<KubeReply> {
-  return expectOk(
-    await cluster.request('POST', pathOf(object.kind, object.metadata.namespace), object),
-  );
+  const kind = object.apiVersion === LEGACY_GSLB_API_VERSION ? 'LegacyGslb' : object.kind;
+  return expectOk(await cluster.request('POST', pathOf(kind, object.metadata.namespace), object));
+}
+
+/**
+ * Installs the CRD of k8gb's older group (test/fixtures/k8gb/legacy; Meridian
+ * does not ship it) and waits until it is served.
+ */
+export async function installLegacyGslbCrd(cluster: KubeCluster): Promise<void> {
+  await applyManifests(cluster, [
+    join(REPO_ROOT, 'test', 'fixtures', 'k8gb', 'legacy', 'gslbs.k8gb.absa.oss.yaml'),
+  ]);
+  await waitForCrds(cluster, ['gslbs.k8gb.absa.oss']);
 }
 
 /** Merge-patches an object (or its status subresource) as the admin. */
@@ -373,12 +389,14 @@ export interface GslbStatus {
   conditions?: { type: string; status: string; reason: string; message: string }[];
 }
 
+/** The status of a Gslb (`kind` LegacyGslb for one of k8gb's older group). */
 export async function gslbStatus(
   cluster: KubeCluster,
   namespace: string,
   name: string,
+  kind: 'Gslb' | 'LegacyGslb' = 'Gslb',
 ): Promise<GslbStatus> {
-  const gslb = await read<{ status?: GslbStatus }>(cluster, 'Gslb', namespace, name);
+  const gslb = await read<{ status?: GslbStatus }>(cluster, kind, namespace, name);
   return gslb?.status ?? {};
 }
 
@@ -387,8 +405,11 @@ export async function readyOf(
   cluster: KubeCluster,
   namespace: string,
   name: string,
+  kind: 'Gslb' | 'LegacyGslb' = 'Gslb',
 ): Promise<{ status: string; reason: string; message: string } | undefined> {
-  return (await gslbStatus(cluster, namespace, name)).conditions?.find((c) => c.type === 'Ready');
+  return (await gslbStatus(cluster, namespace, name, kind)).conditions?.find(
+    (c) => c.type === 'Ready',
+  );
 }
 
 /** An Event as the tests read it. */
@@ -397,7 +418,7 @@ export interface EventSeen {
   type: string;
   message: string;
   count: number;
-  involvedObject: { kind: string };
+  involvedObject: { kind: string; apiVersion?: string; uid?: string };
 }
 
 /** Events about one object. */

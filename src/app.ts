@@ -7,15 +7,12 @@
  * warm-up, bounded by MERIDIAN_PEER_STARTUP_SECONDS) the table that holds
  * both, then ready: a restart never answers with this cluster alone.
  */
-import { getServers } from 'node:dns';
 import type { Registry } from 'prom-client';
-import { usableDnsServers } from './config/host-port';
 import type { Config } from './config/load-config';
 import { messageOf } from './errors';
 import { openGeoLocator } from './geo/open-geo-locator';
 import { createQueryHandler } from './grpc/dns-service';
 import { startGrpcServer } from './grpc/grpc-server';
-import { configuredPeerGeoTags, createPeerSync } from './peers/peer-sync';
 import { startDnsListener } from './plain-dns/dns-listener';
 import { createResponder } from './serving/responder';
 import { startSource, type RunningSource, type SourceDeps } from './start-source';
@@ -24,7 +21,11 @@ import { TableHolder } from './table/table-holder';
 import { startHttpServer } from './telemetry/http-server';
 import { createMetrics } from './telemetry/metrics';
 import { MetricsPage } from './telemetry/metrics-page';
-import { createPeerMetrics } from './telemetry/peer-metrics';
+import { CAUSE_KINDS } from './serving/decisions';
+import { decisionLog } from './serving/decision-log';
+import { createPeers } from './start-peers';
+import { createDecisionMetrics } from './telemetry/decision-metrics';
+import { warmUp } from './warm-up';
 
 /** What buildApp needs besides configuration. */
 export interface AppDeps extends Omit<SourceDeps, 'pipeline' | 'metrics' | 'metricsPage'> {
@@ -33,8 +34,6 @@ export interface AppDeps extends Omit<SourceDeps, 'pipeline' | 'metrics' | 'metr
 
 /** How long a peer or geo change waits for others to join its table build. */
 const TABLE_BATCH_MS = 20;
-/** How often the warm-up looks whether the source has been read. */
-const SOURCE_READY_CHECK_MS = 20;
 
 /** A running Meridian. */
 export interface RunningApp {
@@ -87,48 +86,13 @@ export function buildApp(config: Config, deps: AppDeps): App {
     logger: logger.child({ component: 'table' }),
     now: deps.now,
     batchMs: TABLE_BATCH_MS,
+    replica: config.podName === '' ? deps.instanceName : config.podName,
   });
 
   const peerLog = logger.child({ component: 'peers' });
-  const peers = createPeerSync({
-    config,
-    edgeServers:
-      config.edgeDnsServers.length > 0
-        ? config.edgeDnsServers
-        : usableDnsServers(getServers(), (server, reason) =>
-            peerLog.warn(
-              { server, err: reason, code: 'MERIDIAN_ERR_PEER' },
-              'edge DNS server skipped',
-            ),
-          ),
-    logger: peerLog,
-    metrics: createPeerMetrics(deps.registry, configuredPeerGeoTags(config)),
-    now: deps.now,
-    hosts: () => pipeline.hosts(),
-    onChange: (view) => pipeline.setPeerView(view),
-    onInternalError: () => metrics.recordInternalError('peers'),
-  });
-
-  /** Waits for the source, then for the peers' first poll; then builds and opens. */
-  const warmUp = async (source: RunningSource, open: () => void): Promise<void> => {
-    try {
-      while (source.notReadyReason() !== null && !state.stopping)
-        await new Promise((resolve) => setTimeout(resolve, SOURCE_READY_CHECK_MS));
-      const outcome = await peers.warmUp(config.peers.startupDeadlineMs);
-      if (outcome === 'deadline')
-        peerLog.warn(
-          { waitedMs: config.peers.startupDeadlineMs, code: 'MERIDIAN_ERR_PEER' },
-          'not every peer was polled within MERIDIAN_PEER_STARTUP_SECONDS; answering with what is known',
-        );
-    } catch (err) {
-      logger.error(
-        { err: messageOf(err), code: 'MERIDIAN_ERR_INTERNAL' },
-        'warm-up failed; answering with what is known',
-      );
-    }
-    pipeline.flush();
-    open();
-  };
+  const peers = createPeers(config, { ...deps, logger: peerLog, pipeline, metrics });
+  const decisionMetrics = createDecisionMetrics(deps.registry, CAUSE_KINDS);
+  pipeline.onDecisions(decisionLog(logger.child({ component: 'decisions' }), decisionMetrics));
 
   return {
     async start() {
@@ -152,7 +116,16 @@ export function buildApp(config: Config, deps: AppDeps): App {
           config.dnsListen === null ? null : await startDnsListener(config.dnsListen, respond);
         if (dns !== null) closeAll.push(() => dns.close());
         state.listening = true;
-        const warming = warmUp(source, () => {
+        const parts = {
+          source,
+          peers,
+          pipeline,
+          logger,
+          peerLogger: peerLog,
+          deadlineMs: config.peers.startupDeadlineMs,
+          stopping: () => state.stopping,
+        };
+        const warming = warmUp(parts, () => {
           gate.open = true;
           if (state.stopping) return;
           grpc.setServing(true);

@@ -9,6 +9,8 @@ import { findZone } from './dns/names';
 import type { KubeApi } from './k8s/client/kube-api';
 import { KubernetesSource } from './k8s/kubernetes-source';
 import type { TablePipeline } from './serving/table-pipeline';
+import type { GslbRecord } from './table/model';
+import { manifestCauses } from './standalone/manifest-causes';
 import { ManifestDirectory } from './standalone/manifest-directory';
 import { createKubeMetrics } from './telemetry/kube-metrics';
 import type { Logger } from './telemetry/logger';
@@ -58,6 +60,7 @@ export function startSource(config: Config, deps: SourceDeps): Promise<RunningSo
 
 async function startManifests(config: Config, deps: SourceDeps): Promise<RunningSource> {
   const { logger, metrics, pipeline } = deps;
+  let served: readonly GslbRecord[] = [];
   const manifests = new ManifestDirectory({
     dir: config.manifestsDir,
     parse: { defaultTtlSeconds: config.defaultTtlSeconds, geoTag: config.clusterGeoTag },
@@ -66,7 +69,8 @@ async function startManifests(config: Config, deps: SourceDeps): Promise<Running
     logger: logger.child({ component: 'manifests' }),
     onChange: (manifestState) => {
       metrics.setManifestErrors(manifestState.invalidFiles.size);
-      pipeline.setRecords(manifestState.gslbs);
+      pipeline.setRecords(manifestState.gslbs, manifestCauses(served, manifestState.gslbs));
+      served = manifestState.gslbs;
     },
     onInternalError: () => metrics.recordInternalError('manifests'),
   });

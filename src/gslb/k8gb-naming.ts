@@ -11,6 +11,17 @@
 export const GSLB_API_GROUP = 'k8gb.io';
 export const GSLB_API_VERSION = 'k8gb.io/v1beta1';
 
+/**
+ * k8gb's older group, same kind and plural (`gslbs.k8gb.absa.oss`): still
+ * served by k8gb's legacy runtime, read by Meridian read-only.
+ */
+export const LEGACY_GSLB_API_GROUP = 'k8gb.absa.oss';
+export const LEGACY_GSLB_API_VERSION = 'k8gb.absa.oss/v1beta1';
+
+/** Labels of k8gb's migration of a legacy Gslb: asked for, and done (value `"true"`). */
+export const LABEL_MIGRATION_REQUESTED = 'k8gb.io/migration-requested';
+export const LABEL_MIGRATED = 'k8gb.io/migrated-to-k8gb-io';
+
 /** Strategy types of the Gslb CRD (`spec.strategy.type`), case-sensitive as in k8gb. */
 export const STRATEGY_TYPES = ['roundRobin', 'failover', 'geoip'] as const;
 

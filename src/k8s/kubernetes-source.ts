@@ -31,6 +31,7 @@ import { recordGslbMetrics } from './reconcile/gslb-metrics';
 import { Outbox } from './reconcile/outbox';
 import { WriteQueue } from './reconcile/write-queue';
 import { WriterLease } from './reconcile/writer-lease';
+import { WatchErrors } from './watch-errors';
 
 /** Options of {@link KubernetesSource}. */
 export interface KubernetesSourceOptions {
@@ -88,8 +89,7 @@ export class KubernetesSource {
   private readonly outbox: Outbox;
   private readonly lease: WriterLease | null;
   private readonly log: Logger;
-  /** The last error logged per resource: a failure repeating while retrying is logged once. */
-  private readonly lastError = new Map<WatchedKind, string>();
+  private readonly watchErrors: WatchErrors;
   /** What changed since the last pass; everything until the first pass ran. */
   private changes: Set<Dependency> | 'all' = 'all';
   private debounceTimer: NodeJS.Timeout | undefined;
@@ -105,6 +105,7 @@ export class KubernetesSource {
 
   constructor(private readonly options: KubernetesSourceOptions) {
     this.log = options.logger;
+    this.watchErrors = new WatchErrors(options.logger, options.metrics);
     this.hostnames = new HostnameCache({
       servers: options.edgeDnsServers,
       maxNames: MAX_HOSTNAMES,
@@ -222,7 +223,7 @@ export class KubernetesSource {
     return this.options.api.watch(resource, {
       onEvent: (event) =>
         this.guard(`a ${kind} event`, () => {
-          this.lastError.delete(kind);
+          this.watchErrors.progress(kind);
           this.options.metrics.recordWatchEvent(kind);
           const touched = new Set<Dependency>();
           this.index.apply(kind, event, touched);
@@ -240,22 +241,7 @@ export class KubernetesSource {
       },
       onError: (error) => {
         if (kind === 'Gslb' && error.statusCode === 404) this.gslbsServedSince = null;
-        this.options.metrics.recordWatchError(kind);
-        const repeated = this.lastError.get(kind) === error.message;
-        this.lastError.set(kind, error.message);
-        const fields = {
-          resource: kind,
-          status: error.statusCode,
-          err: error.message,
-          code: 'MERIDIAN_ERR_KUBE',
-        };
-        const level = repeated ? 'debug' : 'warn';
-        if (error.statusCode === 404)
-          this.log[level](
-            fields,
-            `${kind} is not served by the apiserver (CRD not installed?); treated as empty, looked for again`,
-          );
-        else this.log[level](fields, 'watch failed; retrying with backoff');
+        this.watchErrors.report(kind, error);
       },
     });
   }

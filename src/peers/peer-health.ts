@@ -35,6 +35,11 @@ export class PeerHealth {
     return this.current;
   }
 
+  /** Consecutive polls that got no answer. */
+  get failedPolls(): number {
+    return this.failedStreak;
+  }
+
   /** Counts one poll; returns true when the state changed. */
   record(verdict: PollVerdict): boolean {
     if (verdict === 'none') return false;

@@ -74,6 +74,8 @@ interface PeerRecord {
   /** Where the next poll starts in the question list. */
   cursor: number;
   lastSuccessMs: number | null;
+  /** Why the last failed poll failed, or null when the last poll answered. */
+  lastError: string | null;
 }
 
 export class PeerPoller {
@@ -182,6 +184,7 @@ export class PeerPoller {
           serverIndex: 0,
           cursor: 0,
           lastSuccessMs: null,
+          lastError: null,
         };
         this.peers.set(target.geoTag, peer);
         this.options.metrics.setPeerUp(target.geoTag, false, false);
@@ -256,6 +259,7 @@ export class PeerPoller {
       peer.answers.record(question.host, question.type, outcome, now);
     if (verdict === 'answered') {
       peer.lastSuccessMs = now;
+      peer.lastError = null;
       this.options.metrics.setLastSuccess(peer.geoTag, now);
     }
     if (verdict === 'failed') this.pollFailed(peer, results);
@@ -278,6 +282,7 @@ export class PeerPoller {
   private pollFailed(peer: PeerRecord, results: readonly Result[]): void {
     const server = peer.servers[peer.serverIndex % Math.max(1, peer.servers.length)] ?? null;
     if (peer.servers.length > 1) peer.serverIndex++;
+    peer.lastError = firstFailure(results);
     this.options.logger.debug(
       { peer: peer.geoTag, server, failure: firstFailure(results) },
       `peer ${peer.geoTag} answered nothing in this poll`,
@@ -316,6 +321,8 @@ export class PeerPoller {
         Object.freeze({
           state: peer.health.state,
           lastSuccessMs: peer.lastSuccessMs,
+          failedPolls: peer.health.failedPolls,
+          lastError: peer.lastError,
           server: peer.servers[peer.serverIndex % Math.max(1, peer.servers.length)] ?? null,
         }),
       );

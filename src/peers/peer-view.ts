@@ -29,6 +29,10 @@ export interface PeerStatus {
   readonly state: PeerState;
   /** Wall-clock ms of the last poll in which the peer answered, or null. */
   readonly lastSuccessMs: number | null;
+  /** Consecutive polls that got no answer. */
+  readonly failedPolls: number;
+  /** Why the last failed poll failed, or null when the last poll answered. */
+  readonly lastError: string | null;
   /** The server polled, or null while no address is known. */
   readonly server: DnsServer | null;
 }

@@ -7,12 +7,18 @@
  * to the source that asked for the build, and every scheduled build (a peer
  * or geo change, records set without a flush) tells the listener. A failed build keeps
  * the last table and the last problems: a Gslb that was reported stays
- * reported. Later inputs (drains, probe results) and observers of answer
- * changes hook in here.
+ * reported. Later inputs (drains, probe results) hook in here.
+ *
+ * Each input comes with what caused it (a source's causes, the peers' state
+ * changes, a database reload); after each build the answer differ finds the
+ * hosts whose answer sets changed, and the decision listeners get one record
+ * per change with the causes that explain it (decisions.ts). Until the
+ * answers are opened (the warm start), changes are only remembered.
  *
  * Records are sealed on the way in (model.ts), so that a record object seen
  * again is the same content and the build reuses what it prepared for it.
  */
+import { randomUUID } from 'node:crypto';
 import { messageOf } from '../errors';
 import {
   EMPTY_PEER_VIEW,
@@ -33,6 +39,11 @@ import { sealRecord, type GslbRecord, type SealedRecord, type ZoneSpec } from '.
 import type { TableHolder } from '../table/table-holder';
 import type { Logger } from '../telemetry/logger';
 import type { Metrics } from '../telemetry/metrics';
+import { AnswerDiffer } from './answer-differ';
+import { CauseCollector } from './cause-collector';
+import type { CauseInput, DecisionListener, DecisionRecord } from './decisions';
+import { peerCauses } from './peer-causes';
+import { ProblemLog } from './problem-log';
 
 /** Which input changed since the last build. */
 export type InputChange = 'source' | 'peers' | 'geo';
@@ -60,6 +71,10 @@ export interface TablePipelineOptions {
   readonly timers?: PipelineTimers;
   /** Replaces the builder (tests make it fail). */
   readonly build?: (input: BuildInput) => BuildResult;
+  /** This replica's name in decision records. */
+  readonly replica?: string;
+  /** Ids of causes; random UUIDs unless tests fix them. */
+  readonly newId?: () => string;
 }
 
 /** Called after every scheduled build attempt with the problems of the table being served. */
@@ -79,31 +94,58 @@ export class TablePipeline {
   private peerView: PeerView = EMPTY_PEER_VIEW;
   private locator: GeoLocator | null = null;
   private locatorVersion = 0;
+  /** The records the served table was built from, peers' targets merged in, by id. */
+  private built: ReadonlyMap<string, GslbRecord> = new Map();
   private lastProblems: readonly BuildProblem[] = [];
-  /** Problems already logged, so that each is logged once, when it appears. */
-  private reported = new Set<string>();
+  private readonly problemLog: ProblemLog;
   private readonly pending = new Set<InputChange>();
   private timer: unknown = null;
   private listener: ProblemsListener | null = null;
   private builds = 0;
   private stopped = false;
+  private readonly differ: AnswerDiffer;
+  private readonly newId: () => string;
+  private readonly causes: CauseCollector;
+  private geoReloaded = false;
+  private answering = false;
+  private readonly decisionListeners: DecisionListener[] = [];
 
   constructor(private readonly options: TablePipelineOptions) {
     this.timers = options.timers ?? defaultTimers;
     this.build = options.build ?? buildSnapshot;
+    this.newId = options.newId ?? randomUUID;
+    this.causes = new CauseCollector(this.newId);
+    this.problemLog = new ProblemLog(options.logger);
+    this.differ = new AnswerDiffer({
+      geoTag: options.localGeoTag,
+      replica: options.replica ?? '',
+      newId: this.newId,
+    });
   }
 
-  /** The source's records, replacing the previous ones. */
-  setRecords(records: readonly GslbRecord[]): void {
+  /** The source's records, replacing the previous ones, and what caused the change. */
+  setRecords(records: readonly GslbRecord[], causes: readonly CauseInput[] = []): void {
     this.records = records.map(sealRecord);
+    this.causes.add(causes);
     this.changed('source');
   }
 
   /** The peers' current view. */
   setPeerView(view: PeerView): void {
     if (view === this.peerView) return;
+    this.causes.add(peerCauses(this.peerView, view));
     this.peerView = view;
     this.changed('peers');
+  }
+
+  /** Answers are served from now on: changes are recorded, not only remembered. */
+  openAnswers(): void {
+    this.answering = true;
+  }
+
+  /** Adds a listener of decision records (the log, the audit file, Kubernetes Events). */
+  onDecisions(listener: DecisionListener): void {
+    this.decisionListeners.push(listener);
   }
 
   /** The geo locator; set once at start, before the first build. */
@@ -115,6 +157,8 @@ export class TablePipeline {
   /** The locator's database was replaced: targets must be located again. */
   geoLocatorChanged(): void {
     this.locatorVersion++;
+    this.geoReloaded = true;
+    this.causes.add([{ kind: 'geo-database-reloaded' }]);
     this.changed('geo');
   }
 
@@ -146,9 +190,27 @@ export class TablePipeline {
     return entry?.owner === gslbId ? entry.served : undefined;
   }
 
+  /**
+   * What the served table was built from, for explaining an answer: the
+   * records with the peers' targets merged in (by id), the peers' view and
+   * the geo locator. Read-only views; they change with the next build.
+   */
+  builtFrom(): {
+    readonly records: ReadonlyMap<string, GslbRecord>;
+    readonly peers: PeerView;
+    readonly locator: GeoLocator | null;
+  } {
+    return { records: this.built, peers: this.peerView, locator: this.locator };
+  }
+
   /** The hosts of the source's records (what peers are asked about). */
   hosts(): string[] {
     return this.records.flatMap((record) => record.hosts);
+  }
+
+  /** Served hosts and types the answer differ remembers (one entry each). */
+  get decisionStateSize(): number {
+    return this.differ.size;
   }
 
   /** Build attempts so far, failed ones included. */
@@ -199,9 +261,10 @@ export class TablePipeline {
   private swapIn(changes: readonly InputChange[]): void {
     const { holder, logger } = this.options;
     const started = performance.now();
+    const gslbs = withPeerTargets(this.records, this.peerView, this.peerMemo);
     const { snapshot, problems } = this.build({
       zones: this.options.zones,
-      gslbs: withPeerTargets(this.records, this.peerView, this.peerMemo),
+      gslbs,
       localGeoTag: this.options.localGeoTag,
       hostPolicy: this.options.hostPolicy ?? null,
       geoLocator: this.locator ?? undefined,
@@ -211,10 +274,11 @@ export class TablePipeline {
       generation: holder.nextGeneration(),
     });
     holder.swap(snapshot);
+    this.built = new Map(gslbs.map((record) => [record.id, record]));
     this.lastProblems = problems;
     const seconds = (performance.now() - started) / 1000;
     this.options.metrics.recordBuild(seconds, problems.length, this.options.now());
-    this.report(problems);
+    this.problemLog.report(problems);
     logger.info(
       {
         generation: snapshot.generation,
@@ -226,21 +290,33 @@ export class TablePipeline {
       },
       'record table swapped',
     );
+    const records = this.differ.observe(
+      {
+        snapshot,
+        records: this.built,
+        locator: this.locator,
+        geoReloaded: this.geoReloaded,
+        causes: this.causes.take(),
+        time: new Date(this.options.now()).toISOString(),
+      },
+      this.answering,
+    );
+    this.geoReloaded = false;
+    if (records.length > 0) this.tellDecisions(records);
   }
 
-  // Each problem is logged once, when it appears, not on every rebuild.
-  private report(problems: readonly BuildProblem[]): void {
-    const current = new Set<string>();
-    for (const problem of problems) {
-      const key = `${problem.gslb} ${problem.host} ${problem.reason}`;
-      current.add(key);
-      if (!this.reported.has(key))
-        this.options.logger.warn(
-          { ...problem, code: 'MERIDIAN_ERR_GSLB' },
-          `Gslb ${problem.gslb}: ${problem.host}: ${problem.reason}`,
+  private tellDecisions(records: readonly DecisionRecord[]): void {
+    for (const listener of this.decisionListeners)
+      try {
+        listener(records);
+      } catch (err) {
+        // A listener's failure is its own: the table is built and served.
+        this.options.metrics.recordInternalError('table');
+        this.options.logger.error(
+          { err: messageOf(err), code: 'MERIDIAN_ERR_INTERNAL' },
+          'decision listener failed',
         );
-    }
-    this.reported = current;
+      }
   }
 
   private notify(): void {

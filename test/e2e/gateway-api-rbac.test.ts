@@ -3,9 +3,11 @@
  * against a real kube-apiserver with RBAC on. The standard-channel CRDs of the
  * release pinned in tools/gateway-api install and accept Gateways and routes;
  * Meridian's service account, with a real token, may read everything Meridian
- * balances and write what it writes (Gslb status, Events, its Ingresses), and
- * is refused everything else. The ClusterRole's rules are pinned here
- * exactly, so that the role cannot grow unnoticed.
+ * balances and write what it writes (Gslb status, Events, its Ingresses; of
+ * k8gb's legacy k8gb.absa.oss Gslbs, whose CRD is installed from the test
+ * fixture, only the status), and is refused everything else. The
+ * ClusterRole's rules are pinned here exactly, so that the role cannot grow
+ * unnoticed.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -22,6 +24,7 @@ import {
   waitForCrds,
 } from '../../harness/gateway-api';
 import { startKubeCluster, type KubeCluster, type KubeReply } from '../../harness/kube-cluster';
+import { installLegacyGslbCrd } from '../../harness/kube-meridian';
 import { REPO_ROOT } from '../../harness/processes';
 import {
   mergePatch,
@@ -36,12 +39,16 @@ const NS = `meridian-gw-${Date.now().toString(36)}`;
 const GATEWAY_API = `/apis/${GATEWAY_API_GROUP}/v1`;
 const K8GB = '/apis/k8gb.io/v1beta1';
 const GSLB = `${K8GB}/namespaces/${NS}/gslbs/shop`;
+const LEGACY = '/apis/k8gb.absa.oss/v1beta1';
+const LEGACY_GSLB = `${LEGACY}/namespaces/${NS}/gslbs/old`;
 const HOST = 'shop.cloud.example.org';
 
 /** deploy/rbac/clusterrole.yaml as the apiserver must store it; a new rule must be added here on purpose. */
 const EXPECTED_RULES = [
   { apiGroups: ['k8gb.io'], resources: ['gslbs'], verbs: ['list', 'watch', 'create', 'patch'] },
   { apiGroups: ['k8gb.io'], resources: ['gslbs/status'], verbs: ['patch'] },
+  { apiGroups: ['k8gb.absa.oss'], resources: ['gslbs'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['k8gb.absa.oss'], resources: ['gslbs/status'], verbs: ['update', 'patch'] },
   {
     apiGroups: ['networking.k8s.io'],
     resources: ['ingresses'],
@@ -89,13 +96,22 @@ function gslb(name: string): unknown {
   return { ...fixture, metadata: { ...fixture.metadata, name, namespace: NS } };
 }
 
+/** The same Gslb in k8gb's older group k8gb.absa.oss. */
+function legacyGslb(name: string): unknown {
+  return { ...(gslb(name) as object), apiVersion: 'k8gb.absa.oss/v1beta1' };
+}
+
 beforeAll(async () => {
   cluster = await startKubeCluster({ authorizationMode: 'RBAC' });
   const installK8gbCrds = async (): Promise<void> => {
     await applyManifests(cluster, [join(REPO_ROOT, 'deploy', 'crds')]);
     await waitForCrds(cluster, ['gslbs.k8gb.io', 'zonedelegations.k8gb.io']);
   };
-  await Promise.all([installGatewayApiCrds(cluster), installK8gbCrds()]);
+  await Promise.all([
+    installGatewayApiCrds(cluster),
+    installK8gbCrds(),
+    installLegacyGslbCrd(cluster),
+  ]);
   meridian = await meridianServiceAccountKubeconfig(cluster);
   expectStatus(
     await cluster.request('POST', '/api/v1/namespaces', {
@@ -235,6 +251,10 @@ describe("Meridian's service account", () => {
       await cluster.request('POST', `${K8GB}/namespaces/${NS}/gslbs`, gslb('shop')),
       201,
     );
+    expectStatus(
+      await cluster.request('POST', `${LEGACY}/namespaces/${NS}/gslbs`, legacyGslb('old')),
+      201,
+    );
   }, 30_000);
 
   test('its token is a real service-account token the apiserver maps to the account', async () => {
@@ -259,6 +279,7 @@ describe("Meridian's service account", () => {
 
   const readable: readonly (readonly [resource: string, path: string, kind: string])[] = [
     ['gslbs', `${K8GB}/gslbs`, 'GslbList'],
+    ['gslbs.k8gb.absa.oss', `${LEGACY}/gslbs`, 'GslbList'],
     ['ingresses', '/apis/networking.k8s.io/v1/ingresses', 'IngressList'],
     ['services', '/api/v1/services', 'ServiceList'],
     ['endpointslices', '/apis/discovery.k8s.io/v1/endpointslices', 'EndpointSliceList'],
@@ -301,6 +322,23 @@ describe("Meridian's service account", () => {
         strategy: { type: 'roundRobin' },
       },
       status,
+    });
+  }, 30_000);
+
+  test('reads a legacy Gslb and writes its status (merge patch or update), never its spec', async () => {
+    expectStatus(await asMeridian('GET', LEGACY_GSLB), 200);
+    const status = { geoTag: 'eu', hosts: HOST };
+    const patched = await mergePatch(cluster, `${LEGACY_GSLB}/status`, { status }, meridian.token);
+    expectStatus(patched, 200);
+    expect(patched.json).toMatchObject({ status });
+    const updated = await asMeridian('PUT', `${LEGACY_GSLB}/status`, {
+      ...(patched.json as object),
+      status: { ...status, geoTag: 'us' },
+    });
+    expectStatus(updated, 200);
+    expect(updated.json).toMatchObject({
+      spec: { resourceRef: { kind: 'Ingress', name: 'shop-web' } },
+      status: { geoTag: 'us' },
     });
   }, 30_000);
 
@@ -406,6 +444,14 @@ describe("Meridian's service account", () => {
       },
     },
     { what: 'delete a Gslb', method: 'DELETE', path: GSLB },
+    {
+      what: 'create a legacy Gslb (no migration by Meridian)',
+      method: 'POST',
+      path: `${LEGACY}/namespaces/${NS}/gslbs`,
+      body: legacyGslb('made'),
+    },
+    { what: 'replace a legacy Gslb (update)', method: 'PUT', path: LEGACY_GSLB, body: {} },
+    { what: 'delete a legacy Gslb', method: 'DELETE', path: LEGACY_GSLB },
     { what: 'list Pods', method: 'GET', path: '/api/v1/pods' },
     { what: 'list Events', method: 'GET', path: `/api/v1/namespaces/${NS}/events` },
     { what: 'replace a Gslb (update)', method: 'PUT', path: GSLB, body: {} },
@@ -438,8 +484,20 @@ describe("Meridian's service account", () => {
     30_000,
   );
 
-  test('the refused delete left the Gslb in place', async () => {
+  test("may not patch a legacy Gslb's spec or labels", async () => {
+    const reply = await mergePatch(
+      cluster,
+      LEGACY_GSLB,
+      { metadata: { labels: { 'k8gb.io/migrated-to-k8gb-io': 'true' } } },
+      meridian.token,
+    );
+    expectStatus(reply, 403);
+    expect(reply.json).toMatchObject({ reason: 'Forbidden' });
+  }, 30_000);
+
+  test('the refused deletes left the Gslbs in place', async () => {
     expectStatus(await cluster.request('GET', GSLB), 200);
+    expectStatus(await cluster.request('GET', LEGACY_GSLB), 200);
   }, 30_000);
 
   test('its kubeconfig works with kubectl, within the same limits', async () => {

@@ -368,7 +368,8 @@ describe('an apiserver that goes away and comes back', () => {
     const synced = byResourceLabel(metrics, 'meridian_kube_watch_synced');
     const errors = byResourceLabel(metrics, 'meridian_kube_watch_errors_total');
     report(`watch errors counted by Meridian so far: ${JSON.stringify(errors)}`);
-    expect(synced).toEqual(Object.fromEntries(KINDS.map((k) => [k, 1])));
+    // k8gb's legacy collection is not served here (its CRD is not installed): listed as empty.
+    expect(synced).toEqual({ ...Object.fromEntries(KINDS.map((k) => [k, 1])), LegacyGslb: 1 });
     // Each restart broke every watch at least once.
     for (const kind of KINDS) expect(errors[kind]).toBeGreaterThanOrEqual(3);
     expect(await meridianReadyz(env)).toBe(200);

@@ -5,7 +5,8 @@
  * status, conditions and Events read back from the API; and what hostile
  * tenants write (a zone-scoped address, another team's host) costing only
  * their own Gslb. Meridian runs as its service account under RBAC, bound to
- * deploy/rbac's ClusterRole only.
+ * deploy/rbac's ClusterRole only. It starts without k8gb's legacy CRD
+ * (k8gb.absa.oss), which one test installs.
  */
 import { eventually } from '../../harness/eventually';
 import { dig } from '../../harness/dig';
@@ -22,6 +23,8 @@ import {
   gslbStatus,
   ingress,
   ingressSpec,
+  installLegacyGslbCrd,
+  LEGACY_GSLB_API_VERSION,
   patch,
   pathOf,
   read,
@@ -30,6 +33,7 @@ import {
   setReady,
   startKubeMeridian,
   ZONE,
+  type EventSeen,
   type KubeMeridian,
 } from '../../harness/kube-meridian';
 
@@ -506,6 +510,112 @@ describe('Ingress annotated k8gb.io/strategy (k8gb migration path)', () => {
         g?.spec.strategy['type'] === 'roundRobin' && g.spec.strategy['primaryGeoTag'] === undefined,
     );
   }, 30_000);
+});
+
+describe("Gslbs of k8gb's legacy group k8gb.absa.oss", () => {
+  test('the CRD installed while Meridian runs: a legacy Gslb is served read-only until a k8gb.io one of the same name takes over', async () => {
+    const { cluster } = env;
+    const ns = await freshNamespace(cluster, 'legacy-group');
+    const host = `old.${ns}.${ZONE}`;
+    await backend(cluster, ns, 'web', true);
+    await create(cluster, ingress(ns, 'old', [host], 'web'));
+    await setLoadBalancer(cluster, 'Ingress', ns, 'old', [{ ip: '192.0.2.90' }]);
+    // Meridian started without this CRD: its watcher found the collection not served.
+    await installLegacyGslbCrd(cluster);
+    await create(cluster, {
+      apiVersion: LEGACY_GSLB_API_VERSION,
+      kind: 'Gslb',
+      metadata: { name: 'old', namespace: ns, labels: { team: 'shop' } },
+      spec: {
+        resourceRef: { ...INGRESS_REF, name: 'old' },
+        strategy: { type: 'roundRobin', dnsTtlSeconds: 30 },
+      },
+    } as never);
+    type Stored = {
+      metadata: {
+        generation: number;
+        labels?: Record<string, string>;
+        annotations?: Record<string, string>;
+        finalizers?: string[];
+        ownerReferences?: unknown[];
+      };
+      spec: unknown;
+    };
+    const before = await read<Stored>(cluster, 'LegacyGslb', ns, 'old');
+
+    // Picked up once the watcher looks again (at most 5 s of backoff), and answered.
+    expect(
+      await eventually(
+        () => answer(env, host),
+        (a) => a.length > 0,
+        20_000,
+      ),
+    ).toEqual(['192.0.2.90']);
+    const serving = await eventually(
+      () => readyOf(cluster, ns, 'old', 'LegacyGslb'),
+      (c) => c?.status === 'True',
+    );
+    expect(serving).toMatchObject({ reason: 'Serving' });
+    expect(serving?.message).toContain(
+      `Legacy Gslb ${ns}/old uses deprecated API group k8gb.absa.oss; Meridian serves it read-only.`,
+    );
+    expect(await gslbStatus(cluster, ns, 'old', 'LegacyGslb')).toMatchObject({
+      serviceHealth: { [host]: 'Healthy' },
+      healthyRecords: { [host]: ['192.0.2.90'] },
+      hosts: host,
+    });
+    const legacyEvents = (events: EventSeen[]): EventSeen[] =>
+      events.filter((e) => e.involvedObject.apiVersion === LEGACY_GSLB_API_VERSION);
+    const deprecated = await eventually(
+      async () => legacyEvents(await eventsAbout(cluster, ns, 'old')),
+      (events) => events.some((e) => e.reason === 'LegacyDeprecated'),
+    );
+    expect(deprecated.find((e) => e.reason === 'LegacyDeprecated')).toMatchObject({
+      type: 'Warning',
+      message: expect.stringContaining(
+        'Create it as a k8gb.io/v1beta1 Gslb (same spec) to migrate',
+      ),
+    });
+
+    // The k8gb.io Gslb of the same namespace/name, with other targets, wins.
+    await create(
+      cluster,
+      gslbRef(
+        ns,
+        'old',
+        { ...INGRESS_REF, name: 'old' },
+        { annotations: { 'k8gb.io/exposed-ip-addresses': '198.51.100.90' } },
+      ),
+    );
+    expect(
+      await eventually(
+        () => answer(env, host),
+        (a) => a.includes('198.51.100.90'),
+      ),
+    ).toEqual(['198.51.100.90']);
+    const ignored = await eventually(
+      () => readyOf(cluster, ns, 'old', 'LegacyGslb'),
+      (c) => c?.reason === 'LegacyIgnored',
+    );
+    expect(ignored).toMatchObject({
+      status: 'False',
+      message: `Legacy Gslb ignored: k8gb.io Gslb ${ns}/old exists. Edit the k8gb.io object instead.`,
+    });
+    await eventually(
+      async () => legacyEvents(await eventsAbout(cluster, ns, 'old')),
+      (events) => events.some((e) => e.reason === 'LegacyIgnored' && e.type === 'Warning'),
+    );
+    expect(await readyOf(cluster, ns, 'old')).toMatchObject({ status: 'True', reason: 'Serving' });
+    // Read-only: only the status subresource was written.
+    const after = await read<Stored>(cluster, 'LegacyGslb', ns, 'old');
+    expect(after?.spec).toEqual(before?.spec);
+    expect(after?.metadata).toMatchObject({
+      generation: before?.metadata.generation,
+      labels: { team: 'shop' },
+    });
+    for (const field of ['labels', 'annotations', 'finalizers', 'ownerReferences'] as const)
+      expect(after?.metadata[field]).toEqual(before?.metadata[field]);
+  }, 60_000);
 });
 
 describe('invalid Gslbs', () => {

@@ -1,6 +1,6 @@
 /**
  * Raw Kubernetes objects, as the apiserver sends them, for the unit tests of
- * src/k8s: a Gslb and the Ingresses, Services, EndpointSlices, Gateways and
+ * src/k8s: a Gslb (of either API group) and the Ingresses, Services, EndpointSlices, Gateways and
  * routes it refers to, an ObjectIndex filled with them, and a resolution
  * context with scripted host name lookups. Every builder takes the few fields
  * a test varies and fills in the rest with fixed values.
@@ -124,6 +124,18 @@ export function gslbObject(fixture: GslbFixture = {}): KubeObject {
     { uid: GSLB_UID, generation: 1, creationTimestamp: GSLB_CREATED, ...meta },
     status === undefined ? { spec } : { spec, status },
   );
+}
+
+/** The uid of legacyGslbObject() unless given. */
+export const LEGACY_UID = 'legacy-uid-1';
+
+/**
+ * A Gslb of k8gb's older group `k8gb.absa.oss` (same schema but for
+ * serviceHealthPolicy, which a test may still set to show it is not read),
+ * by default `shop/web` with uid LEGACY_UID.
+ */
+export function legacyGslbObject(fixture: GslbFixture = {}): KubeObject {
+  return { ...gslbObject({ uid: LEGACY_UID, ...fixture }), apiVersion: 'k8gb.absa.oss/v1beta1' };
 }
 
 export interface IngressFixture extends Meta {

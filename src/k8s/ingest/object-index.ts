@@ -10,17 +10,16 @@
  * which every EndpointSlice flip and every status echo would otherwise pay.
  */
 import type { KubeObject, WatchEvent, WatchedResource } from '../client/kube-api';
+import { gslbKeyOfId, isLegacyGslbId, toGslb, toLegacyGslb, type GslbSource } from './gslb-objects';
 import {
   keyOf,
   toEndpointSlice,
   toGateway,
-  toGslb,
   toIngress,
   toRoute,
   toService,
   type EndpointSliceSource,
   type GatewaySource,
-  type GslbSource,
   type IngressSource,
   type ObjectKey,
   type RouteSource,
@@ -36,10 +35,18 @@ export const WATCHED_KINDS = [
   'Gateway',
   'HTTPRoute',
   'GRPCRoute',
+  'LegacyGslb',
 ] as const;
 
 /** One of WATCHED_KINDS. */
 export type WatchedKind = (typeof WATCHED_KINDS)[number];
+
+/**
+ * Kinds whose CRD most clusters do not have, nor need: k8gb's legacy group
+ * is installed only where older k8gb ran. Not being served is their normal
+ * state, not a failure (../watch-errors.ts).
+ */
+export const OPTIONAL_KINDS: ReadonlySet<WatchedKind> = new Set<WatchedKind>(['LegacyGslb']);
 
 /** The collections behind each watched kind. */
 export const RESOURCES: Readonly<Record<WatchedKind, WatchedResource>> = {
@@ -50,16 +57,24 @@ export const RESOURCES: Readonly<Record<WatchedKind, WatchedResource>> = {
   Gateway: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gateways' },
   HTTPRoute: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' },
   GRPCRoute: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'grpcroutes' },
+  // k8gb's older group: served only where k8gb's legacy CRD is still installed.
+  LegacyGslb: { group: 'k8gb.absa.oss', version: 'v1beta1', plural: 'gslbs' },
 };
 
 /**
  * What a resolution read, and what a change touches, in one vocabulary:
- * `Kind|namespace/name` for one object, `Kind|namespace/*` for a scan of a
+ * `Kind|namespace/name` for one object (`LegacyGslb|…` for a k8gb.absa.oss
+ * Gslb), `Kind|namespace/*` for a scan of a
  * namespace (a label selector), `Endpoints|namespace/service` for a
  * Service's readiness, `Hostname|name` for an exposed host name, and
- * `Table|namespace/name` for what the table could not serve of a Gslb's hosts.
+ * `Table|id` for what the table could not serve of a Gslb's hosts (by GslbSource.id).
  */
 export type Dependency = string;
+
+/** What a Gslb's resolution depends on first: its own object, under its group's kind. */
+export function selfDependency(gslb: GslbSource): Dependency {
+  return `${gslb.group === 'k8gb.io' ? 'Gslb' : 'LegacyGslb'}|${gslb.key}`;
+}
 
 /** The reads being recorded, if any; shared by an index and its maps. */
 interface ReadLog {
@@ -123,6 +138,18 @@ export class ObjectIndex {
   readonly gateways = new NamespacedMap<GatewaySource>('Gateway', this.reads);
   readonly httpRoutes = new NamespacedMap<RouteSource>('HTTPRoute', this.reads);
   readonly grpcRoutes = new NamespacedMap<RouteSource>('GRPCRoute', this.reads);
+  /** k8gb.absa.oss Gslbs, by the same namespace/name keys as `gslbs`. */
+  readonly legacyGslbs = new NamespacedMap<GslbSource>('LegacyGslb', this.reads);
+  /** Every kind but EndpointSlice: its map and its reduction. */
+  private readonly tables: Readonly<Record<Exclude<WatchedKind, 'EndpointSlice'>, Table>> = {
+    Gslb: table(this.gslbs, toGslb),
+    Ingress: table(this.ingresses, toIngress),
+    Service: table(this.services, toService),
+    Gateway: table(this.gateways, toGateway),
+    HTTPRoute: table(this.httpRoutes, toRoute),
+    GRPCRoute: table(this.grpcRoutes, toRoute),
+    LegacyGslb: table(this.legacyGslbs, toLegacyGslb),
+  };
   private readonly slices = new Map<ObjectKey, EndpointSliceSource>();
   /** `namespace/service` → keys of its slices that have a ready endpoint. */
   private readonly readySlices = new Map<ObjectKey, Set<ObjectKey>>();
@@ -136,24 +163,26 @@ export class ObjectIndex {
     const namespace = object.metadata.namespace ?? '';
     const key = keyOf(namespace, object.metadata.name);
     const remove = event.type === 'delete';
-    if (kind !== 'EndpointSlice') touched?.add(`${kind}|${key}`).add(`${kind}|${namespace}/*`);
-    switch (kind) {
-      case 'Gslb':
-        return update(this.gslbs, key, remove, object, toGslb);
-      case 'Ingress':
-        return update(this.ingresses, key, remove, object, toIngress);
-      case 'Service':
-        return update(this.services, key, remove, object, toService);
-      case 'Gateway':
-        return update(this.gateways, key, remove, object, toGateway);
-      case 'HTTPRoute':
-        return update(this.httpRoutes, key, remove, object, toRoute);
-      case 'GRPCRoute':
-        return update(this.grpcRoutes, key, remove, object, toRoute);
-      case 'EndpointSlice':
-        this.applySlice(key, remove ? null : toEndpointSlice(object), touched);
-        return key;
+    if (kind === 'EndpointSlice') {
+      this.applySlice(key, remove ? null : toEndpointSlice(object), touched);
+      return key;
     }
+    touched?.add(`${kind}|${key}`).add(`${kind}|${namespace}/*`);
+    const table = this.tables[kind];
+    if (remove) table.delete(key);
+    else table.set(object);
+    return key;
+  }
+
+  /** The Gslb of either group with id `id` (GslbSource.id). */
+  gslbById(id: string): GslbSource | undefined {
+    return isLegacyGslbId(id) ? this.legacyGslbs.get(gslbKeyOfId(id)) : this.gslbs.get(id);
+  }
+
+  /** Every Gslb of both groups. */
+  *allGslbs(): Generator<GslbSource> {
+    yield* this.gslbs.values();
+    yield* this.legacyGslbs.values();
   }
 
   /**
@@ -224,14 +253,15 @@ export class ObjectIndex {
   }
 }
 
-function update<T extends { readonly key: ObjectKey }>(
+/** How a watch event reaches the map of its kind. */
+interface Table {
+  set(object: KubeObject): void;
+  delete(key: ObjectKey): void;
+}
+
+function table<T extends { readonly key: ObjectKey }>(
   map: NamespacedMap<T>,
-  key: ObjectKey,
-  remove: boolean,
-  object: KubeObject,
   convert: (object: KubeObject) => T,
-): ObjectKey {
-  if (remove) map.delete(key);
-  else map.set(convert(object));
-  return key;
+): Table {
+  return { set: (object) => map.set(convert(object)), delete: (key) => map.delete(key) };
 }

@@ -4,9 +4,9 @@
  * EndpointSlice becomes one boolean), which is what keeps 10,000s of objects
  * in bounded memory. Pure: no I/O. Field shapes are checked here (through
  * the readers of json-fields.ts), so the rest of the source never sees
- * malformed JSON.
+ * malformed JSON. Gslbs, of both API groups, are reduced in gslb-objects.ts.
  */
-import { isObject, type Json } from '../../gslb/gslb-spec';
+import { isObject } from '../../gslb/gslb-spec';
 import type { KubeObject } from '../client/kube-api';
 import { at, canonicalJson, list, strings, text } from './json-fields';
 
@@ -22,52 +22,6 @@ export function keyOf(namespace: string, name: string): ObjectKey {
 export interface LoadBalancerAddress {
   readonly ip: string | null;
   readonly hostname: string | null;
-}
-
-/** A label selector (`matchLabels` and `matchExpressions`). */
-export interface LabelSelector {
-  readonly matchLabels: Readonly<Record<string, string>>;
-  readonly matchExpressions: readonly {
-    readonly key: string;
-    readonly operator: string;
-    readonly values: readonly string[];
-  }[];
-}
-
-/** `spec.resourceRef` of a Gslb. */
-export interface ResourceRef {
-  readonly apiVersion: string;
-  readonly kind: string;
-  /** Empty when the reference is a label selector. */
-  readonly name: string;
-  readonly namespace: string;
-  readonly selector: LabelSelector | null;
-}
-
-/** What Meridian reads from a Gslb. */
-export interface GslbSource {
-  readonly key: ObjectKey;
-  readonly namespace: string;
-  readonly name: string;
-  readonly uid: string;
-  readonly generation: number;
-  /** metadata.creationTimestamp in ms since the epoch; NaN when absent or unreadable. */
-  readonly createdMs: number;
-  readonly annotations: Readonly<Record<string, string>>;
-  /** Raw `spec.strategy`; validated when the Gslb is resolved, so problems reach its status. */
-  readonly strategy: unknown;
-  /** Raw `spec.ingress`, or null. */
-  readonly embeddedIngress: Json | null;
-  readonly resourceRef: ResourceRef | null;
-  readonly serviceHealthPolicy: unknown;
-  /** The status as last written, as canonical JSON, to write only what changed. */
-  readonly statusJson: string;
-  /** Keys of `status.serviceHealth` and `status.healthyRecords`, which a merge patch must null. */
-  readonly statusHosts: readonly string[];
-  /** The Ready condition as last written, to keep its lastTransitionTime. */
-  readonly readyCondition: { readonly status: string; readonly lastTransitionTime: string } | null;
-  /** Owner Ingress uid when the Gslb was made from an annotated Ingress. */
-  readonly ownerIngressUid: string | null;
 }
 
 /** A host of an Ingress or route and the Services behind it. */
@@ -143,7 +97,7 @@ export interface RouteSource {
 /** Label that links an EndpointSlice to its Service. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
-function namespaceOf(object: KubeObject): string {
+export function namespaceOf(object: KubeObject): string {
   return object.metadata.namespace ?? '';
 }
 
@@ -156,35 +110,8 @@ function loadBalancerAddresses(status: unknown): LoadBalancerAddress[] {
     }));
 }
 
-function selectorOf(value: Json): LabelSelector | null {
-  const matchLabels = strings(value['matchLabels']);
-  const matchExpressions = list(value['matchExpressions'])
-    .filter(isObject)
-    .map((e) => ({
-      key: text(e['key']),
-      operator: text(e['operator']),
-      values: list(e['values']).map(text),
-    }));
-  if (Object.keys(matchLabels).length === 0 && matchExpressions.length === 0) return null;
-  return { matchLabels, matchExpressions };
-}
-
-function resourceRefOf(value: unknown, namespace: string): ResourceRef | null {
-  if (!isObject(value)) return null;
-  const name = text(value['name']);
-  return {
-    apiVersion: text(value['apiVersion']),
-    kind: text(value['kind']),
-    name,
-    // A name may point into another namespace; a selector lists in the
-    // Gslb's own namespace only (docs/k8gb-compatibility.md#gslb-spec-fields-and-validation).
-    namespace: name === '' ? namespace : text(value['namespace']) || namespace,
-    selector: selectorOf(value),
-  };
-}
-
 /** The uid of the controlling owner (of `kind`, in `group` when given), or null. */
-function controllerUid(object: KubeObject, kind?: string, group?: string): string | null {
+export function controllerUid(object: KubeObject, kind?: string, group?: string): string | null {
   const owner = (object.metadata.ownerReferences ?? []).find(
     (o) =>
       o.controller === true &&
@@ -192,45 +119,6 @@ function controllerUid(object: KubeObject, kind?: string, group?: string): strin
       (group === undefined || o.apiVersion.startsWith(`${group}/`)),
   );
   return owner?.uid ?? null;
-}
-
-export function toGslb(object: KubeObject): GslbSource {
-  const namespace = namespaceOf(object);
-  const spec = isObject(object['spec']) ? object['spec'] : {};
-  return {
-    key: keyOf(namespace, object.metadata.name),
-    namespace,
-    name: object.metadata.name,
-    uid: object.metadata.uid ?? '',
-    generation: object.metadata.generation ?? 0,
-    createdMs: Date.parse(text(object.metadata['creationTimestamp'])),
-    annotations: strings(object.metadata.annotations),
-    strategy: spec['strategy'],
-    embeddedIngress: isObject(spec['ingress']) ? spec['ingress'] : null,
-    resourceRef: resourceRefOf(spec['resourceRef'], namespace),
-    serviceHealthPolicy: spec['serviceHealthPolicy'],
-    statusJson: canonicalJson(object['status'] ?? {}),
-    statusHosts: [
-      ...new Set([
-        ...Object.keys(strings(at(object, 'status', 'serviceHealth'))),
-        ...Object.keys(
-          isObject(at(object, 'status', 'healthyRecords'))
-            ? (at(object, 'status', 'healthyRecords') as Json)
-            : {},
-        ),
-      ]),
-    ],
-    readyCondition: readyConditionOf(at(object, 'status', 'conditions')),
-    ownerIngressUid: controllerUid(object, 'Ingress', 'networking.k8s.io'),
-  };
-}
-
-function readyConditionOf(conditions: unknown): GslbSource['readyCondition'] {
-  const ready = list(conditions)
-    .filter(isObject)
-    .find((c) => c['type'] === 'Ready');
-  if (ready === undefined) return null;
-  return { status: text(ready['status']), lastTransitionTime: text(ready['lastTransitionTime']) };
 }
 
 /** Hosts and backend Services of Ingress rules, as k8gb reads them (defaultBackend ignored). */

@@ -8,14 +8,8 @@
 import { InvalidGslb } from '../../gslb/gslb-spec';
 import { ANNOTATION_HOSTNAME } from '../../gslb/k8gb-naming';
 import type { ObjectIndex } from '../ingest/object-index';
-import {
-  ingressServers,
-  keyOf,
-  type GslbSource,
-  type LabelSelector,
-  type ResourceRef,
-  type RouteSource,
-} from '../ingest/objects';
+import type { GslbSource, LabelSelector, ResourceRef } from '../ingest/gslb-objects';
+import { ingressServers, keyOf, type RouteSource } from '../ingest/objects';
 import { checkedAddress, loadBalancerTargets, resolved } from './exposed-addresses';
 import { NotServed, type ResolveContext, type ServerStatus } from './resolution';
 
@@ -38,7 +32,10 @@ export function declarationOf(
   throw new InvalidGslb('set spec.ingress or spec.resourceRef (a name or a label selector)');
 }
 
-/** An embedded Ingress: hosts from the Gslb, addresses from the Ingress Meridian made for it. */
+/**
+ * An embedded Ingress: hosts from the Gslb, addresses from the same-named Ingress it controls:
+ * the one Meridian made for it, or for a legacy Gslb the one k8gb made (read, never written).
+ */
 function embedded(gslb: GslbSource, index: ObjectIndex, ctx: ResolveContext): Declaration {
   const servers = ingressServers(gslb.embeddedIngress).map((s) => ({
     host: s.host,

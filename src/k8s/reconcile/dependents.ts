@@ -1,10 +1,11 @@
 /**
  * Which Gslbs depend on what, for incremental passes: for each dependency
  * (an object, a scan of a namespace, a Service's readiness, a host name; see
- * Dependency in ingest/object-index.ts) the keys of the Gslbs whose last resolution
- * read it. A pass asks which Gslbs a set of changes can affect and resolves
- * only those. Bounded by the reads of the Gslbs it holds.
+ * Dependency in ingest/object-index.ts) the ids (GslbSource.id) of the Gslbs
+ * whose last resolution read it. A pass asks which Gslbs a set of changes can
+ * affect and resolves only those. Bounded by the reads of the Gslbs it holds.
  */
+import { legacyGslbId } from '../ingest/gslb-objects';
 import type { Dependency } from '../ingest/object-index';
 
 export class Dependents {
@@ -29,7 +30,7 @@ export class Dependents {
     }
   }
 
-  /** The keys of the Gslbs `changes` can affect: those that read one, and the Gslbs changed. */
+  /** The ids of the Gslbs `changes` can affect: those that read one, and the Gslbs changed. */
   affected(changes: ReadonlySet<Dependency>): Set<string> {
     const keys = new Set<string>();
     for (const dependency of changes) {
@@ -38,6 +39,8 @@ export class Dependents {
       // what the table made of its hosts.
       if (dependency.startsWith('Gslb|') && !dependency.endsWith('/*'))
         keys.add(dependency.slice('Gslb|'.length));
+      if (dependency.startsWith('LegacyGslb|') && !dependency.endsWith('/*'))
+        keys.add(legacyGslbId(dependency.slice('LegacyGslb|'.length)));
       if (dependency.startsWith('Table|')) keys.add(dependency.slice('Table|'.length));
     }
     return keys;

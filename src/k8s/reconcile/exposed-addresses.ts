@@ -9,7 +9,8 @@ import { parseAddress } from '../../dns/addresses';
 import { canonicalName } from '../../dns/names';
 import { parseAddressList, scopedNote } from '../../gslb/gslb-spec';
 import { ANNOTATION_EXPOSED_HOSTNAMES, ANNOTATION_EXPOSED_IPS } from '../../gslb/k8gb-naming';
-import type { GslbSource, LoadBalancerAddress } from '../ingest/objects';
+import type { GslbSource } from '../ingest/gslb-objects';
+import type { LoadBalancerAddress } from '../ingest/objects';
 import { NotServed, type ResolveContext } from './resolution';
 
 /**

@@ -12,6 +12,10 @@
  * changed, one table build. A full pass (everything dirty) remains for the
  * first pass, the periodic resync and a new writer.
  *
+ * Gslbs of both API groups go through it alike, each under its own id
+ * (GslbSource.id), so a legacy Gslb and a k8gb.io one of the same name are
+ * two entries; only their writes differ (legacy-gslb.ts: never an Ingress).
+ *
  * Pure apart from the memory it keeps between passes (per Gslb: the last
  * resolution, what it read, last good records, what was written), all
  * bounded by the number of watched objects. The source sends the writes.
@@ -21,8 +25,8 @@ import type { GslbRecord } from '../../table/model';
 import { ingressAnnotationGslb, ingressWrites, type IngressSyncState } from './ingress-sync';
 import { OrphanWatch, type OrphanClock } from './orphans';
 import { ServedTracker, withServed, type ServedLookup } from './table-served';
-import type { Dependency, ObjectIndex } from '../ingest/object-index';
-import type { GslbSource } from '../ingest/objects';
+import { selfDependency, type Dependency, type ObjectIndex } from '../ingest/object-index';
+import type { GslbSource } from '../ingest/gslb-objects';
 import { groupProblems, problemText, withBuildProblems } from './build-problems';
 import { Dependents, touchesKinds } from './dependents';
 import { GslbWritePlan } from './gslb-writes';
@@ -35,11 +39,11 @@ export interface PassResult {
   /** Every Gslb's served records. */
   readonly records: readonly GslbRecord[];
   readonly writes: readonly PlannedWrite[];
-  /** Every Gslb's current resolution, by key, build problems included. */
+  /** Every Gslb's current resolution, by id (GslbSource.id), build problems included. */
   readonly resolutions: ReadonlyMap<string, Resolution>;
-  /** Keys of the Gslbs whose resolution this pass (re)considered. */
+  /** Ids of the Gslbs whose resolution this pass (re)considered. */
   readonly considered: ReadonlySet<string>;
-  /** Keys of the Gslbs gone since the previous pass. */
+  /** Ids of the Gslbs gone since the previous pass. */
   readonly removed: ReadonlySet<string>;
   /** True when the table was rebuilt. */
   readonly served: boolean;
@@ -83,13 +87,13 @@ export interface ReconcilerOptions {
 }
 
 export class GslbReconciler {
-  /** Gslb key → what the previous passes learnt about it. */
+  /** Gslb id → what the previous passes learnt about it. */
   private readonly states = new Map<string, GslbState>();
   /** Which Gslbs read what, in their last resolution. */
   private readonly dependents = new Dependents();
-  /** Gslb key → the table's problems with its hosts, as text, from the last build. */
+  /** Gslb id → the table's problems with its hosts, as text, from the last build. */
   private problems = new Map<string, BuildProblem[]>();
-  /** Gslb key → resolution with build problems applied. */
+  /** Gslb id → resolution with build problems applied. */
   private readonly effective = new Map<string, Resolution>();
   /** uid → records of the last pass in which the Gslb was valid. */
   private readonly lastGood = new Map<string, readonly GslbRecord[]>();
@@ -120,7 +124,7 @@ export class GslbReconciler {
     for (const key of considered) this.applyTable(key);
     const writes: PlannedWrite[] = [];
     if (writer) {
-      for (const key of considered) writes.push(...this.planFor(index.gslbs.get(key)!));
+      for (const key of considered) writes.push(...this.planFor(index.gslbById(key)!));
       if (changes === 'all' || touchesKinds(changes, ['Gslb|', 'Ingress|']))
         writes.push(...this.ingressPlan(index));
     }
@@ -155,7 +159,7 @@ export class GslbReconciler {
     const removed = new Set<string>();
     let recordsChanged = false;
     for (const key of this.dirtyKeys(index, changes)) {
-      const gslb = index.gslbs.get(key);
+      const gslb = index.gslbById(key);
       const state = this.states.get(key);
       if (state !== undefined && state.uid !== gslb?.uid) {
         this.drop(key, state);
@@ -223,7 +227,7 @@ export class GslbReconciler {
   private dirtyKeys(index: ObjectIndex, changes: Changes): Set<string> {
     if (changes === 'all') {
       const keys = new Set<string>();
-      for (const gslb of index.gslbs.values()) keys.add(gslb.key);
+      for (const gslb of index.allGslbs()) keys.add(gslb.id);
       for (const key of this.states.keys()) keys.add(key);
       return keys;
     }
@@ -242,15 +246,15 @@ export class GslbReconciler {
         },
       }),
     );
-    reads.add(`Gslb|${gslb.key}`);
+    reads.add(selfDependency(gslb));
     if (isServed(resolution)) this.lastGood.set(gslb.uid, resolution.records);
     else if (!resolution.keepLastGood) this.lastGood.delete(gslb.uid);
     const served = isServed(resolution) ? resolution.records : (this.lastGood.get(gslb.uid) ?? []);
     const servedJson = JSON.stringify(served);
 
-    const state = this.states.get(gslb.key);
+    const state = this.states.get(gslb.id);
     if (state === undefined) {
-      this.states.set(gslb.key, {
+      this.states.set(gslb.id, {
         uid: gslb.uid,
         resolution,
         served,
@@ -258,11 +262,11 @@ export class GslbReconciler {
         reads,
         settled: null,
       });
-      this.dependents.link(gslb.key, reads);
+      this.dependents.link(gslb.id, reads);
       return true;
     }
-    this.dependents.unlink(gslb.key, state.reads);
-    this.dependents.link(gslb.key, reads);
+    this.dependents.unlink(gslb.id, state.reads);
+    this.dependents.link(gslb.id, reads);
     const changed = state.servedJson !== servedJson;
     state.resolution = resolution;
     state.reads = reads;
@@ -291,16 +295,16 @@ export class GslbReconciler {
   }
 
   private planFor(gslb: GslbSource): PlannedWrite[] {
-    const resolution = this.effective.get(gslb.key)!;
+    const resolution = this.effective.get(gslb.id)!;
     // A first lookup in flight ends in a pass of its own moments later.
     if (resolution.pending === true) return [];
-    const state = this.states.get(gslb.key)!;
+    const state = this.states.get(gslb.id)!;
     const json = JSON.stringify(resolution);
     if (state.settled !== null && state.settled.gslb === gslb && state.settled.json === json)
       return [];
     const writes = this.writePlan.statusWrites(gslb, resolution);
-    const event = this.writePlan.eventFor(gslb, resolution);
-    if (event !== null) writes.push(eventWrite(event, this.options.now()));
+    for (const event of this.writePlan.eventsFor(gslb, resolution))
+      writes.push(eventWrite(event, this.options.now()));
     state.settled = writes.length === 0 ? { gslb, json } : null;
     return writes;
   }

@@ -5,7 +5,7 @@
  */
 import type { Json } from '../../gslb/gslb-spec';
 import { canonicalJson } from '../ingest/json-fields';
-import type { GslbSource } from '../ingest/objects';
+import type { GslbSource } from '../ingest/gslb-objects';
 import type { Resolution } from './resolution';
 
 /** A status to write, or null when the object already has it. */

@@ -1,12 +1,13 @@
 /**
  * The writes a Gslb's outcome calls for: its status (k8gb's fields and the
- * Ready condition), written only when it differs from what the object holds
- * and from what was last written, and an Event on each change of outcome.
+ * Ready condition) through the status subresource of its own API group,
+ * written only when it differs from what the object holds and from what was
+ * last written, and Events on each change of outcome.
  * Pure apart from what it remembers per Gslb uid.
  */
-import { GSLB_API_VERSION } from '../../gslb/k8gb-naming';
-import type { GslbSource } from '../ingest/objects';
+import type { GslbSource } from '../ingest/gslb-objects';
 import { desiredStatus, statusUpdate } from './gslb-status';
+import { deprecationEvent } from './legacy-gslb';
 import type { PlannedEvent, PlannedWrite } from './planned-write';
 import type { Resolution } from './resolution';
 
@@ -39,10 +40,11 @@ export class GslbWritePlan {
     const written = this.written;
     return [
       {
-        key: `status ${gslb.key}`,
+        // By id: the status of a legacy Gslb and of a k8gb.io one of the same name are two writes.
+        key: `status ${gslb.id}`,
         kind: 'status',
         method: 'PATCH',
-        path: `/apis/k8gb.io/v1beta1/namespaces/${encodeURIComponent(gslb.namespace)}/gslbs/${encodeURIComponent(gslb.name)}/status`,
+        path: `/apis/${gslb.group}/v1beta1/namespaces/${encodeURIComponent(gslb.namespace)}/gslbs/${encodeURIComponent(gslb.name)}/status`,
         body: update.patch,
         bodyType: 'merge-patch',
         onSuccess: () => written.set(gslb.uid, withoutTimes(update.json)),
@@ -50,25 +52,37 @@ export class GslbWritePlan {
     ];
   }
 
-  /** An Event when the outcome changed: a warning for a problem, a notice on recovery. */
-  eventFor(gslb: GslbSource, resolution: Resolution): PlannedEvent | null {
+  /**
+   * The Events when the outcome changed: a warning for a problem, a notice on
+   * recovery, and for a legacy Gslb that is served, the warning that says how to migrate.
+   */
+  eventsFor(gslb: GslbSource, resolution: Resolution): PlannedEvent[] {
     const outcome =
       resolution.reason === 'Serving' ? 'Serving' : `${resolution.reason} ${resolution.message}`;
     const previous = this.lastOutcome.get(gslb.uid);
     this.lastOutcome.set(gslb.uid, outcome);
-    if (previous === outcome) return null;
+    if (previous === outcome) return [];
     const involved = {
-      apiVersion: GSLB_API_VERSION,
+      apiVersion: `${gslb.group}/v1beta1`,
       kind: 'Gslb',
       namespace: gslb.namespace,
       name: gslb.name,
       uid: gslb.uid,
     };
+    const events: PlannedEvent[] = [];
     if (resolution.reason !== 'Serving')
-      return { involved, type: 'Warning', reason: resolution.reason, message: resolution.message };
+      events.push({
+        involved,
+        type: 'Warning',
+        reason: resolution.reason,
+        message: resolution.message,
+      });
     // The first pass of a healthy Gslb is not news; a recovery is.
-    if (previous === undefined) return null;
-    return { involved, type: 'Normal', reason: 'Serving', message: resolution.message };
+    else if (previous !== undefined)
+      events.push({ involved, type: 'Normal', reason: 'Serving', message: resolution.message });
+    const deprecated = deprecationEvent(gslb, resolution, involved);
+    if (deprecated !== null) events.push(deprecated);
+    return events;
   }
 }
 

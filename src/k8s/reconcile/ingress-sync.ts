@@ -17,7 +17,8 @@ import {
 import type { PlannedEvent, PlannedWrite } from './planned-write';
 import type { ObjectIndex } from '../ingest/object-index';
 import { canonicalJson } from '../ingest/json-fields';
-import type { GslbSource, IngressSource } from '../ingest/objects';
+import type { GslbSource } from '../ingest/gslb-objects';
+import type { IngressSource } from '../ingest/objects';
 import type { OrphanClock, OrphanWatch } from './orphans';
 import type { ResolveContext } from './resolution';
 

@@ -22,6 +22,7 @@ export type ReadyReason =
   | 'HostsNotServed'
   | 'HostConflict'
   | 'HostNotAllowed'
+  | 'LegacyIgnored'
   | 'ResolutionFailed';
 
 /**

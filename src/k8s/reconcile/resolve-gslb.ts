@@ -3,16 +3,18 @@
  * backends come from its declaration (declarations.ts,
  * docs/k8gb-compatibility.md#ways-to-declare-a-gslb) and its addresses by precedence
  * (exposed-addresses.ts, #exposed-addresses); here each host's local health is decided
- * (#local-health) and the records to serve and the status fields are built. Pure: names that need
- * DNS are looked up through a callback that answers from a cache.
+ * (#local-health) and the records to serve and the status fields are built. A legacy
+ * (k8gb.absa.oss) Gslb goes the same way, unless legacy-gslb.ts sets it aside. Pure: names that
+ * need DNS are looked up through a callback that answers from a cache.
  */
 import { canonicalName, checkName } from '../../dns/names';
 import { InvalidGslb, parseStrategy } from '../../gslb/gslb-spec';
 import type { GslbRecord } from '../../table/model';
 import type { ObjectIndex } from '../ingest/object-index';
-import type { GslbSource } from '../ingest/objects';
+import type { GslbSource } from '../ingest/gslb-objects';
 import { declarationOf } from './declarations';
 import { exposedAddresses } from './exposed-addresses';
+import { refuseLegacy, withLegacyNotice } from './legacy-gslb';
 import {
   NotServed,
   type HostHealth,
@@ -25,7 +27,8 @@ import {
 /** Resolves `gslb`; never throws on bad input. */
 export function resolveGslb(gslb: GslbSource, index: ObjectIndex, ctx: ResolveContext): Resolution {
   try {
-    return resolveOrThrow(gslb, index, ctx);
+    refuseLegacy(gslb, index);
+    return withLegacyNotice(gslb, resolveOrThrow(gslb, index, ctx));
   } catch (err) {
     if (err instanceof InvalidGslb) return notServed('InvalidSpec', err.message, true);
     if (err instanceof NotServed) {
@@ -85,7 +88,7 @@ function resolveOrThrow(gslb: GslbSource, index: ObjectIndex, ctx: ResolveContex
   // Unhealthy hosts carry their addresses marked unhealthy: never served or
   // published as local targets, except by a Gslb that asks to fail open.
   const record = (hosts: string[], isHealthy: boolean): GslbRecord => ({
-    id: gslb.key,
+    id: gslb.id,
     hosts,
     strategy: strategy.type,
     ttlSeconds: strategy.ttlSeconds,

@@ -19,6 +19,8 @@ import {
   ANNOTATION_EXPOSED_IPS,
   gslbObject,
   ingressObject,
+  legacyGslbObject,
+  rules,
   serviceObject,
   sliceObject,
   GSLB_CLAIM,
@@ -180,6 +182,7 @@ test('RESOURCES names the collection of every watched kind', () => {
     Gateway: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gateways' },
     HTTPRoute: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' },
     GRPCRoute: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'grpcroutes' },
+    LegacyGslb: { group: 'k8gb.absa.oss', version: 'v1beta1', plural: 'gslbs' },
   });
 });
 
@@ -194,6 +197,7 @@ describe('readiness', () => {
       'gateways',
       'httproutes',
       'grpcroutes',
+      'gslbs',
     ]);
     expect(metrics.calls).toEqual(WATCHED_KINDS.map((k) => `synced ${k} false`));
     expect(logs).toEqual([
@@ -204,19 +208,19 @@ describe('readiness', () => {
       }),
     ]);
     expect(current().notReadyReason()).toBe(
-      'waiting for the first list of Gslb, Ingress, Service, EndpointSlice, Gateway, HTTPRoute, GRPCRoute',
+      'waiting for the first list of Gslb, Ingress, Service, EndpointSlice, Gateway, HTTPRoute, GRPCRoute, LegacyGslb',
     );
   });
 
   test('nothing is served until every kind is listed; then one reconcile serves the records', async () => {
     start();
     deliverWorld();
-    syncAll('GRPCRoute');
+    syncAll('LegacyGslb');
     await advance(10 * MAX_DELAY);
     expect(served).toEqual([]);
     expect(api.requests).toEqual([]);
-    expect(current().notReadyReason()).toBe('waiting for the first list of GRPCRoute');
-    handlers('GRPCRoute').onSynced();
+    expect(current().notReadyReason()).toBe('waiting for the first list of LegacyGslb');
+    handlers('LegacyGslb').onSynced();
     expect(current().notReadyReason()).toBe('first reconcile pending');
     await advance(DEBOUNCE - 1);
     expect(served).toEqual([]);
@@ -237,6 +241,50 @@ describe('readiness', () => {
     handlers('Service').onSynced();
     await advance(DEBOUNCE);
     expect(current().notReadyReason()).toBe('waiting for the first list of Gateway');
+  });
+});
+
+describe('legacy Gslbs (k8gb.absa.oss)', () => {
+  const LEGACY_STATUS = '/apis/k8gb.absa.oss/v1beta1/namespaces/shop/gslbs/old/status';
+  const legacy = (): KubeObject =>
+    legacyGslbObject({
+      name: 'old',
+      annotations: { [ANNOTATION_EXPOSED_IPS]: '192.0.2.20' },
+      ingress: { rules: rules({ 'old.cloud.example.org': ['web'] }) },
+    });
+
+  test('a CRD not installed does not hold readiness back; installed later, its Gslbs are served', async () => {
+    start();
+    deliverWorld();
+    // What the watcher reports for a collection that answers 404: listed and empty, then the error.
+    handlers('LegacyGslb').onSynced();
+    handlers('LegacyGslb').onError(
+      new KubeRequestError('the server could not find the requested resource', 404),
+    );
+    syncAll('LegacyGslb');
+    await advance(DEBOUNCE);
+    expect(current().notReadyReason()).toBeNull();
+    expect(served).toEqual([[RECORD]]);
+    // Its usual state (only clusters coming from older k8gb have the CRD): info, not an error.
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        level: 'info',
+        resource: 'LegacyGslb',
+        msg: 'LegacyGslb is not served by the apiserver (CRD not installed?); treated as empty, looked for again',
+      }),
+    );
+    expect(metrics.calls.filter((c) => c.startsWith('watchError'))).toEqual([]);
+    // The CRD is installed: the retried list reports its objects (a first list is reported once).
+    event('LegacyGslb', legacy());
+    await advance(DEBOUNCE);
+    expect(served.at(-1)?.map((r) => r.id)).toEqual(['shop/web', 'shop/old@k8gb.absa.oss']);
+    const status = api.requests.find((r) => r.path === LEGACY_STATUS);
+    expect(status).toMatchObject({ method: 'PATCH', bodyType: 'merge-patch' });
+    // Read-only: only its status and Events, never an Ingress for its embedded spec.
+    expect(api.sent().filter((r) => r.includes('ingresses') || r.includes('absa'))).toEqual([
+      `PATCH ${LEGACY_STATUS}`,
+    ]);
+    expect(metrics.calls).toContain('gslb shop/old true');
   });
 });
 
@@ -426,6 +474,23 @@ describe('watch errors', () => {
       'watchError HTTPRoute',
       'watchError HTTPRoute',
       'watchError HTTPRoute',
+    ]);
+  });
+
+  test('the legacy Gslb collection not served is no error: info once, then debug, not counted; its other failures are', () => {
+    start();
+    const legacy = handlers('LegacyGslb');
+    legacy.onError(notServed());
+    legacy.onError(notServed());
+    legacy.onError(new KubeRequestError('Forbidden', 403));
+    const entries = logs.filter((l) => l['resource'] === 'LegacyGslb');
+    expect(entries.map((l) => [l['level'], l['status']])).toEqual([
+      ['info', 404],
+      ['debug', 404],
+      ['warn', 403],
+    ]);
+    expect(metrics.calls.filter((c) => c.startsWith('watchError'))).toEqual([
+      'watchError LegacyGslb',
     ]);
   });
 

@@ -175,6 +175,8 @@ test('the first poll starts at once; A and AAAA of localtargets-<host>. are aske
   expect(r.poller.view().peers.get('us')).toEqual({
     state: 'up',
     lastSuccessMs: T0 + 1,
+    failedPolls: 0,
+    lastError: null,
     server: server('us'),
   });
   expect(await metricValue(r.registry, PEER_METRIC_NAMES.up, { peer: 'us' })).toBe(1);
@@ -275,6 +277,11 @@ test('a peer is down after 2 failed polls, not 1, and up again after 2 answered 
   await jest.advanceTimersByTimeAsync(INTERVAL);
   expect(r.poller.view().peers.get('us')?.state).toBe('down');
   expect(served(r.poller, 'us')).toEqual([]);
+  // What a decision record tells of the peer going down.
+  expect(r.poller.view().peers.get('us')).toMatchObject({
+    failedPolls: 2,
+    lastError: 'servfail: servfail',
+  });
   expect(r.changes.map((c) => c.at)).toEqual([1, 2 * INTERVAL + 1]);
   expect(r.logs.find((l) => l['level'] === 'warn')).toMatchObject({
     msg: 'peer us is down after failed polls; its targets are no longer served',
@@ -451,6 +458,8 @@ test('a peer without address fails its polls; with no hosts nothing is asked and
   expect(r.poller.view().peers.get('none')).toEqual({
     state: 'down',
     lastSuccessMs: null,
+    failedPolls: 1,
+    lastError: 'no address known',
     server: null,
   });
   expect(served(r.poller, 'us')).toEqual(['10.0.0.1', '2001:db8::1']);

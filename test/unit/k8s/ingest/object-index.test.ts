@@ -14,6 +14,7 @@ import {
   gatewayObject,
   gslbObject,
   ingressObject,
+  legacyGslbObject,
   routeObject,
   serviceObject,
   sliceObject,
@@ -32,7 +33,8 @@ function remove(object: KubeObject): WatchEvent {
 /** Every kind but EndpointSlice: its map, an object in `namespace` and a version of it with a changed field. */
 interface MapCase {
   readonly kind: Exclude<WatchedKind, 'EndpointSlice'>;
-  readonly map: 'gslbs' | 'ingresses' | 'services' | 'gateways' | 'httpRoutes' | 'grpcRoutes';
+  readonly map:
+    'gslbs' | 'legacyGslbs' | 'ingresses' | 'services' | 'gateways' | 'httpRoutes' | 'grpcRoutes';
   readonly make: (name: string, namespace: string, version: number) => KubeObject;
   /** A field of the stored record that tells the versions apart. */
   readonly read: (record: unknown) => unknown;
@@ -43,6 +45,12 @@ const MAP_CASES: MapCase[] = [
     kind: 'Gslb',
     map: 'gslbs',
     make: (name, namespace, v) => gslbObject({ name, namespace, generation: v }),
+    read: (r) => (r as { generation: number }).generation,
+  },
+  {
+    kind: 'LegacyGslb',
+    map: 'legacyGslbs',
+    make: (name, namespace, v) => legacyGslbObject({ name, namespace, generation: v }),
     read: (r) => (r as { generation: number }).generation,
   },
   {
@@ -80,7 +88,7 @@ const MAP_CASES: MapCase[] = [
   },
 ];
 
-test('WATCHED_KINDS lists the seven kinds in a fixed order', () => {
+test('WATCHED_KINDS lists the eight kinds in a fixed order', () => {
   expect(WATCHED_KINDS).toEqual([
     'Gslb',
     'Ingress',
@@ -89,6 +97,7 @@ test('WATCHED_KINDS lists the seven kinds in a fixed order', () => {
     'Gateway',
     'HTTPRoute',
     'GRPCRoute',
+    'LegacyGslb',
   ]);
 });
 

@@ -5,12 +5,12 @@
  */
 import type { KubeObject } from '../../../../src/k8s/client/kube-api';
 import { canonicalJson } from '../../../../src/k8s/ingest/json-fields';
+import { toGslb } from '../../../../src/k8s/ingest/gslb-objects';
 import {
   ingressServers,
   keyOf,
   toEndpointSlice,
   toGateway,
-  toGslb,
   toIngress,
   toRoute,
   toService,
@@ -73,6 +73,8 @@ describe('toGslb', () => {
     const gslb = toGslb(object);
     expect(gslb).toEqual({
       key: 'shop/web',
+      id: 'shop/web',
+      group: 'k8gb.io',
       namespace: 'shop',
       name: 'web',
       uid: 'u-1',
@@ -92,6 +94,7 @@ describe('toGslb', () => {
         },
       },
       serviceHealthPolicy: 'All',
+      migrationMark: null,
       statusJson: canonicalJson(object['status']),
       statusHosts: ['a.cloud.example.org', 'b.cloud.example.org', 'c.cloud.example.org'],
       readyCondition: { status: 'False', lastTransitionTime: '2026-02-02T02:02:02Z' },
@@ -102,6 +105,8 @@ describe('toGslb', () => {
   test('a bare object gets the defaults', () => {
     expect(toGslb(bare())).toEqual({
       key: '/x',
+      id: '/x',
+      group: 'k8gb.io',
       namespace: '',
       name: 'x',
       uid: '',
@@ -112,6 +117,7 @@ describe('toGslb', () => {
       embeddedIngress: null,
       resourceRef: null,
       serviceHealthPolicy: undefined,
+      migrationMark: null,
       statusJson: '{}',
       statusHosts: [],
       readyCondition: null,

@@ -3,7 +3,7 @@
  * What a selector selects in a cluster (namespace, exactly one match) is
  * covered through resolveGslb in resolve-gslb.test.ts.
  */
-import type { LabelSelector } from '../../../../src/k8s/ingest/objects';
+import type { LabelSelector } from '../../../../src/k8s/ingest/gslb-objects';
 import { matchesSelector } from '../../../../src/k8s/reconcile/declarations';
 
 describe('matchesSelector (Kubernetes label selector semantics)', () => {

@@ -6,7 +6,7 @@
  */
 import { desiredStatus, statusUpdate } from '../../../../src/k8s/reconcile/gslb-status';
 import { canonicalJson } from '../../../../src/k8s/ingest/json-fields';
-import { toGslb } from '../../../../src/k8s/ingest/objects';
+import { toGslb } from '../../../../src/k8s/ingest/gslb-objects';
 import type { Resolution } from '../../../../src/k8s/reconcile/resolution';
 import { gslbObject } from '../../../helpers/kube-objects';
 

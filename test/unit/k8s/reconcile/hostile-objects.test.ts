@@ -12,7 +12,9 @@
  * For every case: nothing throws; resolution never fails in a way no input
  * should cause (ResolutionFailed is a defect); the shop Gslbs' records,
  * answers and status writes are exactly those of a world without the tenant;
- * and every tenant Gslb gets a Ready condition saying why.
+ * every tenant Gslb gets a Ready condition saying why; and a tenant's legacy
+ * (k8gb.absa.oss) Gslb, valid or not, is written only through its status and
+ * Events and changes no Ingress or Gslb write.
  */
 import fc from 'fast-check';
 import type { KubeObject } from '../../../../src/k8s/client/kube-api';
@@ -27,6 +29,7 @@ import {
   gslbObject,
   ingressObject,
   kubeObject,
+  legacyGslbObject,
   loadBalancer,
   resolveContext,
   routeObject,
@@ -160,6 +163,19 @@ function tenantObjects(): [WatchedKind, KubeObject][] {
         hosts: { 'z.cloud.example.org': ['svc'] },
       }),
     ],
+    // A legacy (k8gb.absa.oss) embedded Gslb: read-only, so no write but its status and Events.
+    [
+      'LegacyGslb',
+      legacyGslbObject({
+        ...meta,
+        name: 'old',
+        uid: 'uid-old',
+        annotations: { [ANNOTATION_EXPOSED_IPS]: '198.51.100.5' },
+        ingress: {
+          rules: [{ host: 'old.cloud.example.org', http: { paths: backendPaths('svc') } }],
+        },
+      }),
+    ],
     ['Service', serviceObject('svc', { ...meta, uid: 'uid-svc' })],
     ['EndpointSlice', sliceObject('svc-abcde', 'svc', true, { ...meta, uid: 'uid-slice' })],
     ['Gateway', gatewayObject('gw', [{ value: '198.51.100.4' }], { ...meta, uid: 'uid-gw' })],
@@ -248,6 +264,16 @@ function checkTenant(tenant: readonly [WatchedKind, KubeObject][]): void {
   const first = together.reconciler.pass(together.index);
   expect(shopView(together, first)).toEqual(REFERENCE.first);
   expectConditions(together, first);
+  // Legacy Gslbs own nothing: the Ingress and Gslb writes are those of a world without them.
+  const withoutLegacy = world();
+  add(withoutLegacy, shopObjects());
+  add(
+    withoutLegacy,
+    tenant.filter(([kind]) => kind !== 'LegacyGslb'),
+  );
+  expect(objectWrites(first)).toEqual(
+    objectWrites(withoutLegacy.reconciler.pass(withoutLegacy.index)),
+  );
 
   const later = world();
   add(later, shopObjects());
@@ -258,16 +284,32 @@ function checkTenant(tenant: readonly [WatchedKind, KubeObject][]): void {
   expectConditions(later, after);
 }
 
-/** Every tenant Gslb has a resolution that says why, and the status planned carries it. */
+/** The writes of objects other than status and Events: Ingresses and Gslbs. */
+function objectWrites(result: PassResult): unknown[] {
+  return result.writes
+    .filter((w) => w.kind === 'ingress' || w.kind === 'gslb')
+    .map((w) => [w.key, w.method, w.path, w.body]);
+}
+
+/**
+ * Every tenant Gslb has a resolution that says why, and the status planned carries it; a legacy
+ * Gslb is only ever written through its status and Events (no Ingress, spec or label of its own).
+ */
 function expectConditions(w: World, result: PassResult): void {
-  for (const gslb of w.index.gslbs.values()) {
+  for (const write of result.writes) {
+    if (write.path.startsWith('/apis/k8gb.absa.oss/')) expect(write.path).toMatch(/\/status$/);
+    const owners = (write.body as { metadata?: { ownerReferences?: unknown[] } } | undefined)
+      ?.metadata?.ownerReferences;
+    expect(JSON.stringify(owners ?? [])).not.toContain('k8gb.absa.oss');
+  }
+  for (const gslb of w.index.allGslbs()) {
     if (gslb.namespace !== TENANT) continue;
-    const resolution = result.resolutions.get(gslb.key);
+    const resolution = result.resolutions.get(gslb.id);
     expect(resolution).toBeDefined();
     expect(resolution?.reason).not.toBe('ResolutionFailed');
     expect(typeof resolution?.message).toBe('string');
     if (resolution?.pending === true) continue;
-    const status = result.writes.find((write) => write.key === `status ${gslb.key}`);
+    const status = result.writes.find((write) => write.key === `status ${gslb.id}`);
     const conditions = (status?.body as { status?: { conditions?: unknown[] } } | undefined)?.status
       ?.conditions;
     expect(conditions?.[0]).toMatchObject({ type: 'Ready', reason: resolution?.reason });
@@ -351,6 +393,7 @@ const API_VERSIONS: Record<WatchedKind, string> = {
   Gateway: 'gateway.networking.k8s.io/v1',
   HTTPRoute: 'gateway.networking.k8s.io/v1',
   GRPCRoute: 'gateway.networking.k8s.io/v1',
+  LegacyGslb: 'k8gb.absa.oss/v1beta1',
 };
 const KINDS = Object.keys(API_VERSIONS) as WatchedKind[];
 const NAMES = ['x', 'y', 'front-x', 'svc', 'svc-abcde', 'gw', 'route-y', 'annotated'];
@@ -407,6 +450,7 @@ test('the valid tenant is served, and the check sees the shop (the reference is 
   add(w, tenantObjects());
   const result = w.reconciler.pass(w.index);
   expect(result.resolutions.get(`${TENANT}/x`)?.reason).toBe('Serving');
+  expect(result.resolutions.get(`${TENANT}/old@k8gb.absa.oss`)?.reason).toBe('Serving');
   const view = shopView(w, result) as { answers: unknown[]; writes: unknown[] };
   expect(view.answers).toEqual([
     ['a.cloud.example.org', ['192.0.2.10'], ['2001:db8::10'], ['192.0.2.10']],

@@ -23,6 +23,7 @@ import {
   ANNOTATION_HOSTNAME,
   gslbObject,
   ingressObject,
+  legacyGslbObject,
   loadBalancer,
   resolveContext,
   resolvedTo,
@@ -95,6 +96,39 @@ const OBJECTS: Record<string, [WatchedKind, KubeObject]> = {
       uid: 'uid-c',
       annotations: { [ANNOTATION_EXPOSED_HOSTNAMES]: 'lb.example.net' },
       ingress: { rules: rules({ [`a.${ZONE}`]: ['api'], [`c.${ZONE}`]: ['api'] }) },
+    }),
+  ],
+  // Legacy (k8gb.absa.oss) Gslbs: one the k8gb.io Gslb a sets aside, one older than the others
+  // whose host collides with c's, and that one marked migrated. Their claims win over c's, whose
+  // last good records a fresh reconciler cannot know.
+  legacyA: [
+    'LegacyGslb',
+    legacyGslbObject({
+      name: 'a',
+      uid: 'uid-a-legacy',
+      annotations: { [ANNOTATION_EXPOSED_IPS]: '192.0.2.5' },
+      resourceRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'front' },
+    }),
+  ],
+  legacyD: [
+    'LegacyGslb',
+    legacyGslbObject({
+      name: 'd',
+      uid: 'uid-legacy-d',
+      creationTimestamp: '2025-06-01T00:00:00Z',
+      annotations: { [ANNOTATION_EXPOSED_IPS]: '192.0.2.6' },
+      ingress: { rules: rules({ [`c.${ZONE}`]: ['api'], [`d.${ZONE}`]: ['web'] }) },
+    }),
+  ],
+  legacyDMigrated: [
+    'LegacyGslb',
+    legacyGslbObject({
+      name: 'd',
+      uid: 'uid-legacy-d',
+      creationTimestamp: '2025-06-01T00:00:00Z',
+      labels: { 'k8gb.io/migrated-to-k8gb-io': 'true' },
+      annotations: { [ANNOTATION_EXPOSED_IPS]: '192.0.2.6' },
+      ingress: { rules: rules({ [`c.${ZONE}`]: ['api'], [`d.${ZONE}`]: ['web'] }) },
     }),
   ],
   front: ['Ingress', ingressObject('front', { hosts: { [`a.${ZONE}`]: ['web'] } })],

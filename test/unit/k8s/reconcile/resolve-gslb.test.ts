@@ -6,7 +6,7 @@
  */
 import type { KubeObject } from '../../../../src/k8s/client/kube-api';
 import type { WatchedKind } from '../../../../src/k8s/ingest/object-index';
-import { toGslb } from '../../../../src/k8s/ingest/objects';
+import { toGslb } from '../../../../src/k8s/ingest/gslb-objects';
 import { resolveGslb } from '../../../../src/k8s/reconcile/resolve-gslb';
 import type {
   HostnameLookup,

@@ -1,0 +1,46 @@
+/**
+ * The peers' wiring: which edge DNS servers to ask (EDGE_DNS_SERVERS, else
+ * the system's resolvers that can be used), the peer metrics, and the peer
+ * sync feeding the table pipeline.
+ */
+import { getServers } from 'node:dns';
+import type { Registry } from 'prom-client';
+import { usableDnsServers } from './config/host-port';
+import type { Config } from './config/load-config';
+import { configuredPeerGeoTags, createPeerSync, type PeerSync } from './peers/peer-sync';
+import type { TablePipeline } from './serving/table-pipeline';
+import type { Logger } from './telemetry/logger';
+import type { Metrics } from './telemetry/metrics';
+import { createPeerMetrics } from './telemetry/peer-metrics';
+
+/** Creates the peer sync of `config`; nothing runs before its start(). */
+export function createPeers(
+  config: Config,
+  deps: {
+    readonly logger: Logger;
+    readonly registry: Registry;
+    readonly now: () => number;
+    readonly pipeline: TablePipeline;
+    readonly metrics: Pick<Metrics, 'recordInternalError'>;
+  },
+): PeerSync {
+  const { logger, pipeline } = deps;
+  return createPeerSync({
+    config,
+    edgeServers:
+      config.edgeDnsServers.length > 0
+        ? config.edgeDnsServers
+        : usableDnsServers(getServers(), (server, reason) =>
+            logger.warn(
+              { server, err: reason, code: 'MERIDIAN_ERR_PEER' },
+              'edge DNS server skipped',
+            ),
+          ),
+    logger,
+    metrics: createPeerMetrics(deps.registry, configuredPeerGeoTags(config)),
+    now: deps.now,
+    hosts: () => pipeline.hosts(),
+    onChange: (view) => pipeline.setPeerView(view),
+    onInternalError: () => deps.metrics.recordInternalError('peers'),
+  });
+}
