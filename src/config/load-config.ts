@@ -166,8 +166,8 @@ export function loadConfig(
   const reloadDebounceMs = parse('MERIDIAN_RELOAD_DEBOUNCE_MS', integerIn(0, 60_000));
   const rescanIntervalMs = parse('MERIDIAN_RESCAN_SECONDS', seconds(1, 86_400));
   const peers = readPeerSettings(parse, clusterGeoTag, problems);
-  const geoIp = readGeoIp(raw, parse);
-  const audit = readAudit(raw, parse);
+  // Read here, before the problems are judged; spread into the result below.
+  const files = { geoIp: readGeoIp(raw, parse), audit: readAudit(raw, parse) };
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
@@ -193,8 +193,7 @@ export function loadConfig(
     rescanIntervalMs,
     defaultTtlSeconds: DEFAULT_TTL_SECONDS,
     peers,
-    geoIp,
-    audit,
+    ...files,
   });
 }
 
