@@ -55,6 +55,17 @@ export type LineBody =
 /** The line types, in the order docs/audit.md lists them. */
 export const LINE_TYPES = ['start', 'continue', 'record', 'gap', 'torn'] as const;
 
+/** `record` as JSON, or null when JSON.stringify refuses it (a cycle, a BigInt, a function). */
+export function serializeRecord(record: unknown): string | null {
+  try {
+    // undefined for a function or for undefined itself, whatever the declared type says.
+    const json: unknown = JSON.stringify(record);
+    return typeof json === 'string' ? json : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The SHA-256 of `data` (a string is hashed as UTF-8), lower-case hex. */
 export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
