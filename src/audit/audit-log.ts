@@ -180,6 +180,7 @@ export class AuditLog implements AuditSink {
       const batch = buildBatch({
         head: file.head,
         opening: file.opening,
+        outage: this.reports.outage(),
         queue: this.queue,
         nowMs: this.deps.now(),
         room: this.settings.maxBytes - file.size,
@@ -236,7 +237,8 @@ export class AuditLog implements AuditSink {
     this.deps.metrics.recordsWritten(batch.records);
     this.deps.metrics.setQueued(this.queue.length);
     this.dirty = true;
-    this.reports.succeeded(this.dropped);
+    // The failure ends with the write that tells it (the outage line may need a new file).
+    if (batch.toldOutage) this.reports.succeeded(this.dropped);
     this.reports.written(() => this.file?.head ?? null);
     if (this.settings.fsyncIntervalMs === 0) await this.sync(file);
     else this.scheduleSync();

@@ -1,7 +1,8 @@
 /**
  * One write of the audit file: the lines for the records waiting, chained
  * from the head, each record preceded by a gap line when records were lost
- * just before it. A batch is bounded in bytes and lines, so the JSON and
+ * just before it, and the whole after a failure preceded by an outage line.
+ * A batch is bounded in bytes and lines, so the JSON and
  * hashing done between two writes stay small, and it never takes the file
  * past its size limit. Records leave the queue only once their lines are
  * known to be in the file (settle), so that a failed write loses nothing
@@ -18,7 +19,7 @@ export const BATCH_BYTES = 256 * 1024;
 export const BATCH_LINES = 1024;
 
 /** What a line of a batch stands for. */
-type LineKind = 'opening' | 'gap' | 'record' | 'trailing';
+type LineKind = 'opening' | 'outage' | 'gap' | 'record' | 'trailing';
 
 /** Lines ready to be written in one call. */
 export interface Batch {
@@ -31,12 +32,16 @@ export interface Batch {
   readonly trailing: Loss | null;
   /** True when the batch holds more than the opening line. */
   readonly fills: boolean;
+  /** True when the batch holds the outage line asked for (or none was asked for). */
+  readonly toldOutage: boolean;
 }
 
 /** What the next batch is built from. */
 export interface BatchInput {
   readonly head: ChainPoint | null;
   readonly opening: { readonly newline: boolean; readonly body: LineBody } | null;
+  /** The outage line to write first, after a failure; null when there was none. */
+  readonly outage: LineBody | null;
   readonly queue: AuditQueue;
   readonly nowMs: number;
   /** Bytes the file may still grow by. */
@@ -93,19 +98,27 @@ export function buildBatch(input: BatchInput): Batch | 'full' | null {
   const { queue } = input;
   const batch = new BatchLines(input);
   if (input.opening !== null) batch.add(input.opening.body, 'opening', input.nowMs);
+  const toldOutage = input.outage === null || batch.add(input.outage, 'outage', input.nowMs);
+  // Nothing goes before the outage line: it marks where writing stopped.
+  const records = toldOutage ? addRecords(batch, queue, input.nowMs) : 0;
+  const trailing =
+    toldOutage && records === queue.length ? addTrailing(batch, queue, input.nowMs) : null;
+  const { head, lines } = batch;
+  if (head === null || lines.length === 0)
+    return queue.length > 0 || queue.trailingLoss !== null || !toldOutage ? 'full' : null;
+  const bytes = Buffer.from(batch.parts.join(''));
+  return { bytes, lines, head, records, trailing, fills: batch.fills, toldOutage };
+}
+
+/** Adds the waiting records that fit, each after its gap line; returns how many. */
+function addRecords(batch: BatchLines, queue: AuditQueue, nowMs: number): number {
   let records = 0;
   for (let entry = queue.at(0); entry !== undefined; entry = queue.at(records)) {
-    if (entry.loss !== null && !batch.add({ type: 'gap', loss: entry.loss }, 'gap', input.nowMs))
-      break;
+    if (entry.loss !== null && !batch.add({ type: 'gap', loss: entry.loss }, 'gap', nowMs)) break;
     if (!batch.add({ type: 'record', recordJson: entry.json }, 'record', entry.timeMs)) break;
     records += 1;
   }
-  const trailing = records === queue.length ? addTrailing(batch, queue, input.nowMs) : null;
-  const { head, lines } = batch;
-  if (head === null || lines.length === 0)
-    return queue.length > 0 || queue.trailingLoss !== null ? 'full' : null;
-  const bytes = Buffer.from(batch.parts.join(''));
-  return { bytes, lines, head, records, trailing, fills: batch.fills };
+  return records;
 }
 
 /** Adds the gap line of the loss after the last record, taking it from the queue. */

@@ -39,6 +39,12 @@ export type ChainEvent =
       readonly gap: NonNullable<ParsedLine['gap']>;
     }
   | {
+      readonly kind: 'outage';
+      readonly at: LineLocation;
+      readonly seq: number;
+      readonly outage: NonNullable<ParsedLine['outage']>;
+    }
+  | {
       readonly kind: 'torn';
       readonly at: LineLocation;
       readonly bytes: number;
@@ -131,6 +137,8 @@ export class ChainVerifier {
     this.headLine = { seq: line.seq, hash: sha256, at };
     this.count += 1;
     if (line.gap !== null) this.onEvent({ kind: 'gap', at, seq: line.seq, gap: line.gap });
+    if (line.outage !== null)
+      this.onEvent({ kind: 'outage', at, seq: line.seq, outage: line.outage });
   }
 
   /** Ends the input: a bad last line is a break, since no line can pin it any more. */

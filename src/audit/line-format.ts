@@ -44,16 +44,30 @@ export interface TornSegment {
   readonly sha256: string;
 }
 
+/**
+ * A time the file could not be written, told by the first line written after
+ * it: since when, the failed operation and its errno code, and how many tries
+ * failed. Records queued meanwhile follow it (written late, each with the time
+ * it was handed in); those that did not fit are told by a gap line.
+ */
+export interface Outage {
+  readonly sinceMs: number;
+  readonly operation: string;
+  readonly errno: string;
+  readonly failures: number;
+}
+
 /** What a line says besides seq, time and prev. */
 export type LineBody =
   | { readonly type: 'start'; readonly note?: string; readonly torn?: TornSegment }
   | { readonly type: 'continue'; readonly previous: string; readonly torn?: TornSegment }
   | { readonly type: 'record'; readonly recordJson: string }
   | { readonly type: 'gap'; readonly loss: Loss }
-  | { readonly type: 'torn'; readonly torn: TornSegment };
+  | { readonly type: 'torn'; readonly torn: TornSegment }
+  | { readonly type: 'outage'; readonly outage: Outage };
 
 /** The line types, in the order docs/audit.md lists them. */
-export const LINE_TYPES = ['start', 'continue', 'record', 'gap', 'torn'] as const;
+export const LINE_TYPES = ['start', 'continue', 'record', 'gap', 'torn', 'outage'] as const;
 
 /** `record` as JSON, or null when JSON.stringify refuses it (a cycle, a BigInt, a function). */
 export function serializeRecord(record: unknown): string | null {
@@ -89,6 +103,11 @@ export function formatLine(seq: number, timeMs: number, prev: string, body: Line
     }
     case 'torn':
       return `${head},"torn":${JSON.stringify(body.torn)}}`;
+    case 'outage': {
+      const { sinceMs, operation, errno, failures } = body.outage;
+      const since = new Date(sinceMs).toISOString();
+      return `${head},${JSON.stringify({ since, operation, errno, failures }).slice(1)}`;
+    }
     case 'start':
     case 'continue': {
       const rest: Record<string, unknown> = { format: AUDIT_FORMAT, ...body };
@@ -114,6 +133,13 @@ export interface ParsedLine {
   } | null;
   /** A `continue` line's previous file name; null on other lines. */
   readonly previous: string | null;
+  /** An outage line's start, failed operation and errno code; null on other lines. */
+  readonly outage: {
+    readonly since: string;
+    readonly operation: string;
+    readonly errno: string;
+    readonly failures: number;
+  } | null;
 }
 
 const HEX_64 = /^[0-9a-f]{64}$/;
@@ -140,6 +166,15 @@ function gapOf(line: Record<string, unknown>): ParsedLine['gap'] | string {
   if (typeof from !== 'string' || typeof to !== 'string')
     return 'a gap line needs "from" and "to" times';
   return { lost, reasons: reasons as Record<string, number>, from, to };
+}
+
+function outageOf(line: Record<string, unknown>): ParsedLine['outage'] | string {
+  const { since, operation, errno, failures } = line;
+  if (typeof since !== 'string') return 'an outage line needs "since", a time';
+  if (typeof operation !== 'string' || typeof errno !== 'string')
+    return 'an outage line needs "operation" and "errno"';
+  if (!isCount(failures, 1)) return 'an outage line needs "failures", a count of at least 1';
+  return { since, operation, errno, failures };
 }
 
 /** What a line of `type` needs beyond the common fields; a problem or null. */
@@ -171,6 +206,8 @@ export function parseLine(bytes: Uint8Array): ParsedLine | string {
   if (typeof torn === 'string') return torn;
   const gap = known === 'gap' ? gapOf(line) : null;
   if (typeof gap === 'string') return gap;
+  const outage = known === 'outage' ? outageOf(line) : null;
+  if (typeof outage === 'string') return outage;
   const previous = known === 'continue' ? (line['previous'] as string) : null;
   return {
     seq: line['seq'] as number,
@@ -179,6 +216,7 @@ export function parseLine(bytes: Uint8Array): ParsedLine | string {
     torn,
     gap,
     previous,
+    outage,
   };
 }
 

@@ -12,6 +12,7 @@ import { messageOf } from '../errors';
 import { auditErrorReason, type AuditMetrics } from '../telemetry/audit-metrics';
 import type { Logger } from '../telemetry/logger';
 import type { AuditIoError } from './chain-files';
+import type { LineBody } from './line-format';
 import type { ChainPoint } from './tail';
 
 /** Backoff after a failure: doubling from the first delay up to the cap. */
@@ -29,6 +30,8 @@ interface Failure {
   readonly logged: Set<string>;
   /** Records dropped before it began. */
   readonly droppedBefore: number;
+  /** Tries that failed during it. */
+  failures: number;
 }
 
 /** What the reports need. */
@@ -91,8 +94,10 @@ export class AuditReports {
       error,
       logged: new Set(),
       droppedBefore: droppedSoFar,
+      failures: 0,
     };
     this.current.error = error;
+    this.current.failures += 1;
     const key = `${error.operation}:${error.code}`;
     if (!this.current.logged.has(key)) {
       this.current.logged.add(key);
@@ -112,6 +117,21 @@ export class AuditReports {
     return Math.min(max, first * 2 ** Math.min(this.consecutive - 1, 30));
   }
 
+  /**
+   * The outage line that the first write after a failure starts with, so
+   * that the file itself says when it could not be written; null when none
+   * is being retried.
+   */
+  outage(): Extract<LineBody, { type: 'outage' }> | null {
+    const failure = this.current;
+    if (failure === null) return null;
+    const { operation, code } = failure.error;
+    return {
+      type: 'outage',
+      outage: { sinceMs: failure.sinceMs, operation, errno: code, failures: failure.failures },
+    };
+  }
+
   /** A write worked: ends the failure, if any. */
   succeeded(droppedSoFar: number): void {
     this.consecutive = 0;
@@ -126,7 +146,7 @@ export class AuditReports {
         since: new Date(failure.sinceMs).toISOString(),
         dropped: droppedSoFar - failure.droppedBefore,
       },
-      'audit file written again; a gap line tells what was dropped meanwhile',
+      'audit file written again; an outage line marks where, a gap line what was dropped meanwhile',
     );
   }
 

@@ -1,7 +1,7 @@
 /**
  * `meridian audit verify FILE…`: checks that the audit files given, in chain
  * order, hold one intact chain (docs/audit.md), and says what it found: where
- * the chain starts or what it is anchored on, every gap and torn write, each
+ * the chain starts or what it is anchored on, every gap, outage and torn write, each
  * file's last seq, and the head to compare with a copy kept elsewhere. The
  * first break goes to `err` with its file, line and why. Returns the exit
  * status: 0 intact, 1 broken, 2 not checked (no file given, a file that
@@ -39,6 +39,7 @@ interface Tally {
   gaps: number;
   lost: number;
   torn: number;
+  outages: number;
 }
 
 /** One line of output for `event`. */
@@ -56,6 +57,11 @@ function describe(event: ChainEvent, tally: Tally): string {
         .join(', ');
       return `${where(event.at)}: gap, ${event.gap.lost} record(s) lost (${reasons}) between ${event.gap.from} and ${event.gap.to}`;
     }
+    case 'outage': {
+      tally.outages += 1;
+      const { since, operation, errno, failures } = event.outage;
+      return `${where(event.at)}: outage, the file could not be written since ${since} (${operation} ${errno}, ${failures} failed tries); lines after it were written late`;
+    }
     case 'torn':
       tally.torn += 1;
       return `${where(event.at)}: torn write, ${event.bytes} byte(s) cut short by a crash or a failed write, pinned by ${where(event.pinnedAt)}`;
@@ -71,7 +77,7 @@ function summary(outcome: VerifyOutcome, tally: Tally): string {
   );
   const { head } = outcome;
   lines.push(
-    `intact: ${outcome.lines} line(s) in ${outcome.files.length} file(s); ${tally.gaps} gap(s), ${tally.lost} record(s) lost; ${tally.torn} torn write(s)`,
+    `intact: ${outcome.lines} line(s) in ${outcome.files.length} file(s); ${tally.gaps} gap(s), ${tally.lost} record(s) lost; ${tally.torn} torn write(s); ${tally.outages} outage(s)`,
   );
   if (head !== null) lines.push(`head: seq ${head.seq}, sha256 ${head.hash} (${where(head.at)})`);
   return `${lines.join('\n')}\n`;
@@ -83,7 +89,7 @@ export async function auditVerify(paths: readonly string[], output: CliOutput): 
     output.err(AUDIT_USAGE);
     return EXIT_NOT_CHECKED;
   }
-  const tally: Tally = { gaps: 0, lost: 0, torn: 0 };
+  const tally: Tally = { gaps: 0, lost: 0, torn: 0, outages: 0 };
   let outcome: VerifyOutcome;
   try {
     outcome = await verifyFiles(

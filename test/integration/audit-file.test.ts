@@ -323,3 +323,148 @@ describe('close', () => {
     await closing;
   });
 });
+
+/** An error as node:fs reports one, with its errno code. */
+const fsError = (code: string): Error => Object.assign(new Error(`${code}: simulated`), { code });
+
+describe('when writing fails', () => {
+  test('a full disk: answers are not held, the error is counted, logged once and noted; then an outage line and the records', async () => {
+    const path = join(auditDir(), 'audit.jsonl');
+    const fs = testFs();
+    const { log, metric, logs } = startLog(path, { deps: { fs } });
+    log.append(record(0));
+    await waitFor(() => fs.writes === 1, 5_000, 'first write');
+    fs.onWrite = () => {
+      throw fsError('ENOSPC');
+    };
+    for (let i = 1; i <= 3; i++) expect(log.append(record(i))).toBe(true);
+    await waitFor(
+      async () => (await metric(M.writeErrors, { reason: 'ENOSPC' })) >= 3,
+      5_000,
+      'retries',
+    );
+    expect(await metric(M.failing)).toBe(1);
+    expect(log.readinessNotes()).toEqual([
+      expect.stringMatching(
+        /^audit file .*audit\.jsonl: write failed \(ENOSPC\) since .*; retrying; 3 records waiting, 0 dropped$/,
+      ),
+    ]);
+    const errors = logs.filter((l) => l['code'] === 'MERIDIAN_ERR_AUDIT');
+    expect(errors).toEqual([expect.objectContaining({ operation: 'write', errno: 'ENOSPC' })]);
+    fs.onWrite = null;
+    await waitFor(async () => (await metric(M.failing)) === 0, 5_000, 'recovery');
+    expect(log.readinessNotes()).toEqual([]);
+    await log.close();
+    const lines = linesOf(path);
+    expect(lines.map((l) => l['type'])).toEqual([
+      'start',
+      'record',
+      'outage',
+      'record',
+      'record',
+      'record',
+    ]);
+    expect(lines[2]).toMatchObject({
+      operation: 'write',
+      errno: 'ENOSPC',
+      failures: expect.any(Number),
+    });
+    expect(Date.parse(lines[2]!['since'] as string)).toBeLessThanOrEqual(
+      Date.parse(lines[2]!['time'] as string),
+    );
+    const outcome = await verifyPaths([path]);
+    expect(outcome.broken).toBeNull();
+    expect(outcome.events).toContainEqual(expect.objectContaining({ kind: 'outage', seq: 3 }));
+    expect(logs).toContainEqual(
+      expect.objectContaining({ msg: expect.stringContaining('audit file written again') }),
+    );
+  });
+
+  test('a write cut short, then records lost while failing: a torn line, an outage line and a gap line', async () => {
+    const path = join(auditDir(), 'audit.jsonl');
+    const fs = testFs();
+    const { log, metric } = startLog(path, { deps: { fs, maxQueuedRecords: 2 } });
+    log.append(record(0));
+    await waitFor(() => fs.writes === 1, 5_000, 'first write');
+    let cut = false;
+    fs.onWrite = (bytes) => {
+      if (cut) throw fsError('ENOSPC');
+      cut = true;
+      return Math.floor(bytes.length / 2);
+    };
+    for (let i = 1; i <= 5; i++) log.append(record(i));
+    await waitFor(
+      async () => (await metric(M.writeErrors, { reason: 'ENOSPC' })) >= 2,
+      5_000,
+      'failing',
+    );
+    expect(await metric(M.dropped, { reason: 'queue_full' })).toBe(3);
+    fs.onWrite = null;
+    await log.close();
+    const types = readFileSync(path, 'utf8')
+      .split('\n')
+      .slice(0, -1)
+      .map((line) => {
+        try {
+          return (JSON.parse(line) as { type: string }).type;
+        } catch {
+          return 'cut short';
+        }
+      });
+    // The first half of the batch held record 1 whole and part of record 2: only record 2 is written again.
+    expect(types).toEqual([
+      'start',
+      'record',
+      'record',
+      'cut short',
+      'torn',
+      'outage',
+      'record',
+      'gap',
+    ]);
+    const outcome = await verifyPaths([path]);
+    expect(outcome.broken).toBeNull();
+    expect(outcome.events.map((e) => e.kind)).toEqual(['start', 'torn', 'outage', 'gap']);
+  });
+
+  test('a file that cannot grow (EFBIG) is rotated, and the chain goes on in the next file', async () => {
+    const dir = auditDir();
+    const path = join(dir, 'audit.jsonl');
+    const fs = testFs();
+    const { log, metric } = startLog(path, { deps: { fs } });
+    log.append(record(0));
+    await waitFor(() => fs.writes === 1, 5_000, 'first write');
+    let refused = false;
+    fs.onWrite = () => {
+      if (refused) return undefined;
+      refused = true;
+      throw fsError('EFBIG');
+    };
+    log.append(record(1));
+    await waitFor(async () => (await metric(M.failing)) === 0 && refused, 5_000, 'rotated');
+    await log.close();
+    const files = filesInOrder(dir);
+    expect(files.map((f) => f.slice(dir.length + 1))).toEqual([
+      'audit.jsonl.000001',
+      'audit.jsonl',
+    ]);
+    expect(linesOf(path).map((l) => l['type'])).toEqual(['continue', 'outage', 'record']);
+    expect((await verifyPaths(files)).broken).toBeNull();
+    expect(await metric(M.writeErrors, { reason: 'EFBIG' })).toBe(1);
+  });
+
+  test('a path that cannot be opened is retried with backoff and never throws', async () => {
+    const dir = auditDir();
+    writeFileSync(join(dir, 'not-a-dir'), '');
+    const { log, metric } = startLog(join(dir, 'not-a-dir', 'audit.jsonl'));
+    expect(log.append(record(0))).toBe(true);
+    await waitFor(
+      async () => (await metric(M.writeErrors, { reason: 'ENOTDIR' })) >= 2,
+      5_000,
+      'retries',
+    );
+    expect(log.readinessNotes()).toEqual([expect.stringContaining('list failed (ENOTDIR)')]);
+    await log.close(100);
+    expect(await metric(M.dropped, { reason: 'closed' })).toBe(1);
+  });
+});

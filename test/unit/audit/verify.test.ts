@@ -123,6 +123,30 @@ describe('an intact chain', () => {
     });
   });
 
+  test('outage lines are part of the chain and are reported with their start and errno', async () => {
+    const { builder, lines } = chain(2);
+    const outage = {
+      sinceMs: Date.parse('2025-03-01T12:00:05.000Z'),
+      operation: 'write',
+      errno: 'ENOSPC',
+      failures: 4,
+    };
+    lines.push(builder.line({ type: 'outage', outage }), ...builder.records(1));
+    const outcome = await verify([['a', fileText(lines)]]);
+    expect(outcome.broken).toBeNull();
+    expect(outcome.events).toContainEqual({
+      kind: 'outage',
+      at: { file: 'a', line: 4 },
+      seq: 4,
+      outage: {
+        since: '2025-03-01T12:00:05.000Z',
+        operation: 'write',
+        errno: 'ENOSPC',
+        failures: 4,
+      },
+    });
+  });
+
   test('an empty file in the set holds no line and breaks nothing', async () => {
     const { lines } = chain(2);
     const outcome = await verify([
@@ -369,6 +393,18 @@ describe('lines that are not audit lines', () => {
     [
       `{"seq":3,"time":"t","prev":"${'a'.repeat(64)}","type":"gap","lost":2,"reasons":{"x":2}}`,
       'a gap line needs "from" and "to" times',
+    ],
+    [
+      `{"seq":3,"time":"t","prev":"${'a'.repeat(64)}","type":"outage"}`,
+      'an outage line needs "since", a time',
+    ],
+    [
+      `{"seq":3,"time":"t","prev":"${'a'.repeat(64)}","type":"outage","since":"t","errno":"EIO"}`,
+      'an outage line needs "operation" and "errno"',
+    ],
+    [
+      `{"seq":3,"time":"t","prev":"${'a'.repeat(64)}","type":"outage","since":"t","operation":"write","errno":"EIO","failures":0}`,
+      'an outage line needs "failures", a count of at least 1',
     ],
   ];
 

@@ -33,35 +33,38 @@ async function run(paths: string[]): Promise<{ code: number; out: string; err: s
   return { code, out, err };
 }
 
-test('an intact chain with a gap and a torn write: 0, each reported, then files and head', async () => {
+test('an intact chain with an outage, a gap and a torn write: 0, each reported, then files and head', async () => {
   const builder = new ChainBuilder();
   const first = [builder.start(), ...builder.records(2)];
+  const outage = { sinceMs: 0, operation: 'write', errno: 'ENOSPC', failures: 2 };
   const loss = { lost: 3, reasons: { queue_full: 3 }, fromMs: 0, toMs: 1_000 };
+  const second = [builder.line({ type: 'outage', outage }), builder.line({ type: 'gap', loss })];
   const head = builder.head;
   const cut = builder.record({ host: 'cut' }).slice(0, 20);
   builder.resume(head);
-  const second = [
-    builder.line({ type: 'gap', loss }),
-    builder.line({ type: 'torn', torn: { bytes: 20, sha256: sha256Hex(cut) } }),
-  ];
+  const pin = builder.line({ type: 'torn', torn: { bytes: 20, sha256: sha256Hex(cut) } });
   const a = file('a.jsonl', fileText(first));
-  const b = file('b.jsonl', `${fileText(second.slice(0, 1))}${cut}\n${fileText(second.slice(1))}`);
+  const b = file('b.jsonl', `${fileText(second)}${cut}\n${fileText([pin])}`);
   const empty = file('empty.jsonl', '');
   const { code, out, err } = await run([a, b, empty]);
   expect(err).toBe('');
   expect(code).toBe(EXIT_INTACT);
   expect(out).toContain(`${a}:1: a chain starts`);
   expect(out).toContain(
-    `${b}:1: gap, 3 record(s) lost (queue_full 3) between 1970-01-01T00:00:00.000Z and 1970-01-01T00:00:01.000Z`,
+    `${b}:1: outage, the file could not be written since 1970-01-01T00:00:00.000Z (write ENOSPC, 2 failed tries)`,
   );
-  expect(out).toContain(`${b}:2: torn write, 20 byte(s)`);
-  expect(out).toContain(`pinned by ${b}:3`);
+  expect(out).toContain(
+    `${b}:2: gap, 3 record(s) lost (queue_full 3) between 1970-01-01T00:00:00.000Z and 1970-01-01T00:00:01.000Z`,
+  );
+  expect(out).toContain(`${b}:3: torn write, 20 byte(s)`);
+  expect(out).toContain(`pinned by ${b}:4`);
   expect(out).toContain(`${a}: 3 line(s), up to seq 3`);
+  expect(out).toContain(`${b}: 4 line(s), up to seq 6`);
   expect(out).toContain(`${empty}: empty`);
   expect(out).toContain(
-    'intact: 5 line(s) in 3 file(s); 1 gap(s), 3 record(s) lost; 1 torn write(s)',
+    'intact: 6 line(s) in 3 file(s); 1 gap(s), 3 record(s) lost; 1 torn write(s); 1 outage(s)',
   );
-  expect(out).toContain(`head: seq 5, sha256 ${sha256Hex(second[1]!)} (${b}:3)`);
+  expect(out).toContain(`head: seq 6, sha256 ${sha256Hex(pin)} (${b}:4)`);
 });
 
 test('a set whose older files are gone names the hash it is anchored on', async () => {
