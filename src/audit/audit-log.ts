@@ -128,8 +128,11 @@ export class AuditLog implements AuditSink {
 
   close(timeoutMs = CLOSE_TIMEOUT_MS): Promise<void> {
     this.closed ??= new Promise<void>((resolve) => {
-      const timer = setTimeout(() => this.abandon(), timeoutMs);
+      const timer = setTimeout(() => this.abandon('not closed in time'), timeoutMs);
       this.closing = { resolve, timer };
+      // A writer waiting to retry tries once more now, rather than after its backoff.
+      if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+      this.retryTimer = null;
       this.kick();
     });
     return this.closed;
@@ -291,6 +294,11 @@ export class AuditLog implements AuditSink {
     // A file that cannot grow is rotated before the next write, so that the writer can go on.
     if (error.code === 'EFBIG') this.rotateFirst = true;
     const delayMs = this.reports.failed(error, this.dropped);
+    // Closing: the last try failed, and a shutdown does not wait out a backoff.
+    if (this.closing !== null) {
+      this.abandon('cannot be written at close');
+      return;
+    }
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       this.kick();
@@ -309,8 +317,8 @@ export class AuditLog implements AuditSink {
     this.closing?.resolve();
   }
 
-  /** close() timed out: what is still queued is dropped. */
-  private abandon(): void {
+  /** close() timed out or its last try failed: what is still queued is dropped. */
+  private abandon(why: string): void {
     const left = this.queue.clear();
     if (left > 0) {
       this.dropped += left;
@@ -319,7 +327,7 @@ export class AuditLog implements AuditSink {
     this.deps.metrics.setQueued(0);
     this.deps.logger.error(
       { code: 'MERIDIAN_ERR_AUDIT', path: this.settings.path, dropped: left },
-      'audit file not closed in time; records still queued were dropped',
+      `audit file ${why}; records still queued were dropped`,
     );
     const handle = this.file?.handle;
     this.file = null;

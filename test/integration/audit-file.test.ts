@@ -314,6 +314,24 @@ describe('close', () => {
     expect(await metric(M.dropped, { reason: 'closed' })).toBe(5);
   });
 
+  test('while failing, one more try at once: a shutdown does not wait out the backoff', async () => {
+    const dir = auditDir();
+    writeFileSync(join(dir, 'not-a-dir'), '');
+    const { log, metric, logs } = startLog(join(dir, 'not-a-dir', 'audit.jsonl'), {
+      deps: { retryMs: { first: 60_000, max: 60_000 } },
+    });
+    log.append(record(0));
+    await waitFor(async () => (await metric(M.failing)) === 1, 5_000, 'failing');
+    const started = Date.now();
+    await log.close(30_000);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await metric(M.writeErrors, { reason: 'ENOTDIR' })).toBe(2);
+    expect(await metric(M.dropped, { reason: 'closed' })).toBe(1);
+    expect(logs).toContainEqual(
+      expect.objectContaining({ msg: expect.stringContaining('cannot be written at close') }),
+    );
+  });
+
   test('twice is the same close', async () => {
     const dir = auditDir();
     mkdirSync(join(dir, 'sub'));
