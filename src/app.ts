@@ -23,6 +23,7 @@ import { createMetrics } from './telemetry/metrics';
 import { MetricsPage } from './telemetry/metrics-page';
 import { CAUSE_KINDS } from './serving/decisions';
 import { decisionLog } from './serving/decision-log';
+import { createAudit } from './start-audit';
 import { createPeers } from './start-peers';
 import { createDecisionMetrics } from './telemetry/decision-metrics';
 import { warmUp } from './warm-up';
@@ -93,11 +94,16 @@ export function buildApp(config: Config, deps: AppDeps): App {
   const peers = createPeers(config, { ...deps, logger: peerLog, pipeline, metrics });
   const decisionMetrics = createDecisionMetrics(deps.registry, CAUSE_KINDS);
   pipeline.onDecisions(decisionLog(logger.child({ component: 'decisions' }), decisionMetrics));
+  const audit = createAudit(config.audit, { ...deps, pipeline });
 
   return {
     async start() {
-      const http = await startHttpServer(config.metricsAddress, metricsPage, notReadyReason);
+      const http = await startHttpServer(config.metricsAddress, metricsPage, notReadyReason, () =>
+        audit.readinessNotes(),
+      );
       const closeAll: (() => Promise<void>)[] = [() => http.close()];
+      audit.start();
+      closeAll.push(() => audit.close());
       try {
         const geo = await openGeoLocator(config, logger.child({ component: 'geoip' }), () =>
           pipeline.geoLocatorChanged(),
@@ -155,6 +161,7 @@ export function buildApp(config: Config, deps: AppDeps): App {
             await peers.stop();
             await source.stop();
             pipeline.stop();
+            await audit.close();
             await geo?.close();
             await http.close();
             logger.info('stopped');

@@ -28,6 +28,8 @@ export const ERROR_CODES = Object.freeze({
     'A gRPC request carried bytes with no readable DNS header; answered with gRPC INVALID_ARGUMENT.',
   MERIDIAN_ERR_NOT_READY:
     'A query arrived before the first table was built; answered with gRPC UNAVAILABLE.',
+  MERIDIAN_ERR_AUDIT:
+    'The audit file cannot be opened, written, synced or rotated, or its last line cannot be continued; counted and reported as a readiness note while answers go on, and retried with backoff; records that overflow the queue meanwhile are marked by a gap line.',
   MERIDIAN_ERR_INTERNAL:
     'An unexpected failure while answering or building; gRPC INTERNAL, logged once and counted; the last good table keeps serving.',
 } as const);

@@ -1,6 +1,9 @@
+#!/usr/bin/env node
 /**
  * The process entry point and the only module that touches `process`: reads
  * flags and environment once, starts the app, handles signals and exit codes.
+ * `meridian audit verify FILE…` runs the audit file check instead
+ * (src/cli/audit-verify.ts).
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -8,6 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { buildApp, type RunningApp } from './app';
+import { AUDIT_USAGE, auditVerify, EXIT_NOT_CHECKED } from './cli/audit-verify';
 import { ConfigError, loadConfig } from './config/load-config';
 import { SETTINGS } from './config/spec';
 import { MeridianError } from './errors';
@@ -22,7 +26,7 @@ function usage(): string {
     const def = s.defaultValue === null ? 'required' : `default ${JSON.stringify(s.defaultValue)}`;
     return `  ${s.env}${flag}: ${s.help} [${def}]`;
   });
-  return `Usage: meridian [--FLAG=VALUE ...]\nSettings (environment variable, flag):\n${lines.join('\n')}\n`;
+  return `Usage: meridian [--FLAG=VALUE ...]\n       meridian audit verify FILE…\nSettings (environment variable, flag):\n${lines.join('\n')}\n`;
 }
 
 function flagOverrides(argv: string[]): Record<string, string> | 'help' {
@@ -110,7 +114,38 @@ async function main(): Promise<void> {
   process.on('SIGINT', onSignal);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`meridian: unexpected failure: ${String(err)}\n`);
-  process.exit(EXIT_START);
-});
+/** `meridian audit …`: only `verify` so far. */
+async function audit(args: string[]): Promise<number> {
+  if (args[0] !== 'verify') {
+    process.stderr.write(AUDIT_USAGE);
+    return EXIT_NOT_CHECKED;
+  }
+  return auditVerify(args.slice(1), {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+  });
+}
+
+// A write past a file-size limit (RLIMIT_FSIZE, `ulimit -f`) raises SIGXFSZ,
+// whose default action ends the process. Node itself ignores it (since 12.4),
+// but an embedder or a runtime that restores default signal handling would
+// not: with a handler the write fails with EFBIG, which the audit writer
+// counts and recovers from (it rotates the file), and DNS goes on answering.
+process.on('SIGXFSZ', () => undefined);
+
+const args = process.argv.slice(2);
+if (args[0] === 'audit') {
+  // exitCode, not exit(): a piped report is written out before the process ends.
+  audit(args.slice(1)).then(
+    (code) => (process.exitCode = code),
+    (err: unknown) => {
+      process.stderr.write(`meridian audit: unexpected failure: ${String(err)}\n`);
+      process.exitCode = EXIT_START;
+    },
+  );
+} else {
+  main().catch((err: unknown) => {
+    process.stderr.write(`meridian: unexpected failure: ${String(err)}\n`);
+    process.exit(EXIT_START);
+  });
+}

@@ -50,6 +50,15 @@ export interface GeoIpSettings {
   readonly checkIntervalMs: number;
 }
 
+/** The audit file (src/audit); path null: no audit file. */
+export interface AuditSettings {
+  readonly path: string | null;
+  /** Longest time written lines wait for an fsync; 0: after every write. */
+  readonly fsyncIntervalMs: number;
+  /** Size past which the file is rotated. */
+  readonly maxBytes: number;
+}
+
 /** Validated configuration. */
 export interface Config {
   readonly zones: readonly ZoneSpec[];
@@ -84,6 +93,7 @@ export interface Config {
   readonly defaultTtlSeconds: number;
   readonly peers: PeerSettings;
   readonly geoIp: GeoIpSettings;
+  readonly audit: AuditSettings;
 }
 
 /** Thrown by loadConfig with every problem found. */
@@ -156,7 +166,8 @@ export function loadConfig(
   const reloadDebounceMs = parse('MERIDIAN_RELOAD_DEBOUNCE_MS', integerIn(0, 60_000));
   const rescanIntervalMs = parse('MERIDIAN_RESCAN_SECONDS', seconds(1, 86_400));
   const peers = readPeerSettings(parse, clusterGeoTag, problems);
-  const geoIp = readGeoIp(raw, parse);
+  // Read here, before the problems are judged; spread into the result below.
+  const files = { geoIp: readGeoIp(raw, parse), audit: readAudit(raw, parse) };
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
@@ -182,8 +193,19 @@ export function loadConfig(
     rescanIntervalMs,
     defaultTtlSeconds: DEFAULT_TTL_SECONDS,
     peers,
-    geoIp,
+    ...files,
   });
+}
+
+const MIB = 1024 * 1024;
+
+function readAudit(raw: (name: string) => string, parse: ParseSetting): AuditSettings {
+  const path = raw('MERIDIAN_AUDIT_FILE');
+  return {
+    path: path === '' ? null : path,
+    fsyncIntervalMs: parse('MERIDIAN_AUDIT_FSYNC_SECONDS', seconds(0, 3_600)),
+    maxBytes: parse('MERIDIAN_AUDIT_MAX_MIB', integerIn(1, 1_048_576)) * MIB,
+  };
 }
 
 function readGeoIp(raw: (name: string) => string, parse: ParseSetting): GeoIpSettings {

@@ -230,4 +230,22 @@ export const SETTINGS: readonly SettingSpec[] = Object.freeze([
     defaultValue: '30',
     help: 'Seconds between full re-reads of the manifest directory, in case a file-system event was missed.',
   },
+  {
+    env: 'MERIDIAN_AUDIT_FILE',
+    flag: 'audit-file',
+    defaultValue: '',
+    help: 'Path of the tamper-evident audit file (JSON Lines, each line chained to the one before by SHA-256; docs/audit.md); rotated files sit beside it as `PATH.000001`, …. Empty means off.',
+  },
+  {
+    env: 'MERIDIAN_AUDIT_FSYNC_SECONDS',
+    flag: null,
+    defaultValue: '1',
+    help: 'Seconds between fsyncs of the audit file while it is being written (0: after every write); at most this much of it can be lost at a power loss.',
+  },
+  {
+    env: 'MERIDIAN_AUDIT_MAX_MIB',
+    flag: null,
+    defaultValue: '64',
+    help: 'Size in MiB (1–1048576) past which the audit file is rotated: renamed to the next `PATH.NNNNNN` and a new file started, chained to it.',
+  },
 ]);

@@ -1,7 +1,8 @@
 /**
  * The HTTP endpoints: /metrics (Prometheus text), /healthz (the process
- * serves), /readyz (a table is built and Meridian is not stopping). node:http,
- * no framework: three routes do not need one.
+ * serves), /readyz (a table is built and Meridian is not stopping, with notes
+ * on parts that fail without making it unready, such as the audit file).
+ * node:http, no framework: three routes do not need one.
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +18,18 @@ export const METRICS_STALL_MS = 10_000;
 
 /** Why Meridian is not ready, or null when it is. */
 export type ReadinessProbe = () => string | null;
+
+/**
+ * Lines /readyz adds after its status: problems that do not make Meridian
+ * unready (it still answers) but that an operator looking at it should see.
+ */
+export type ReadinessNotes = () => readonly string[];
+
+/** The /readyz body for `reason` (null: ready) and `notes`. */
+export function readinessText(reason: string | null, notes: readonly string[]): string {
+  const status = reason === null ? 'ready' : `not ready: ${reason}`;
+  return [status, ...notes].map((line) => `${line}\n`).join('');
+}
 
 /** A started HTTP server. */
 export interface HttpEndpoints {
@@ -69,6 +82,7 @@ export async function startHttpServer(
   address: HostPort,
   page: MetricsPage,
   notReadyReason: ReadinessProbe,
+  readinessNotes: ReadinessNotes = () => [],
 ): Promise<HttpEndpoints> {
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
@@ -84,7 +98,7 @@ export async function startHttpServer(
       const reason = notReadyReason();
       response
         .writeHead(reason === null ? 200 : 503, { 'content-type': 'text/plain' })
-        .end(reason === null ? 'ready\n' : `not ready: ${reason}\n`);
+        .end(readinessText(reason, readinessNotes()));
     } else {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }

@@ -7,6 +7,7 @@ import { Registry } from 'prom-client';
 import { createLogger, type Logger } from '../../src/telemetry/logger';
 import { CAUSE_KINDS } from '../../src/serving/decisions';
 import { createDecisionMetrics } from '../../src/telemetry/decision-metrics';
+import { createAuditMetrics } from '../../src/telemetry/audit-metrics';
 import { createKubeMetrics } from '../../src/telemetry/kube-metrics';
 import { createMetrics, type Metrics } from '../../src/telemetry/metrics';
 import { MetricsPage } from '../../src/telemetry/metrics-page';
@@ -49,6 +50,7 @@ export function metricsOnNewRegistry(): {
   page.add(kube.perGslb);
   createPeerMetrics(registry);
   createDecisionMetrics(registry, CAUSE_KINDS);
+  createAuditMetrics(registry);
   const facts = {
     hosts: () => 0,
     records: () => 0,

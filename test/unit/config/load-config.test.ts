@@ -71,6 +71,7 @@ const DEFAULT_CONFIG: Config = {
     startupDeadlineMs: 15_000,
   },
   geoIp: { databasePath: null, fields: ['datacenter'], checkIntervalMs: 30_000 },
+  audit: { path: null, fsyncIntervalMs: 1_000, maxBytes: 64 * 1024 * 1024 },
 };
 
 describe('loadConfig defaults', () => {
@@ -731,5 +732,35 @@ describe('peers', () => {
   test('GLUEA_PREFIX is kept for peer discovery, empty included', () => {
     expect(loadConfig({ ...BASE, GLUEA_PREFIX: 'ns-' }).gluePrefix).toBe('ns-');
     expect(loadConfig({ ...BASE, GLUEA_PREFIX: '' }).gluePrefix).toBe('');
+  });
+});
+
+describe('the audit file', () => {
+  test('off by default; a path, the fsync cadence and the rotation size are read', () => {
+    expect(loadConfig(BASE).audit.path).toBeNull();
+    expect(
+      loadConfig(
+        { ...BASE, MERIDIAN_AUDIT_FSYNC_SECONDS: '0.25', MERIDIAN_AUDIT_MAX_MIB: '8' },
+        { MERIDIAN_AUDIT_FILE: '/var/lib/meridian/audit.jsonl' },
+      ).audit,
+    ).toEqual({
+      path: '/var/lib/meridian/audit.jsonl',
+      fsyncIntervalMs: 250,
+      maxBytes: 8 * 1024 * 1024,
+    });
+    expect(loadConfig({ ...BASE, MERIDIAN_AUDIT_FSYNC_SECONDS: '0' }).audit.fsyncIntervalMs).toBe(
+      0,
+    );
+  });
+
+  test.each<[string, string, string]>([
+    ['MERIDIAN_AUDIT_FSYNC_SECONDS', '-1', 'must be a number of seconds from 0 to 3600'],
+    ['MERIDIAN_AUDIT_FSYNC_SECONDS', 'often', 'must be a number of seconds from 0 to 3600'],
+    ['MERIDIAN_AUDIT_MAX_MIB', '0', 'must be an integer from 1 to 1048576'],
+    ['MERIDIAN_AUDIT_MAX_MIB', '1.5', 'must be an integer from 1 to 1048576'],
+  ])('%s=%s is rejected', (name, value, problem) => {
+    expect(problemsOf({ ...BASE, [name]: value })).toEqual([
+      `${name}=${JSON.stringify(value)}: ${problem}`,
+    ]);
   });
 });
