@@ -24,6 +24,7 @@ import { MetricsPage } from './telemetry/metrics-page';
 import { CAUSE_KINDS } from './serving/decisions';
 import { decisionLog } from './serving/decision-log';
 import { createPeers } from './start-peers';
+import { createAdmin } from './start-admin';
 import { createDecisionMetrics } from './telemetry/decision-metrics';
 import { warmUp } from './warm-up';
 
@@ -40,6 +41,8 @@ export interface RunningApp {
   readonly grpcPort: number;
   readonly httpPort: number;
   readonly dnsPorts: { readonly udp: number; readonly tcp: number } | null;
+  /** The admin listener's port, or null when it is off. */
+  readonly adminPort: number | null;
   /** The table currently served, for tests and diagnostics. */
   readonly table: TableHolder;
   /** Goes not-ready, keeps answering for the grace period, then closes everything. */
@@ -93,6 +96,11 @@ export function buildApp(config: Config, deps: AppDeps): App {
   const peers = createPeers(config, { ...deps, logger: peerLog, pipeline, metrics });
   const decisionMetrics = createDecisionMetrics(deps.registry, CAUSE_KINDS);
   pipeline.onDecisions(decisionLog(logger.child({ component: 'decisions' }), decisionMetrics));
+  const admin = createAdmin(config, {
+    pipeline,
+    holder,
+    logger: logger.child({ component: 'admin' }),
+  });
 
   return {
     async start() {
@@ -108,6 +116,8 @@ export function buildApp(config: Config, deps: AppDeps): App {
         state.source = source;
         closeAll.push(() => source.stop());
         closeAll.push(() => peers.stop());
+        const adminServer = await admin.start(source.provenance);
+        if (adminServer !== null) closeAll.push(() => adminServer.close());
         const respond = createResponder(holder, metrics, gate);
         const handler = createQueryHandler(respond, metrics, logger.child({ component: 'grpc' }));
         const grpc = await startGrpcServer(config.grpcListen, config.grpcTls, handler);
@@ -140,6 +150,7 @@ export function buildApp(config: Config, deps: AppDeps): App {
           grpcPort: grpc.port,
           httpPort: http.port,
           dnsPorts: dns === null ? null : { udp: dns.udpPort, tcp: dns.tcpPort },
+          adminPort: adminServer?.port ?? null,
           table: holder,
           stop: async () => {
             if (state.stopping) return;
@@ -156,6 +167,7 @@ export function buildApp(config: Config, deps: AppDeps): App {
             await source.stop();
             pipeline.stop();
             await geo?.close();
+            await adminServer?.close();
             await http.close();
             logger.info('stopped');
           },
