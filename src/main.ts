@@ -1,13 +1,20 @@
+#!/usr/bin/env node
 /**
  * The process entry point and the only module that touches `process`: reads
  * flags and environment once, starts the app, handles signals and exit codes.
+ * `meridian explain` and `meridian status` (and the binary installed as
+ * `kubectl-meridian`) are client commands of src/cli instead.
  */
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { buildApp, type RunningApp } from './app';
+import type { CliIo } from './cli/admin-client';
+import { adminCommandOf, runAdminCommand } from './cli/admin-commands';
 import { ConfigError, loadConfig } from './config/load-config';
 import { SETTINGS } from './config/spec';
 import { MeridianError } from './errors';
@@ -44,6 +51,22 @@ function flagOverrides(argv: string[]): Record<string, string> | 'help' {
 function packageVersion(): string {
   const text = readFileSync(join(__dirname, '..', 'package.json'), 'utf8');
   return (JSON.parse(text) as { version: string }).version;
+}
+
+/** The outside world of a client command; SIGINT and SIGTERM end a `--watch`. */
+function cliIo(): CliIo {
+  const interrupted = new AbortController();
+  const stop = (): void => interrupted.abort();
+  process.once('SIGINT', stop).once('SIGTERM', stop);
+  return {
+    fetch,
+    readFile: (path) => readFile(path, 'utf8'),
+    write: (text) => process.stdout.write(text),
+    writeError: (text) => process.stderr.write(text),
+    sleep: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined),
+    signal: interrupted.signal,
+    env: process.env,
+  };
 }
 
 async function main(): Promise<void> {
@@ -110,7 +133,14 @@ async function main(): Promise<void> {
   process.on('SIGINT', onSignal);
 }
 
-main().catch((err: unknown) => {
+/** A client command, or the server. */
+async function entry(): Promise<void> {
+  const adminCommand = adminCommandOf(process.argv);
+  if (adminCommand === null) return main();
+  process.exitCode = await runAdminCommand(adminCommand, cliIo());
+}
+
+entry().catch((err: unknown) => {
   process.stderr.write(`meridian: unexpected failure: ${String(err)}\n`);
   process.exit(EXIT_START);
 });
