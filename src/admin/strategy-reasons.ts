@@ -82,10 +82,14 @@ export function judge(
   }
 }
 
-/** Why a cluster is no candidate: no targets of the type, or not healthy. */
+/**
+ * Why a cluster is no candidate: not healthy (said first: a peer that is
+ * down has no targets either, and its being down is the reason), or no
+ * targets of the type.
+ */
 function unavailableReason(cluster: ClusterFacts, type: string): string | null {
-  if (cluster.addresses.length === 0) return `no ${type} targets`;
   if (!cluster.healthy) return cluster.unhealthyBecause ?? 'not healthy';
+  if (cluster.addresses.length === 0) return `no ${type} targets`;
   return null;
 }
 
