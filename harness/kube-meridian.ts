@@ -128,6 +128,7 @@ export async function startKubeMeridian(options: KubeMeridianOptions = {}): Prom
       EDGE_DNS_SERVERS: `127.0.0.1:${edge.dnsPort}`,
       MERIDIAN_GRPC_LISTEN: `127.0.0.1:${grpcPort}`,
       METRICS_ADDRESS: `127.0.0.1:${await freePort()}`,
+      MERIDIAN_ADMIN_LISTEN: `127.0.0.1:${await freePort()}`,
       MERIDIAN_SHUTDOWN_GRACE_SECONDS: '0',
       MERIDIAN_RELOAD_DEBOUNCE_MS: '20',
       LOG_LEVEL: 'info',

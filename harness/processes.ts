@@ -197,7 +197,7 @@ export async function startCoreDns(
 
 /**
  * Standalone settings for a Meridian process on `dir`: zone cloud.example.org,
- * free loopback ports for gRPC and HTTP, no shutdown grace, warnings only.
+ * free loopback ports for gRPC, HTTP and the admin listener, no shutdown grace, warnings only.
  */
 export async function meridianProcessEnv(
   dir: string,
@@ -209,6 +209,7 @@ export async function meridianProcessEnv(
     MERIDIAN_MANIFESTS_DIR: dir,
     MERIDIAN_GRPC_LISTEN: `127.0.0.1:${await freePort()}`,
     METRICS_ADDRESS: `127.0.0.1:${await freePort()}`,
+    MERIDIAN_ADMIN_LISTEN: `127.0.0.1:${await freePort()}`,
     MERIDIAN_SHUTDOWN_GRACE_SECONDS: '0',
     LOG_LEVEL: 'warn',
     ...overrides,

@@ -25,6 +25,7 @@ import { CAUSE_KINDS } from './serving/decisions';
 import { decisionLog } from './serving/decision-log';
 import { createAudit } from './start-audit';
 import { createPeers } from './start-peers';
+import { createAdmin } from './start-admin';
 import { createDecisionMetrics } from './telemetry/decision-metrics';
 import { warmUp } from './warm-up';
 
@@ -41,6 +42,8 @@ export interface RunningApp {
   readonly grpcPort: number;
   readonly httpPort: number;
   readonly dnsPorts: { readonly udp: number; readonly tcp: number } | null;
+  /** The admin listener's port, or null when it is off. */
+  readonly adminPort: number | null;
   /** The table currently served, for tests and diagnostics. */
   readonly table: TableHolder;
   /** Goes not-ready, keeps answering for the grace period, then closes everything. */
@@ -95,6 +98,11 @@ export function buildApp(config: Config, deps: AppDeps): App {
   const decisionMetrics = createDecisionMetrics(deps.registry, CAUSE_KINDS);
   pipeline.onDecisions(decisionLog(logger.child({ component: 'decisions' }), decisionMetrics));
   const audit = createAudit(config.audit, { ...deps, pipeline });
+  const admin = createAdmin(config, {
+    pipeline,
+    holder,
+    logger: logger.child({ component: 'admin' }),
+  });
 
   return {
     async start() {
@@ -114,6 +122,8 @@ export function buildApp(config: Config, deps: AppDeps): App {
         state.source = source;
         closeAll.push(() => source.stop());
         closeAll.push(() => peers.stop());
+        const adminServer = await admin.start(source.provenance);
+        if (adminServer !== null) closeAll.push(() => adminServer.close());
         const respond = createResponder(holder, metrics, gate);
         const handler = createQueryHandler(respond, metrics, logger.child({ component: 'grpc' }));
         const grpc = await startGrpcServer(config.grpcListen, config.grpcTls, handler);
@@ -146,6 +156,7 @@ export function buildApp(config: Config, deps: AppDeps): App {
           grpcPort: grpc.port,
           httpPort: http.port,
           dnsPorts: dns === null ? null : { udp: dns.udpPort, tcp: dns.tcpPort },
+          adminPort: adminServer?.port ?? null,
           table: holder,
           stop: async () => {
             if (state.stopping) return;
@@ -163,6 +174,7 @@ export function buildApp(config: Config, deps: AppDeps): App {
             pipeline.stop();
             await audit.close();
             await geo?.close();
+            await adminServer?.close();
             await http.close();
             logger.info('stopped');
           },

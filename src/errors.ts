@@ -12,6 +12,8 @@ export const ERROR_CODES = Object.freeze({
     'A listener (gRPC, HTTP, DNS) could not bind its address; Meridian exits with status 1.',
   MERIDIAN_ERR_TLS:
     'A TLS certificate, key or CA file could not be read; Meridian exits with status 1.',
+  MERIDIAN_ERR_ADMIN:
+    'The admin token file cannot be read or holds no usable token; Meridian exits with status 1.',
   MERIDIAN_ERR_MANIFEST:
     'A standalone manifest file is invalid; it is reported with its path and its last good content keeps serving.',
   MERIDIAN_ERR_SOURCE:

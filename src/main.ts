@@ -3,15 +3,20 @@
  * The process entry point and the only module that touches `process`: reads
  * flags and environment once, starts the app, handles signals and exit codes.
  * `meridian audit verify FILE…` runs the audit file check instead
- * (src/cli/audit-verify.ts).
+ * (src/cli/audit-verify.ts); `meridian explain` and `meridian status` (and
+ * the binary installed as `kubectl-meridian`) are client commands of src/cli.
  */
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { buildApp, type RunningApp } from './app';
 import { AUDIT_USAGE, auditVerify, EXIT_NOT_CHECKED } from './cli/audit-verify';
+import type { CliIo } from './cli/admin-client';
+import { adminCommandOf, runAdminCommand } from './cli/admin-commands';
 import { ConfigError, loadConfig } from './config/load-config';
 import { SETTINGS } from './config/spec';
 import { MeridianError } from './errors';
@@ -48,6 +53,22 @@ function flagOverrides(argv: string[]): Record<string, string> | 'help' {
 function packageVersion(): string {
   const text = readFileSync(join(__dirname, '..', 'package.json'), 'utf8');
   return (JSON.parse(text) as { version: string }).version;
+}
+
+/** The outside world of a client command; SIGINT and SIGTERM end a `--watch`. */
+function cliIo(): CliIo {
+  const interrupted = new AbortController();
+  const stop = (): void => interrupted.abort();
+  process.once('SIGINT', stop).once('SIGTERM', stop);
+  return {
+    fetch,
+    readFile: (path) => readFile(path, 'utf8'),
+    write: (text) => process.stdout.write(text),
+    writeError: (text) => process.stderr.write(text),
+    sleep: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined),
+    signal: interrupted.signal,
+    env: process.env,
+  };
 }
 
 async function main(): Promise<void> {
@@ -133,19 +154,20 @@ async function audit(args: string[]): Promise<number> {
 // counts and recovers from (it rotates the file), and DNS goes on answering.
 process.on('SIGXFSZ', () => undefined);
 
-const args = process.argv.slice(2);
-if (args[0] === 'audit') {
+/** The audit check, a client command, or the server. */
+async function entry(): Promise<void> {
+  const args = process.argv.slice(2);
   // exitCode, not exit(): a piped report is written out before the process ends.
-  audit(args.slice(1)).then(
-    (code) => (process.exitCode = code),
-    (err: unknown) => {
-      process.stderr.write(`meridian audit: unexpected failure: ${String(err)}\n`);
-      process.exitCode = EXIT_START;
-    },
-  );
-} else {
-  main().catch((err: unknown) => {
-    process.stderr.write(`meridian: unexpected failure: ${String(err)}\n`);
-    process.exit(EXIT_START);
-  });
+  if (args[0] === 'audit') {
+    process.exitCode = await audit(args.slice(1));
+    return;
+  }
+  const adminCommand = adminCommandOf(process.argv);
+  if (adminCommand === null) return main();
+  process.exitCode = await runAdminCommand(adminCommand, cliIo());
 }
+
+entry().catch((err: unknown) => {
+  process.stderr.write(`meridian: unexpected failure: ${String(err)}\n`);
+  process.exit(EXIT_START);
+});

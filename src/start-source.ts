@@ -8,10 +8,12 @@ import type { Config } from './config/load-config';
 import { findZone } from './dns/names';
 import type { KubeApi } from './k8s/client/kube-api';
 import { KubernetesSource } from './k8s/kubernetes-source';
+import type { ProvenanceSource } from './serving/provenance';
 import type { TablePipeline } from './serving/table-pipeline';
 import type { GslbRecord } from './table/model';
 import { manifestCauses } from './standalone/manifest-causes';
 import { ManifestDirectory } from './standalone/manifest-directory';
+import { ManifestProvenance } from './standalone/manifest-provenance';
 import { createKubeMetrics } from './telemetry/kube-metrics';
 import type { Logger } from './telemetry/logger';
 import type { Metrics } from './telemetry/metrics';
@@ -22,7 +24,18 @@ export interface RunningSource {
   stop(): Promise<void>;
   /** Null when the source has read everything once; otherwise what is missing. */
   notReadyReason(): string | null;
+  /** Where this cluster's part of each Gslb came from, for explanations. */
+  readonly provenance: ProvenanceSource;
 }
+
+/**
+ * Kubernetes mode's provenance, not wired yet: KubernetesSource is to
+ * implement ProvenanceSource (the Gslb at its resourceVersion, per host its
+ * health and the Services and EndpointSlices read, the exposed addresses and
+ * their origin) and replace this. Until then explanations say the local
+ * source gave no provenance, and everything else is explained.
+ */
+const KUBERNETES_PROVENANCE_PENDING: ProvenanceSource = { provenanceOf: () => null };
 
 /** What a source needs besides configuration. */
 export interface SourceDeps {
@@ -61,6 +74,7 @@ export function startSource(config: Config, deps: SourceDeps): Promise<RunningSo
 async function startManifests(config: Config, deps: SourceDeps): Promise<RunningSource> {
   const { logger, metrics, pipeline } = deps;
   let served: readonly GslbRecord[] = [];
+  const provenance = new ManifestProvenance(config.clusterGeoTag);
   const manifests = new ManifestDirectory({
     dir: config.manifestsDir,
     parse: { defaultTtlSeconds: config.defaultTtlSeconds, geoTag: config.clusterGeoTag },
@@ -69,6 +83,7 @@ async function startManifests(config: Config, deps: SourceDeps): Promise<Running
     logger: logger.child({ component: 'manifests' }),
     onChange: (manifestState) => {
       metrics.setManifestErrors(manifestState.invalidFiles.size);
+      provenance.update(manifestState);
       pipeline.setRecords(manifestState.gslbs, manifestCauses(served, manifestState.gslbs));
       served = manifestState.gslbs;
     },
@@ -76,7 +91,7 @@ async function startManifests(config: Config, deps: SourceDeps): Promise<Running
   });
   await manifests.start();
   pipeline.flush();
-  return { stop: () => manifests.stop(), notReadyReason: () => null };
+  return { stop: () => manifests.stop(), notReadyReason: () => null, provenance };
 }
 async function startKubernetes(config: Config, deps: SourceDeps): Promise<RunningSource> {
   const { logger, pipeline } = deps;
@@ -123,5 +138,9 @@ async function startKubernetes(config: Config, deps: SourceDeps): Promise<Runnin
   pipeline.onProblems((problems) => kube.problemsChanged(problems));
   pipeline.onDecisions((records) => kube.decisionsMade(records));
   kube.start();
-  return kube;
+  return {
+    stop: () => kube.stop(),
+    notReadyReason: () => kube.notReadyReason(),
+    provenance: KUBERNETES_PROVENANCE_PENDING,
+  };
 }

@@ -59,6 +59,13 @@ export interface AuditSettings {
   readonly maxBytes: number;
 }
 
+/** The admin listener (docs/explain.md); null listen: off. */
+export interface AdminSettings {
+  readonly listen: HostPort | null;
+  /** MERIDIAN_ADMIN_TOKEN_FILE; null: requests need no token. */
+  readonly tokenFile: string | null;
+}
+
 /** Validated configuration. */
 export interface Config {
   readonly zones: readonly ZoneSpec[];
@@ -85,6 +92,7 @@ export interface Config {
   readonly grpcTls: TlsFiles | null;
   readonly dnsListen: HostPort | null;
   readonly metricsAddress: HostPort;
+  readonly admin: AdminSettings;
   readonly logLevel: LogLevel;
   readonly shutdownGraceMs: number;
   readonly reloadDebounceMs: number;
@@ -158,9 +166,9 @@ export function loadConfig(
   const podName = raw('POD_NAME');
   const grpcListen = parse('MERIDIAN_GRPC_LISTEN', parseGrpcListen);
   const grpcTls = readTls(raw, problems);
-  const dnsListenText = raw('MERIDIAN_DNS_LISTEN');
-  const dnsListen = dnsListenText === '' ? null : parse('MERIDIAN_DNS_LISTEN', parseHostPort);
+  const dnsListen = optionalHostPort('MERIDIAN_DNS_LISTEN', raw, parse);
   const metricsAddress = parse('METRICS_ADDRESS', parseHostPort);
+  const admin = readAdmin(raw, parse);
   const logLevel = parse('LOG_LEVEL', parseLogLevel);
   const shutdownGraceMs = parse('MERIDIAN_SHUTDOWN_GRACE_SECONDS', seconds(0, 300));
   const reloadDebounceMs = parse('MERIDIAN_RELOAD_DEBOUNCE_MS', integerIn(0, 60_000));
@@ -187,6 +195,7 @@ export function loadConfig(
     grpcTls,
     dnsListen,
     metricsAddress,
+    admin,
     logLevel,
     shutdownGraceMs,
     reloadDebounceMs,
@@ -214,6 +223,23 @@ function readGeoIp(raw: (name: string) => string, parse: ParseSetting): GeoIpSet
     databasePath: databasePath === '' ? null : databasePath,
     fields: parse('MERIDIAN_GEOIP_FIELDS', parseFieldList),
     checkIntervalMs: parse('MERIDIAN_GEOIP_CHECK_SECONDS', seconds(1, 3_600)),
+  };
+}
+
+/** A HOST:PORT setting that may be empty: off. */
+function optionalHostPort(
+  name: string,
+  raw: (name: string) => string,
+  parse: ParseSetting,
+): HostPort | null {
+  return raw(name) === '' ? null : parse(name, parseHostPort);
+}
+
+function readAdmin(raw: (name: string) => string, parse: ParseSetting): AdminSettings {
+  const tokenFile = raw('MERIDIAN_ADMIN_TOKEN_FILE');
+  return {
+    listen: optionalHostPort('MERIDIAN_ADMIN_LISTEN', raw, parse),
+    tokenFile: tokenFile === '' ? null : tokenFile,
   };
 }
 

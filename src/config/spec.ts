@@ -57,6 +57,19 @@ export const SETTINGS: readonly SettingSpec[] = Object.freeze([
     help: 'HOST:PORT of the HTTP server for `/metrics`, `/healthz` and `/readyz`.',
   },
   {
+    env: 'MERIDIAN_ADMIN_LISTEN',
+    flag: 'admin-listen',
+    defaultValue: '127.0.0.1:9054',
+    help: 'HOST:PORT of the admin listener (`/v1/explain`, `/v1/status`; docs/explain.md); it reveals topology, hence loopback. Empty means off.',
+    emptyAllowed: true,
+  },
+  {
+    env: 'MERIDIAN_ADMIN_TOKEN_FILE',
+    flag: null,
+    defaultValue: '',
+    help: 'File holding the bearer token every admin request must carry (read once at start-up, 16 characters or more); empty means no token.',
+  },
+  {
     env: 'LOG_LEVEL',
     flag: 'log-level',
     defaultValue: 'info',

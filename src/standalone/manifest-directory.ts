@@ -20,6 +20,8 @@ export interface ManifestState {
   readonly gslbs: readonly GslbRecord[];
   /** Invalid files, path → reasons. */
   readonly invalidFiles: ReadonlyMap<string, readonly string[]>;
+  /** The file each Gslb was read from, by id: its provenance. */
+  readonly files: ReadonlyMap<string, string>;
 }
 
 /** Settings of the directory source. */
@@ -204,14 +206,16 @@ export class ManifestDirectory {
   private state(): ManifestState {
     const gslbs: GslbRecord[] = [];
     const invalidFiles = new Map<string, readonly string[]>();
+    const files = new Map<string, string>();
     for (const [path, record] of this.files) {
       gslbs.push(...record.served);
+      for (const gslb of record.served) files.set(gslb.id, path);
       if (record.errors !== null) invalidFiles.set(path, record.errors);
     }
     // A Gslb that is gone loses its claim: added again later, it claims anew.
     const present = new Set(gslbs.map((gslb) => gslb.id));
     for (const id of this.firstSeen.keys()) if (!present.has(id)) this.firstSeen.delete(id);
-    return { gslbs, invalidFiles };
+    return { gslbs, invalidFiles, files };
   }
 }
 

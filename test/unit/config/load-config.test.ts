@@ -54,6 +54,7 @@ const DEFAULT_CONFIG: Config = {
   grpcTls: null,
   dnsListen: null,
   metricsAddress: { host: '0.0.0.0', port: 8080 },
+  admin: { listen: { host: '127.0.0.1', port: 9054 }, tokenFile: null },
   logLevel: 'info',
   shutdownGraceMs: 5000,
   reloadDebounceMs: 100,
@@ -499,6 +500,27 @@ describe('host:port settings', () => {
   ])('%s=%j is rejected', (name, value) => {
     expect(problemsOf({ ...BASE, [name]: value })).toEqual([
       `${name}=${JSON.stringify(value)}: must be HOST:PORT or [IPV6]:PORT`,
+    ]);
+  });
+});
+
+describe('the admin listener', () => {
+  test('loopback by default; an address, a token file, or empty for off', () => {
+    expect(loadConfig(BASE).admin).toEqual({
+      listen: { host: '127.0.0.1', port: 9054 },
+      tokenFile: null,
+    });
+    expect(
+      loadConfig({
+        ...BASE,
+        MERIDIAN_ADMIN_LISTEN: '[::1]:9100',
+        MERIDIAN_ADMIN_TOKEN_FILE: '/run/secrets/admin-token',
+      }).admin,
+    ).toEqual({ listen: { host: '::1', port: 9100 }, tokenFile: '/run/secrets/admin-token' });
+    expect(loadConfig({ ...BASE, MERIDIAN_ADMIN_LISTEN: '' }).admin.listen).toBeNull();
+    expect(loadConfig(BASE, { MERIDIAN_ADMIN_LISTEN: '' }).admin.listen).toBeNull();
+    expect(problemsOf({ ...BASE, MERIDIAN_ADMIN_LISTEN: 'localhost' })).toEqual([
+      expect.stringContaining('MERIDIAN_ADMIN_LISTEN="localhost"'),
     ]);
   });
 });
