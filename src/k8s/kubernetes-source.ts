@@ -32,6 +32,8 @@ import { Outbox } from './reconcile/outbox';
 import { WriteQueue } from './reconcile/write-queue';
 import { WriterLease } from './reconcile/writer-lease';
 import { WatchErrors } from './watch-errors';
+import { KubeProvenance } from './kube-provenance';
+import type { Resolution } from './reconcile/resolution';
 
 /** Options of {@link KubernetesSource}. */
 export interface KubernetesSourceOptions {
@@ -102,9 +104,17 @@ export class KubernetesSource {
   /** Since when the Gslb collection has been served (ms), or null while a list answers 404. */
   private gslbsServedSince: number | null = null;
   private orphanTimer: NodeJS.Timeout | undefined;
+  private resolutions: ReadonlyMap<string, Resolution> | null = null;
+  /** Where each Gslb's part here came from, for explanations. */
+  readonly provenance: KubeProvenance;
 
   constructor(private readonly options: KubernetesSourceOptions) {
     this.log = options.logger;
+    this.provenance = new KubeProvenance(
+      this.index,
+      () => this.resolutions,
+      options.clusterExposedIps,
+    );
     this.watchErrors = new WatchErrors(options.logger, options.metrics);
     this.hostnames = new HostnameCache({
       servers: options.edgeDnsServers,
@@ -279,6 +289,7 @@ export class KubernetesSource {
     this.changes = new Set();
     const result = this.reconciler.pass(this.index, this.lease?.isLeading() ?? true, changes);
     this.reconciledOnce = true;
+    this.resolutions = result.resolutions;
     for (const key of result.considered)
       if (result.resolutions.get(key)?.failed === true)
         this.internalError(`resolving Gslb ${key}`, result.resolutions.get(key)?.message);
