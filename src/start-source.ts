@@ -28,15 +28,6 @@ export interface RunningSource {
   readonly provenance: ProvenanceSource;
 }
 
-/**
- * Kubernetes mode's provenance, not wired yet: KubernetesSource is to
- * implement ProvenanceSource (the Gslb at its resourceVersion, per host its
- * health and the Services and EndpointSlices read, the exposed addresses and
- * their origin) and replace this. Until then explanations say the local
- * source gave no provenance, and everything else is explained.
- */
-const KUBERNETES_PROVENANCE_PENDING: ProvenanceSource = { provenanceOf: () => null };
-
 /** What a source needs besides configuration. */
 export interface SourceDeps {
   readonly logger: Logger;
@@ -138,9 +129,5 @@ async function startKubernetes(config: Config, deps: SourceDeps): Promise<Runnin
   pipeline.onProblems((problems) => kube.problemsChanged(problems));
   pipeline.onDecisions((records) => kube.decisionsMade(records));
   kube.start();
-  return {
-    stop: () => kube.stop(),
-    notReadyReason: () => kube.notReadyReason(),
-    provenance: KUBERNETES_PROVENANCE_PENDING,
-  };
+  return kube;
 }

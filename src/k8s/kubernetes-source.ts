@@ -36,6 +36,8 @@ import { eventWrite } from './reconcile/planned-write';
 import { WriteQueue } from './reconcile/write-queue';
 import { WriterLease } from './reconcile/writer-lease';
 import { WatchErrors } from './watch-errors';
+import { KubeProvenance } from './kube-provenance';
+import type { Resolution } from './reconcile/resolution';
 
 /** Options of {@link KubernetesSource}. */
 export interface KubernetesSourceOptions {
@@ -111,9 +113,17 @@ export class KubernetesSource {
   /** Since when the Gslb collection has been served (ms), or null while a list answers 404. */
   private gslbsServedSince: number | null = null;
   private orphanTimer: NodeJS.Timeout | undefined;
+  private resolutions: ReadonlyMap<string, Resolution> | null = null;
+  /** Where each Gslb's part here came from, for explanations. */
+  readonly provenance: KubeProvenance;
 
   constructor(private readonly options: KubernetesSourceOptions) {
     this.log = options.logger;
+    this.provenance = new KubeProvenance(
+      this.index,
+      () => this.resolutions,
+      options.clusterExposedIps,
+    );
     this.watchErrors = new WatchErrors(options.logger, options.metrics);
     this.hostnames = new HostnameCache({
       servers: options.edgeDnsServers,
@@ -301,6 +311,7 @@ export class KubernetesSource {
     const writer = this.lease?.isLeading() ?? true;
     const result = this.reconciler.pass(this.index, writer, changes, this.triggers.take());
     this.reconciledOnce = true;
+    this.resolutions = result.resolutions;
     for (const key of result.considered)
       if (result.resolutions.get(key)?.failed === true)
         this.internalError(`resolving Gslb ${key}`, result.resolutions.get(key)?.message);

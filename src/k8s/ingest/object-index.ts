@@ -212,6 +212,13 @@ export class ObjectIndex {
     return (this.readySlices.get(key)?.size ?? 0) > 0 ? 'ready' : 'unready';
   }
 
+  /** The EndpointSlices of a Service that have a ready endpoint, by name; records no read. */
+  readySlicesOf(namespace: string, name: string): string[] {
+    return [...(this.readySlices.get(keyOf(namespace, name)) ?? [])].map((key) =>
+      key.slice(key.indexOf('/') + 1),
+    );
+  }
+
   /** The number of EndpointSlices held. */
   get sliceCount(): number {
     return this.slices.size;
