@@ -35,6 +35,7 @@ import { PassTriggers } from './reconcile/pass-triggers';
 import { eventWrite } from './reconcile/planned-write';
 import { WriteQueue } from './reconcile/write-queue';
 import { WriterLease } from './reconcile/writer-lease';
+import { InternalErrors } from './internal-errors';
 import { WatchErrors } from './watch-errors';
 import { KubeProvenance } from './kube-provenance';
 import type { Resolution } from './reconcile/resolution';
@@ -69,9 +70,6 @@ export interface KubernetesSourceOptions {
   /** Counts a failure no input should cause, caught so that the source goes on. */
   readonly onInternalError?: () => void;
 }
-
-/** Distinct internal failures remembered, so that each is logged once. */
-const MAX_LOGGED_INTERNAL_ERRORS = 100;
 
 /** Most concurrent writes: enough for 10,000 status writes in seconds, gentle on the apiserver. */
 const WRITE_CONCURRENCY = 8;
@@ -109,7 +107,7 @@ export class KubernetesSource {
   private resyncTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private reconciledOnce = false;
-  private readonly loggedInternal = new Set<string>();
+  private readonly internalErrors: InternalErrors;
   /** Since when the Gslb collection has been served (ms), or null while a list answers 404. */
   private gslbsServedSince: number | null = null;
   private orphanTimer: NodeJS.Timeout | undefined;
@@ -119,6 +117,7 @@ export class KubernetesSource {
 
   constructor(private readonly options: KubernetesSourceOptions) {
     this.log = options.logger;
+    this.internalErrors = new InternalErrors(options.logger, options.onInternalError);
     this.provenance = new KubeProvenance(
       this.index,
       () => this.resolutions,
@@ -314,7 +313,7 @@ export class KubernetesSource {
     this.resolutions = result.resolutions;
     for (const key of result.considered)
       if (result.resolutions.get(key)?.failed === true)
-        this.internalError(`resolving Gslb ${key}`, result.resolutions.get(key)?.message);
+        this.internalErrors.report(`resolving Gslb ${key}`, result.resolutions.get(key)?.message);
     for (const write of result.writes) this.outbox.send(write);
     this.armOrphanCheck();
     recordGslbMetrics(this.options.metrics, this.index, result, this.options.geoTag);
@@ -343,18 +342,7 @@ export class KubernetesSource {
     try {
       run();
     } catch (err) {
-      this.internalError(what, messageOf(err));
+      this.internalErrors.report(what, messageOf(err));
     }
-  }
-
-  private internalError(what: string, message: string | undefined): void {
-    this.options.onInternalError?.();
-    const key = `${what}: ${message ?? ''}`;
-    if (this.loggedInternal.has(key)) return;
-    if (this.loggedInternal.size < MAX_LOGGED_INTERNAL_ERRORS) this.loggedInternal.add(key);
-    this.log.error(
-      { err: message, code: 'MERIDIAN_ERR_INTERNAL' },
-      `${what} failed; the last table keeps serving`,
-    );
   }
 }

@@ -61,7 +61,7 @@ function editLines(path: string, edit: (lines: string[]) => string[]): void {
 }
 
 test('package.json names the built entry point as the meridian command', () => {
-  expect(manifest.bin).toEqual({ meridian: 'dist/main.js' });
+  expect(manifest.bin).toEqual({ meridian: 'dist/main.js', 'kubectl-meridian': 'dist/main.js' });
   expect(readFileSync(BIN, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
 });
 
