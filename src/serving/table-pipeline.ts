@@ -44,12 +44,7 @@ import { CauseCollector } from './cause-collector';
 import type { CauseInput, DecisionListener, DecisionRecord } from './decisions';
 import { peerCauses } from './peer-causes';
 import { ProblemLog } from './problem-log';
-
-/** What the table answers for a host, and from which clusters (geotags, in record order). */
-export interface ServedHost {
-  readonly addresses: readonly string[];
-  readonly clusters: readonly string[];
-}
+import { ServedHosts, type ServedHost } from './served-hosts';
 
 /** Which input changed since the last build. */
 export type InputChange = 'source' | 'peers' | 'geo';
@@ -102,8 +97,7 @@ export class TablePipeline {
   private locatorVersion = 0;
   /** The records the served table was built from, peers' targets merged in, by id. */
   private built: ReadonlyMap<string, GslbRecord> = new Map();
-  /** What each served address list is, with its clusters; gone with the list. */
-  private readonly servedHosts = new WeakMap<readonly string[], ServedHost>();
+  private readonly servedHosts = new ServedHosts();
   private lastProblems: readonly BuildProblem[] = [];
   private readonly problemLog: ProblemLog;
   private readonly pending = new Set<InputChange>();
@@ -201,15 +195,7 @@ export class TablePipeline {
   served(host: string, gslbId: string): ServedHost | undefined {
     const entry = this.options.holder.current()?.names.get(host);
     if (entry?.owner !== gslbId) return undefined;
-    let served = this.servedHosts.get(entry.served);
-    if (served === undefined) {
-      served = {
-        addresses: entry.served,
-        clusters: clustersServing(this.built.get(gslbId), entry),
-      };
-      this.servedHosts.set(entry.served, served);
-    }
-    return served;
+    return this.servedHosts.of(entry.served, this.built.get(gslbId));
   }
 
   /**
@@ -353,14 +339,4 @@ export class TablePipeline {
       );
     }
   }
-}
-
-/** The clusters of `record` that hold one of the addresses `entry` serves. */
-function clustersServing(
-  record: GslbRecord | undefined,
-  entry: { readonly served: readonly string[] },
-): string[] {
-  const served = new Set(entry.served);
-  const clusters = (record?.clusters ?? []).filter((c) => c.addresses.some((a) => served.has(a)));
-  return [...new Set(clusters.map((c) => c.geoTag))];
 }

@@ -7,7 +7,7 @@
  * the table's address lists by identity (a table build reuses them for
  * unchanged answers), so a build costs one map look-up per host here. Pure.
  */
-import type { ServedHost } from '../../serving/table-pipeline';
+import type { ServedHost } from '../../serving/served-hosts';
 import { isServed, type Resolution } from './resolution';
 
 /**

@@ -6,7 +6,7 @@
  */
 import type { BuildProblem } from '../../../../src/table/build-snapshot';
 import type { GslbRecord } from '../../../../src/table/model';
-import type { ServedHost } from '../../../../src/serving/table-pipeline';
+import type { ServedHost } from '../../../../src/serving/served-hosts';
 import {
   GslbReconciler,
   type PassResult,
