@@ -14,8 +14,12 @@
  * health change takes to reach the answers, locally and at the peers
  * (printed, for docs/benchmarks.md).
  */
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { eventually } from '../../harness/eventually';
-import { gslbStatus } from '../../harness/kube-meridian';
+import { eventsAbout, gslbStatus, patch, read } from '../../harness/kube-meridian';
+import { writeGeoDatabase } from '../helpers/geo-database';
 import { latencySummary, type FlipSample } from '../../harness/kube-speed';
 import {
   askEvery,
@@ -24,6 +28,7 @@ import {
   countAnswers,
   delayedPeerLink,
   deployApp,
+  geoNetworks,
   holds,
   ipv6TargetsOf,
   kdigAnswers,
@@ -655,4 +660,253 @@ describe('convergence', () => {
     expect(l.p99).toBeLessThanOrEqual(LOCAL_TARGET_MS);
     expect(r.p99).toBeLessThanOrEqual(REMOTE_TARGET_MS);
   }, 120_000);
+});
+
+// ---------------------------------------------------------------------------
+// Evidence: decision records in the audit file, Events, verify and explain
+
+interface AuditedCause {
+  readonly kind: string;
+  readonly object?: { kind: string; name: string; resourceVersion?: string; generation?: number };
+  readonly peer?: { geoTag: string; failedPolls: number; lastError: string | null };
+}
+interface AuditedRecord {
+  readonly host: string;
+  readonly type: string;
+  readonly before: readonly { address: string; clusters: readonly string[] }[];
+  readonly after: readonly { address: string; clusters: readonly string[] }[];
+  readonly causes: readonly AuditedCause[];
+  readonly geoTag: string;
+}
+
+const MERIDIAN_BIN = join(__dirname, '..', '..', 'dist', 'main.js');
+
+function auditPath(geoTag: string): string {
+  return mc.cluster(geoTag).env.meridianEnv['MERIDIAN_AUDIT_FILE'] ?? '';
+}
+
+/** The decision records of `geoTag`'s audit file about `host`. */
+function auditRecords(geoTag: string, host: string): AuditedRecord[] {
+  return readFileSync(auditPath(geoTag), 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as { type: string; record?: AuditedRecord })
+    .filter((line) => line.type === 'record' && line.record?.host === host)
+    .map((line) => line.record!);
+}
+
+/** Waits for a record of `host` A in `geoTag`'s audit file that `accept` takes. */
+async function auditedChange(
+  geoTag: string,
+  host: string,
+  accept: (record: AuditedRecord) => boolean,
+): Promise<AuditedRecord> {
+  try {
+    const found = await eventually(
+      () => Promise.resolve(auditRecords(geoTag, host).filter((r) => r.type === 'A' && accept(r))),
+      (records) => records.length > 0,
+      SETTLE_MS,
+    );
+    return found[found.length - 1]!;
+  } catch (err) {
+    // The records there are say why none was the one wanted.
+    const seen = JSON.stringify(auditRecords(geoTag, host));
+    throw new Error(`${(err as Error).message}; ${geoTag}'s records of ${host}: ${seen}`);
+  }
+}
+
+const addressesOf = (list: AuditedRecord['after']): string[] => list.map((t) => t.address).sort();
+const clustersOf = (list: AuditedRecord['after']): string[] => [
+  ...new Set(list.flatMap((t) => t.clusters)),
+];
+
+function runMeridian(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [MERIDIAN_BIN, ...args], { timeout: 20_000 }, (error, out, err) =>
+      resolve({ code: error === null ? 0 : Number(error.code ?? 1), out, err }),
+    );
+  });
+}
+
+describe('evidence', () => {
+  test('a failed primary, a killed peer, a changed Gslb and a reloaded geo database: each an audit record with its cause, an Event, a chain that verifies, and explain per site', async () => {
+    const app = await deployApp(mc.clusters, 'evidence', {
+      type: 'failover',
+      primaryGeoTag: 'eu',
+      fallbackGeoTags: ['us', 'ap'],
+      dnsTtlSeconds: 30,
+    });
+    const [eu, us] = [targetsOf('eu'), targetsOf('us')];
+    const euCluster = mc.cluster('eu').env.cluster;
+    const admin = mc.cluster('eu').env.meridianEnv['MERIDIAN_ADMIN_LISTEN'] ?? '';
+    await expectAnswers(app.host, everywhere(ALL, eu));
+    // The failover answer shows only eu: that eu knows the fallbacks' targets too, only explain tells.
+    await eventually(
+      async () => {
+        const reply = await fetch(`http://${admin}/v1/explain?name=${app.host}&type=A`);
+        const explained = (await reply.json()) as {
+          clusters?: { geoTag: string; healthy: boolean }[];
+        };
+        return (explained.clusters ?? []).filter((c) => c.healthy).map((c) => c.geoTag);
+      },
+      (healthy) => ALL.every((tag) => healthy.includes(tag)),
+      SETTLE_MS,
+    );
+
+    await step("the primary's EndpointSlice fails", async () => {
+      await setHealth(app, { eu: false });
+      await expectAnswers(app.host, everywhere(ALL, us));
+      type Versioned = { metadata: { resourceVersion: string } };
+      const slice = await read<Versioned>(euCluster, 'EndpointSlice', app.namespace, 'app-slice');
+      const local = await auditedChange(
+        'eu',
+        app.host,
+        // Before eu's own slice was first ready it may have answered with us already: the record
+        // wanted is the one that moves the answer from eu to us.
+        (r) =>
+          addressesOf(r.before).join() === eu.join() && addressesOf(r.after).join() === us.join(),
+      );
+      expect(addressesOf(local.before)).toEqual(eu);
+      expect(clustersOf(local.before)).toEqual(['eu']);
+      expect(clustersOf(local.after)).toEqual(['us']);
+      expect(local.causes).toContainEqual(
+        expect.objectContaining({
+          kind: 'endpoints-ready-changed',
+          object: expect.objectContaining({
+            kind: 'EndpointSlice',
+            name: 'app-slice',
+            resourceVersion: slice?.metadata.resourceVersion,
+          }) as unknown,
+        }),
+      );
+      // At a peer the same change is eu's targets leaving its answer.
+      const remote = await auditedChange(
+        'us',
+        app.host,
+        (r) => addressesOf(r.before).includes(eu[0]!) && addressesOf(r.after).join() === us.join(),
+      );
+      expect(remote.causes.some((c) => c.peer?.geoTag === 'eu')).toBe(true);
+      const events = await eventually(
+        () => eventsAbout(euCluster, app.namespace, 'app'),
+        (list) =>
+          list.some(
+            (e) =>
+              e.reason === 'AnswerChanged' &&
+              e.message.includes('endpoints-ready-changed EndpointSlice'),
+          ),
+      );
+      expect(events.map((e) => e.reason)).toContain('AnswerChanged');
+      await setHealth(app, { eu: true });
+      await expectAnswers(app.host, everywhere(ALL, eu));
+    });
+
+    await step('a peer is killed', async () => {
+      await mc.cluster('eu').killCoreDns();
+      try {
+        await converge(mc, app.host, { us, ap: us }, { timeoutMs: PEER_DOWN_MS + SETTLE_MS });
+        const down = await auditedChange('us', app.host, (r) =>
+          r.causes.some((c) => c.kind === 'peer-down'),
+        );
+        const cause = down.causes.find((c) => c.kind === 'peer-down');
+        expect(cause?.peer).toMatchObject({ geoTag: 'eu' });
+        expect(cause?.peer?.failedPolls).toBeGreaterThanOrEqual(PEERS.downAfter);
+        expect(cause?.peer?.lastError).toEqual(expect.any(String));
+        expect(addressesOf(down.after)).toEqual(us);
+      } finally {
+        await mc.cluster('eu').restoreCoreDns();
+      }
+      await converge(mc, app.host, everywhere(ALL, eu), { timeoutMs: PEER_UP_MS + SETTLE_MS });
+      await auditedChange('us', app.host, (r) => r.causes.some((c) => c.kind === 'peer-up'));
+    });
+
+    await step('the Gslb is changed', async () => {
+      const usCluster = mc.cluster('us').env.cluster;
+      await patch(usCluster, 'Gslb', app.namespace, 'app', {
+        spec: {
+          strategy: {
+            type: 'failover',
+            primaryGeoTag: 'us',
+            fallbackGeoTags: ['eu', 'ap'],
+            dnsTtlSeconds: 30,
+          },
+        },
+      });
+      type Versioned = { metadata: { resourceVersion: string; generation: number } };
+      const gslb = await read<Versioned>(usCluster, 'Gslb', app.namespace, 'app');
+      await expectAnswers(app.host, { us });
+      const changed = await auditedChange('us', app.host, (r) =>
+        r.causes.some((c) => c.kind === 'gslb-changed'),
+      );
+      expect(changed.causes.find((c) => c.kind === 'gslb-changed')?.object).toMatchObject({
+        kind: 'Gslb',
+        name: 'app',
+        generation: gslb?.metadata.generation,
+      });
+      expect(addressesOf(changed.after)).toEqual(us);
+    });
+
+    const geo = await deployApp(mc.clusters, 'evidence-geo', { type: 'geoip' });
+    try {
+      await step('the geo database is reloaded with the ap targets moved to eu-west', async () => {
+        // Every cluster's targets merged first: a reload before that moves nothing served yet.
+        await expectAnswers(geo.host, { eu: targetsOf('eu', 'us', 'ap') });
+        await expectAnswers(geo.host, { eu: eu }, { clientSubnet: SITE_CLIENTS.euSite });
+        writeGeoDatabase(
+          mc.geoDatabasePath,
+          geoNetworks().map((n) =>
+            n['datacenter'] === 'ap-south' ? { ...n, datacenter: 'eu-west' } : n,
+          ),
+        );
+        const moved = [...eu, ...targetsOf('ap')].sort();
+        await expectAnswers(geo.host, { eu: moved }, { clientSubnet: SITE_CLIENTS.euSite });
+        await auditedChange('eu', geo.host, (r) =>
+          r.causes.some((c) => c.kind === 'geo-database-reloaded'),
+        );
+      });
+      await step('explain names the reason of each site', async () => {
+        for (const [client, datacenter] of [
+          ['10.10.7.1', 'eu-west'],
+          ['10.20.7.1', 'us-east'],
+        ] as const) {
+          const reply = await fetch(
+            `http://${admin}/v1/explain?name=${geo.host}&type=A&client=${client}`,
+          );
+          expect(reply.status).toBe(200);
+          const explained = (await reply.json()) as {
+            clusters: { geoTag: string; inAnswer: boolean; reason: string }[];
+          };
+          const chosen = explained.clusters.filter((c) => c.inAnswer);
+          expect(chosen.length).toBeGreaterThan(0);
+          for (const cluster of chosen) expect(cluster.reason).toContain(datacenter);
+          const printed = await runMeridian([
+            'explain',
+            geo.host,
+            '--client',
+            client,
+            '--server',
+            `http://${admin}`,
+          ]);
+          expect(printed.code).toBe(0);
+          expect(printed.out).toContain(datacenter);
+        }
+      });
+    } finally {
+      writeGeoDatabase(mc.geoDatabasePath, geoNetworks());
+    }
+
+    await step('every audit file verifies, and not after a one-byte edit', async () => {
+      for (const tag of ALL) {
+        const intact = await runMeridian(['audit', 'verify', auditPath(tag)]);
+        expect([tag, intact.code, intact.out]).toEqual([tag, 0, expect.stringContaining('intact')]);
+      }
+      const lines = readFileSync(auditPath('eu'), 'utf8').split('\n');
+      const at = lines.findIndex((line) => line.includes('"type":"record"'));
+      const edited = `${auditPath('eu')}.edited`;
+      lines[at] = lines[at]!.replace('"type":"record"', '"type":"recorD"');
+      writeFileSync(edited, lines.join('\n'));
+      const broken = await runMeridian(['audit', 'verify', edited]);
+      expect(broken.code).toBe(1);
+      expect(broken.err).toContain(`BROKEN at ${edited}:${at + 1}`);
+    });
+  }, 240_000);
 });

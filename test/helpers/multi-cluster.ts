@@ -417,6 +417,9 @@ export async function startMultiCluster(): Promise<MultiCluster> {
             MERIDIAN_PEER_DOWN_AFTER: String(PEERS.downAfter),
             MERIDIAN_PEER_UP_AFTER: String(PEERS.upAfter),
             MERIDIAN_GEOIP_DATABASE: geoDatabasePath,
+            // Every decision record on disk at once, for the evidence tests.
+            MERIDIAN_AUDIT_FILE: join(dir, `${spec.geoTag}-audit.jsonl`),
+            MERIDIAN_AUDIT_FSYNC_SECONDS: '0',
           },
         }),
       ),
