@@ -39,46 +39,58 @@ export interface DnsListenerOptions {
   readonly tcpIdleTimeoutMs?: number;
 }
 
-/** Starts UDP and TCP listeners on `address`; the same port for both unless it is 0. */
+/**
+ * With port 0 the kernel picks the UDP port, and TCP takes the same number;
+ * another process may hold that number for TCP, so a few fresh picks are tried.
+ */
+const PORT_ZERO_ATTEMPTS = 5;
+
+/** Starts UDP and TCP listeners on `address`; the same port for both. */
 export async function startDnsListener(
   address: HostPort,
   respond: Responder,
   options: DnsListenerOptions = {},
 ): Promise<DnsListener> {
   const idleMs = options.tcpIdleTimeoutMs ?? TCP_IDLE_TIMEOUT_MS;
-  const udp = createSocket({ type: isIP(address.host) === 6 ? 'udp6' : 'udp4' });
-  udp.on('message', (message, peer) => answerUdp(udp, respond, message, peer.port, peer.address));
-  await new Promise<void>((resolve, reject) => {
-    udp.once('error', (err) => reject(listenError('UDP', address, err)));
-    udp.bind(address.port, address.host, () => resolve());
-  });
-  udp.on('error', () => undefined); // per-datagram send errors are the client's loss, not fatal
-  const udpPort = udp.address().port;
-
-  const sockets = new Set<TcpSocket>();
-  const tcp: Server = createServer({ noDelay: true }, (socket) =>
-    serveTcp(socket, sockets, respond, idleMs),
-  );
-  tcp.maxConnections = MAX_TCP_CONNECTIONS;
-  await new Promise<void>((resolve, reject) => {
-    tcp.once('error', (err) => {
-      udp.close();
-      reject(listenError('TCP', address, err));
+  for (let attempt = 1; ; attempt++) {
+    const udp = createSocket({ type: isIP(address.host) === 6 ? 'udp6' : 'udp4' });
+    udp.on('message', (message, peer) => answerUdp(udp, respond, message, peer.port, peer.address));
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', (err) => reject(listenError('UDP', address, err)));
+      udp.bind(address.port, address.host, () => resolve());
     });
-    tcp.listen(address.port === 0 ? udpPort : address.port, address.host, () => resolve());
-  });
+    udp.on('error', () => undefined); // per-datagram send errors are the client's loss, not fatal
+    const udpPort = udp.address().port;
 
-  return {
-    udpPort,
-    tcpPort: (tcp.address() as AddressInfo).port,
-    pendingReplyBytes: () => [...sockets].reduce((sum, socket) => sum + socket.writableLength, 0),
-    close: () =>
-      new Promise<void>((resolve) => {
-        udp.close();
-        tcp.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      }),
-  };
+    const sockets = new Set<TcpSocket>();
+    const tcp: Server = createServer({ noDelay: true }, (socket) =>
+      serveTcp(socket, sockets, respond, idleMs),
+    );
+    tcp.maxConnections = MAX_TCP_CONNECTIONS;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', reject);
+        tcp.listen(udpPort, address.host, () => resolve());
+      });
+    } catch (err) {
+      udp.close();
+      const taken = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+      if (address.port === 0 && taken && attempt < PORT_ZERO_ATTEMPTS) continue;
+      throw listenError('TCP', address, err as Error);
+    }
+
+    return {
+      udpPort,
+      tcpPort: (tcp.address() as AddressInfo).port,
+      pendingReplyBytes: () => [...sockets].reduce((sum, socket) => sum + socket.writableLength, 0),
+      close: () =>
+        new Promise<void>((resolve) => {
+          udp.close();
+          tcp.close(() => resolve());
+          for (const socket of sockets) socket.destroy();
+        }),
+    };
+  }
 }
 
 function listenError(transport: string, address: HostPort, err: Error): MeridianError {
