@@ -90,6 +90,7 @@ export function buildApp(config: Config, deps: AppDeps): App {
     logger: logger.child({ component: 'table' }),
     now: deps.now,
     batchMs: TABLE_BATCH_MS,
+    drainTtlSeconds: config.drainTtlSeconds,
     replica: config.podName === '' ? deps.instanceName : config.podName,
   });
 

@@ -7,6 +7,7 @@
 import type { Config } from './config/load-config';
 import { findZone } from './dns/names';
 import type { KubeApi } from './k8s/client/kube-api';
+import { NOT_DRAINED } from './k8s/ingest/drain-declaration';
 import { KubernetesSource } from './k8s/kubernetes-source';
 import type { ProvenanceSource } from './serving/provenance';
 import type { TablePipeline } from './serving/table-pipeline';
@@ -121,6 +122,12 @@ async function startKubernetes(config: Config, deps: SourceDeps): Promise<Runnin
     },
     onInternalError: () => deps.metrics.recordInternalError('kubernetes'),
     served: (host, gslbId) => pipeline.served(host, gslbId),
+    readClusterDrain: (index) => {
+      if (config.dnsServiceName === null) return;
+      const key = `${config.podNamespace}/${config.dnsServiceName}`;
+      const { request, changedBy } = index.services.get(key)?.drain ?? NOT_DRAINED;
+      pipeline.setClusterDrain(request, changedBy);
+    },
     writerLease: {
       namespace: config.podNamespace,
       identity: config.podName === '' ? deps.instanceName : config.podName,

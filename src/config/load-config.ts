@@ -88,6 +88,8 @@ export interface Config {
   readonly podNamespace: string;
   /** Identity in the writer Lease; '' means host name and pid (filled in by the caller). */
   readonly podName: string;
+  /** MERIDIAN_DNS_SERVICE: the Service whose drain annotation drains the cluster; null: none. */
+  readonly dnsServiceName: string | null;
   readonly grpcListen: GrpcListen;
   readonly grpcTls: TlsFiles | null;
   readonly dnsListen: HostPort | null;
@@ -97,6 +99,8 @@ export interface Config {
   readonly shutdownGraceMs: number;
   readonly reloadDebounceMs: number;
   readonly rescanIntervalMs: number;
+  /** MERIDIAN_DRAIN_TTL_SECONDS. */
+  readonly drainTtlSeconds: number;
   /** The default TTL of a Gslb without dnsTtlSeconds. */
   readonly defaultTtlSeconds: number;
   readonly peers: PeerSettings;
@@ -175,7 +179,12 @@ export function loadConfig(
   const rescanIntervalMs = parse('MERIDIAN_RESCAN_SECONDS', seconds(1, 86_400));
   const peers = readPeerSettings(parse, clusterGeoTag, problems);
   // Read here, before the problems are judged; spread into the result below.
-  const files = { geoIp: readGeoIp(raw, parse), audit: readAudit(raw, parse) };
+  const lateSettings = {
+    geoIp: readGeoIp(raw, parse),
+    audit: readAudit(raw, parse),
+    dnsServiceName: parse('MERIDIAN_DNS_SERVICE', (v) => (v === '' ? null : parseLabel(v))),
+    drainTtlSeconds: parse('MERIDIAN_DRAIN_TTL_SECONDS', integerIn(1, 3_600)),
+  };
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
@@ -202,7 +211,7 @@ export function loadConfig(
     rescanIntervalMs,
     defaultTtlSeconds: DEFAULT_TTL_SECONDS,
     peers,
-    ...files,
+    ...lateSettings,
   });
 }
 

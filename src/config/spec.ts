@@ -100,6 +100,12 @@ export const SETTINGS: readonly SettingSpec[] = Object.freeze([
     help: "Kubernetes mode: this replica's name in the writer Lease; empty means the host name and process id.",
   },
   {
+    env: 'MERIDIAN_DNS_SERVICE',
+    flag: null,
+    defaultValue: '',
+    help: "Kubernetes mode: the Service in POD_NAMESPACE that fronts this cluster's CoreDNS (the chart's `<release>-dns`); the annotation `meridian.dev/drain` on it drains the whole cluster. Empty means no cluster-wide drain.",
+  },
+  {
     env: 'CLUSTER_EXPOSED_IPS',
     flag: null,
     defaultValue: '',
@@ -242,6 +248,12 @@ export const SETTINGS: readonly SettingSpec[] = Object.freeze([
     flag: null,
     defaultValue: '30',
     help: 'Seconds between full re-reads of the manifest directory, in case a file-system event was missed.',
+  },
+  {
+    env: 'MERIDIAN_DRAIN_TTL_SECONDS',
+    flag: null,
+    defaultValue: '5',
+    help: "TTL (1–3600 s) served for a drained Gslb's names while the drain is under way: from the drain until this cluster's targets are withdrawn one old TTL later, and for one TTL after the undrain (docs/drain-and-drill.md).",
   },
   {
     env: 'MERIDIAN_AUDIT_FILE',

@@ -5,9 +5,8 @@
  * listed once; before that nothing is served, so a half-listed cluster never
  * answers NXDOMAIN for a name that exists.
  *
- * It composes the three parts of src/k8s: client/ (the apiserver: requests,
- * supervised list-then-watch), ingest/ (objects reduced and indexed) and
- * reconcile/ (resolution, status and the other writes, the writer lease).
+ * It composes client/ (the apiserver: requests, list-then-watch), ingest/
+ * (objects reduced, indexed) and reconcile/ (resolution, writes, the lease).
  */
 import type { HostPort } from '../config/host-port';
 import { messageOf } from '../errors';
@@ -69,6 +68,8 @@ export interface KubernetesSourceOptions {
   readonly served?: ServedLookup;
   /** Counts a failure no input should cause, caught so that the source goes on. */
   readonly onInternalError?: () => void;
+  /** Reads the cluster-wide drain from the objects before each pass (MERIDIAN_DNS_SERVICE). */
+  readonly readClusterDrain?: (index: ObjectIndex) => void;
 }
 
 /** Most concurrent writes: enough for 10,000 status writes in seconds, gentle on the apiserver. */
@@ -308,6 +309,7 @@ export class KubernetesSource {
     const changes: Changes = this.changes;
     this.changes = new Set();
     const writer = this.lease?.isLeading() ?? true;
+    this.options.readClusterDrain?.(this.index);
     const result = this.reconciler.pass(this.index, writer, changes, this.triggers.take());
     this.reconciledOnce = true;
     this.resolutions = result.resolutions;

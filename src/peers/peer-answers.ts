@@ -19,6 +19,8 @@ export const ADDRESS_TYPES: readonly AddressType[] = ['A', 'AAAA'];
 /** The last answer for one host and type. */
 interface Answer {
   readonly addresses: readonly string[];
+  /** NOERROR without addresses: the name is there and holds none (a drained Meridian peer). */
+  readonly noData: boolean;
   readonly lastSuccessMs: number;
   /** The peer's epoch when received; answers from an older epoch are not served. */
   readonly epoch: number;
@@ -49,7 +51,8 @@ export class PeerAnswers {
     this.answers.set(host, answers);
     if (outcome.ok) {
       const addresses = [...outcome.addresses].sort();
-      answers[type] = { addresses, lastSuccessMs: nowMs, epoch: this.epoch, failures: 0 };
+      const noData = outcome.rcode !== 'NXDOMAIN' && addresses.length === 0;
+      answers[type] = { addresses, noData, lastSuccessMs: nowMs, epoch: this.epoch, failures: 0 };
       return;
     }
     const last = answers[type];
@@ -69,6 +72,19 @@ export class PeerAnswers {
     return ADDRESS_TYPES.flatMap((type) => {
       const answer = answers[type];
       return answer !== undefined && answer.epoch === this.epoch ? answer.addresses : [];
+    });
+  }
+
+  /**
+   * True when the peer withdrew `host` on purpose: both types answered NODATA
+   * in the current epoch. A Meridian cluster under a drain answers so; an
+   * unhealthy host is NXDOMAIN (k8gb's only way to say no targets).
+   */
+  withdrawn(host: string): boolean {
+    const answers = this.answers.get(host);
+    return ADDRESS_TYPES.every((type) => {
+      const answer = answers?.[type];
+      return answer !== undefined && answer.epoch === this.epoch && answer.noData;
     });
   }
 

@@ -341,6 +341,7 @@ export class PeerPoller {
       addresses: peer.answers.servedAddresses(host, peer.health.state === 'up'),
       state: peer.health.state,
       lastSuccessMs: peer.answers.lastSuccessMs(host),
+      ...(peer.answers.withdrawn(host) ? { withdrawn: true } : {}),
     });
   }
 }

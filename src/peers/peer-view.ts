@@ -22,6 +22,8 @@ export interface PeerHostEntry {
   readonly state: PeerState;
   /** Wall-clock ms of the last answer for this host, or null if none yet. */
   readonly lastSuccessMs: number | null;
+  /** The peer answers NODATA for the host: drained there on purpose, not failed. */
+  readonly withdrawn?: boolean;
 }
 
 /** One peer's state as a whole. */

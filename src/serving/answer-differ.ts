@@ -48,11 +48,43 @@ interface Known {
   readonly owner: string;
   readonly strategy: string;
   readonly served: readonly string[];
+  /** The TTL served; a change of it alone (a drain's first step) is a change too. */
+  readonly ttl: number;
   readonly A: TypeView | null;
   readonly AAAA: TypeView | null;
 }
 
 const TYPES = ['A', 'AAAA'] as const;
+
+/** One type's change of a host, served by `subject`'s Gslb. */
+interface TypeChange {
+  readonly type: 'A' | 'AAAA';
+  readonly subject: Known;
+  readonly before: TypeView | null;
+  readonly now: TypeView | null;
+  readonly ttl: DecisionRecord['ttl'];
+}
+
+/** How `type` of a host changed from `before` to `now`, or null when it did not. */
+function typeChange(
+  type: 'A' | 'AAAA',
+  before: Known | undefined,
+  now: Known | undefined,
+): TypeChange | null {
+  const was = before?.[type] ?? null;
+  const is = now?.[type] ?? null;
+  const ttl = was !== null && is !== null ? ttlChange(before!, now!) : undefined;
+  if (was?.key === is?.key && ttl === undefined) return null;
+  // A type that is gone belonged to the Gslb that served it.
+  const subject = (is !== null ? now : before)!;
+  return { type, subject, before: was, now: is, ttl };
+}
+
+/** The TTL's change between two served states of a host, or undefined when none. */
+function ttlChange(before: Known, now: Known): DecisionRecord['ttl'] {
+  if (before.ttl === now.ttl) return undefined;
+  return { before: before.ttl, after: now.ttl };
+}
 
 export class AnswerDiffer {
   private known = new Map<string, Known>();
@@ -97,6 +129,7 @@ export class AnswerDiffer {
     return (
       before.served === entry.served &&
       before.owner === entry.owner &&
+      before.ttl === outcome.records.get(entry.owner)?.ttlSeconds &&
       !(outcome.geoReloaded && before.strategy === 'geoip')
     );
   }
@@ -110,12 +143,8 @@ export class AnswerDiffer {
   ): DecisionRecord[] {
     const records: DecisionRecord[] = [];
     for (const type of TYPES) {
-      const was = before?.[type] ?? null;
-      const is = now?.[type] ?? null;
-      if (was?.key === is?.key) continue;
-      // A type that is gone belonged to the Gslb that served it.
-      const subject = (is !== null ? now : before)!;
-      records.push(this.decision(host, type, subject, was, is, outcome));
+      const change = typeChange(type, before, now);
+      if (change !== null) records.push(this.decision(host, change, outcome));
     }
     return records;
   }
@@ -137,20 +166,15 @@ export class AnswerDiffer {
       owner: entry.owner,
       strategy,
       served: entry.served,
+      ttl: record.ttlSeconds,
       A: viewOf(false),
       AAAA: viewOf(true),
     };
   }
 
   /** The record of a change of `type` of `host`, served by `subject`'s Gslb. */
-  private decision(
-    host: string,
-    type: 'A' | 'AAAA',
-    subject: Known,
-    before: TypeView | null,
-    now: TypeView | null,
-    outcome: BuildOutcome,
-  ): DecisionRecord {
+  private decision(host: string, change: TypeChange, outcome: BuildOutcome): DecisionRecord {
+    const { type, subject, before, now, ttl } = change;
     const { owner: gslb, strategy } = subject;
     const beforeView = before?.view ?? [];
     const afterView = now?.view ?? [];
@@ -166,6 +190,7 @@ export class AnswerDiffer {
       strategy,
       before: beforeView,
       after: afterView,
+      ...(ttl === undefined ? {} : { ttl }),
       causes: causes.length > 0 ? causes : [{ id: this.identity.newId(), kind: 'unknown' }],
       generation: outcome.snapshot.generation,
       serial: outcome.snapshot.serial,

@@ -21,6 +21,7 @@ export type CauseKind =
   | 'peer-down'
   | 'peer-targets-changed'
   | 'geo-database-reloaded'
+  | 'drain'
   | 'many-changes'
   | 'unknown';
 
@@ -39,6 +40,7 @@ export const CAUSE_KINDS: readonly CauseKind[] = [
   'peer-down',
   'peer-targets-changed',
   'geo-database-reloaded',
+  'drain',
   'many-changes',
   'unknown',
 ];
@@ -72,6 +74,8 @@ export interface Cause {
   readonly object?: CauseObject;
   readonly peer?: CausePeer;
   readonly detail?: string;
+  /** Who asked for the change, where a person did (a drain). */
+  readonly requestedBy?: string;
 }
 
 /** A cause as an input hands it in, with what it can change. */
@@ -80,6 +84,7 @@ export interface CauseInput {
   readonly object?: CauseObject;
   readonly peer?: CausePeer;
   readonly detail?: string;
+  readonly requestedBy?: string;
   /**
    * The Gslbs (record ids) this cause can change; absent means any (a
    * database reload, a resync). Peer causes name none: they explain a
@@ -116,6 +121,8 @@ export interface DecisionRecord {
   readonly strategy: string;
   readonly before: readonly ServedTarget[];
   readonly after: readonly ServedTarget[];
+  /** The TTL served before and after, when it changed (a drain lowers it). */
+  readonly ttl?: { readonly before: number; readonly after: number };
   readonly causes: readonly Cause[];
   readonly generation: number;
   readonly serial: number;

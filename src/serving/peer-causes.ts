@@ -16,17 +16,37 @@ export function peerCauses(before: PeerView, after: PeerView): CauseInput[] {
       causes.push({ kind: status.state === 'up' ? 'peer-up' : 'peer-down', peer });
     else if (was === undefined && status.state === 'up') causes.push({ kind: 'peer-up', peer });
     else if (status.state === 'up') {
-      const hosts = changedHosts(before, after, geoTag);
+      const changed = changedHosts(before, after, geoTag);
+      // A drained Meridian peer answers NODATA: its hosts leave (or return) on purpose.
+      const drained = changed.filter((host) => withdrawnIn(after, host, geoTag));
+      const returned = changed.filter((host) => withdrawnIn(before, host, geoTag));
+      const hosts = changed.filter((host) => !drained.includes(host) && !returned.includes(host));
       if (hosts.length > 0)
+        causes.push({ kind: 'peer-targets-changed', peer, hosts, detail: count(hosts) });
+      if (drained.length > 0)
         causes.push({
-          kind: 'peer-targets-changed',
+          kind: 'drain',
           peer,
-          hosts,
-          detail: `${hosts.length} host${hosts.length === 1 ? '' : 's'}`,
+          hosts: drained,
+          detail: `${count(drained)} withdrawn by the peer's drain`,
+        });
+      if (returned.length > 0)
+        causes.push({
+          kind: 'drain',
+          peer,
+          hosts: returned,
+          detail: `${count(returned)} served again after the peer's drain`,
         });
     }
   }
   return causes;
+}
+
+const count = (hosts: readonly string[]): string =>
+  `${hosts.length} host${hosts.length === 1 ? '' : 's'}`;
+
+function withdrawnIn(view: PeerView, host: string, geoTag: string): boolean {
+  return view.hosts.get(host)?.get(geoTag)?.withdrawn === true;
 }
 
 function causePeer(geoTag: string, status: PeerStatus): CausePeer {

@@ -1,25 +1,21 @@
 /**
  * The one owner of the record table. It holds every input a table is built
- * from (the source's records, the peers' view, the geo locator), marks the
- * table dirty when one changes and runs one build for everything that changed
- * within `batchMs`, then swaps the table in, counts the build and hands its
- * problems to the source, whichever input triggered it: flush() returns them
- * to the source that asked for the build, and every scheduled build (a peer
- * or geo change, records set without a flush) tells the listener. A failed build keeps
- * the last table and the last problems: a Gslb that was reported stays
- * reported. Later inputs (drains, probe results) hook in here.
+ * from (the source's records, the peers' view, the geo locator, the drains),
+ * and runs one build for everything that changed within `batchMs`, swaps the
+ * table in, counts the build and hands its problems to the source: flush()
+ * returns them to the source that asked for the build, and every scheduled
+ * build tells the listener. A failed build keeps the last table and the last
+ * problems: a Gslb that was reported stays reported. Drains (drains.ts) are
+ * applied to the source's records in each build and wake it at their steps.
  *
- * Each input comes with what caused it (a source's causes, the peers' state
- * changes, a database reload); after each build the answer differ finds the
- * hosts whose answer sets changed, and the decision listeners get one record
- * per change with the causes that explain it (decisions.ts). Until the
- * answers are opened (the warm start), changes are only remembered.
- *
+ * Each input comes with what caused it; after each build the answer differ
+ * finds the hosts whose answer sets changed, and the decision listeners get
+ * one record per change with the causes that explain it (decisions.ts).
+ * Until the answers are opened (the warm start), changes are only remembered.
  * Records are sealed on the way in (model.ts), so that a record object seen
  * again is the same content and the build reuses what it prepared for it.
  */
 import { randomUUID } from 'node:crypto';
-import { messageOf } from '../errors';
 import {
   EMPTY_PEER_VIEW,
   withPeerTargets,
@@ -35,25 +31,31 @@ import {
 } from '../table/build-snapshot';
 import type { GeoLocator } from '../table/geo-locator';
 import type { HostPolicy } from '../table/host-claims';
-import { sealRecord, type GslbRecord, type SealedRecord, type ZoneSpec } from '../table/model';
+import {
+  sealRecord,
+  type DrainRequest,
+  type GslbRecord,
+  type SealedRecord,
+  type ZoneSpec,
+} from '../table/model';
 import type { TableHolder } from '../table/table-holder';
 import type { Logger } from '../telemetry/logger';
 import type { Metrics } from '../telemetry/metrics';
 import { AnswerDiffer } from './answer-differ';
 import { CauseCollector } from './cause-collector';
 import type { CauseInput, DecisionListener, DecisionRecord } from './decisions';
+import { Drains, type DrainView } from './drains';
+import { guarded } from './guarded';
+import { StepAlarm, type AlarmTimers } from './step-alarm';
 import { peerCauses } from './peer-causes';
 import { ProblemLog } from './problem-log';
 import { ServedHosts, type ServedHost } from './served-hosts';
 
 /** Which input changed since the last build. */
-export type InputChange = 'source' | 'peers' | 'geo';
+export type InputChange = 'source' | 'peers' | 'geo' | 'drain';
 
 /** The timer functions the pipeline uses; injected so tests drive time. */
-export interface PipelineTimers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+export type PipelineTimers = AlarmTimers;
 
 /** What {@link TablePipeline} needs. */
 export interface TablePipelineOptions {
@@ -69,6 +71,8 @@ export interface TablePipelineOptions {
   readonly now: () => number;
   /** How long a change waits for others to join its build. */
   readonly batchMs: number;
+  /** MERIDIAN_DRAIN_TTL_SECONDS: the TTL served while a drain is under way (default 5). */
+  readonly drainTtlSeconds?: number;
   readonly timers?: PipelineTimers;
   /** Replaces the builder (tests make it fail). */
   readonly build?: (input: BuildInput) => BuildResult;
@@ -111,6 +115,8 @@ export class TablePipeline {
   private geoReloaded = false;
   private answering = false;
   private readonly decisionListeners: DecisionListener[] = [];
+  private readonly drains: Drains;
+  private readonly drainAlarm: StepAlarm;
 
   constructor(private readonly options: TablePipelineOptions) {
     this.timers = options.timers ?? defaultTimers;
@@ -118,6 +124,11 @@ export class TablePipeline {
     this.newId = options.newId ?? randomUUID;
     this.causes = new CauseCollector(this.newId);
     this.problemLog = new ProblemLog(options.logger);
+    this.drains = new Drains({
+      drainTtlSeconds: options.drainTtlSeconds ?? 5,
+      localGeoTag: options.localGeoTag,
+    });
+    this.drainAlarm = new StepAlarm(this.timers, options.now, () => this.changed('drain'));
     this.differ = new AnswerDiffer({
       geoTag: options.localGeoTag,
       replica: options.replica ?? '',
@@ -138,6 +149,20 @@ export class TablePipeline {
     this.causes.add(peerCauses(this.peerView, view));
     this.peerView = view;
     this.changed('peers');
+  }
+
+  /** The cluster-wide drain as declared now (null: none), and who last changed it. */
+  setClusterDrain(request: DrainRequest | null, changedBy: string): void {
+    const was = this.drains.clusterRequest();
+    if (Object.is(was?.sinceMs, request?.sinceMs) && was?.requestedBy === request?.requestedBy)
+      return;
+    this.drains.setCluster(request, changedBy);
+    this.changed('drain');
+  }
+
+  /** The drains of the served table, for explain and status. */
+  get drainView(): DrainView {
+    return this.drains;
   }
 
   /** Answers are served from now on: changes are recorded, not only remembered. */
@@ -230,6 +255,7 @@ export class TablePipeline {
   stop(): void {
     this.stopped = true;
     this.cancelTimer();
+    this.drainAlarm.stop();
   }
 
   private changed(change: InputChange): void {
@@ -253,23 +279,19 @@ export class TablePipeline {
     const changes = [...this.pending];
     this.pending.clear();
     this.builds++;
-    try {
-      this.swapIn(changes);
-    } catch (err) {
-      // The last good table keeps serving, and with it the last problems.
-      this.options.metrics.recordInternalError('table');
-      this.options.logger.error(
-        { err: messageOf(err), changes, code: 'MERIDIAN_ERR_INTERNAL' },
-        'table build failed; serving the last good table',
-      );
-    }
+    // The last good table keeps serving, and with it the last problems.
+    const failed = 'table build failed; serving the last good table';
+    guarded(this.options, failed, () => this.swapIn(changes), { changes });
     if (notify) this.notify();
   }
 
   private swapIn(changes: readonly InputChange[]): void {
     const { holder, logger } = this.options;
     const started = performance.now();
-    const gslbs = withPeerTargets(this.records, this.peerView, this.peerMemo);
+    const drained = this.drains.apply(this.records, this.options.now());
+    this.causes.add(drained.causes);
+    this.drainAlarm.set(drained.nextStepMs);
+    const gslbs = withPeerTargets(drained.records, this.peerView, this.peerMemo);
     const { snapshot, problems } = this.build({
       zones: this.options.zones,
       gslbs,
@@ -313,30 +335,15 @@ export class TablePipeline {
     if (records.length > 0) this.tellDecisions(records);
   }
 
+  // A listener's failure is its own: the table is built and served.
   private tellDecisions(records: readonly DecisionRecord[]): void {
     for (const listener of this.decisionListeners)
-      try {
-        listener(records);
-      } catch (err) {
-        // A listener's failure is its own: the table is built and served.
-        this.options.metrics.recordInternalError('table');
-        this.options.logger.error(
-          { err: messageOf(err), code: 'MERIDIAN_ERR_INTERNAL' },
-          'decision listener failed',
-        );
-      }
+      guarded(this.options, 'decision listener failed', () => listener(records));
   }
 
   private notify(): void {
-    try {
-      this.listener?.(this.lastProblems);
-    } catch (err) {
-      // The listener's failure is its own: the table is built and served.
-      this.options.metrics.recordInternalError('table');
-      this.options.logger.error(
-        { err: messageOf(err), code: 'MERIDIAN_ERR_INTERNAL' },
-        'table problems listener failed',
-      );
-    }
+    guarded(this.options, 'table problems listener failed', () =>
+      this.listener?.(this.lastProblems),
+    );
   }
 }

@@ -5,6 +5,7 @@
  */
 import { parseAllDocuments } from 'yaml';
 import { canonicalName, checkName } from '../dns/names';
+import { drainRequestedBy, parseDrain } from '../gslb/drain-annotation';
 import { ANNOTATION_EXPOSED_IPS, ANNOTATION_HOSTNAME, GSLB_API_VERSION } from '../gslb/k8gb-naming';
 import {
   InvalidGslb as Invalid,
@@ -77,9 +78,11 @@ function parseGslb(object: Json, options: ParseOptions): GslbRecord | string {
     const strategy = parseStrategy(spec['strategy'], options.defaultTtlSeconds);
     const id = `${namespace}/${name}`;
     const claim = claimOf(id, metadata['creationTimestamp'], options);
+    const drain = drainOf(annotations, namespace, name);
     return {
       id,
       ...(claim === undefined ? {} : { claim }),
+      ...drain,
       hosts: parseHosts(spec, annotations),
       strategy: strategy.type,
       ttlSeconds: strategy.ttlSeconds,
@@ -105,6 +108,31 @@ function claimOf(id: string, created: unknown, options: ParseOptions): Claim | u
   return options.claimSince === undefined
     ? undefined
     : { since: options.claimSince(id), tiebreak: '' };
+}
+
+// A drain declared in the manifest (gslb/drain-annotation.ts); `true` counts
+// from first sight, a time from that time, across restarts too.
+function drainOf(
+  annotations: Json,
+  namespace: string,
+  name: string,
+): Pick<GslbRecord, 'drain' | 'drainChangedBy'> {
+  const texts = Object.fromEntries(
+    Object.entries(annotations).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );
+  const parsed = parseDrain(texts);
+  if ('invalid' in parsed) throw new Invalid(parsed.invalid);
+  const named = drainRequestedBy(texts);
+  if (!parsed.drained) return named === null ? {} : { drainChangedBy: named };
+  const by = named ?? 'manifest';
+  return {
+    drain: {
+      sinceMs: parsed.sinceMs ?? NaN,
+      requestedBy: by,
+      declaredOn: { kind: 'Gslb', namespace, name },
+    },
+    drainChangedBy: by,
+  };
 }
 
 function parseHosts(spec: Json, annotations: Json): string[] {

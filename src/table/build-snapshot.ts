@@ -188,8 +188,17 @@ function addGslb(build: Building, gslb: GslbRecord): void {
     addEmptyNonTerminals(host, zone, build.names);
     build.hostCount++;
     build.recordCount += prepared.served.recordCount;
-    if (prepared.local === null) continue;
-    build.recordCount += publishLocalTargets(host, zone, prepared.local, selectors, build, problem);
+    if (prepared.local !== null)
+      build.recordCount += publishLocalTargets(
+        host,
+        zone,
+        prepared.local,
+        selectors,
+        build,
+        problem,
+      );
+    else if (withdrawnHere(gslb.clusters, build.localGeoTag))
+      publishLocalTargets(host, zone, NOTHING, NO_SELECTORS, build, problem);
   }
 }
 
@@ -207,6 +216,7 @@ function preparedFor(build: Building, gslb: GslbRecord): ReusedGslb {
 }
 
 const NOTHING: PlannedName = { a: null, aaaa: null, recordCount: 0, addresses: [] };
+const NO_SELECTORS: HostSelectors = { a: null, aaaa: null, localA: null, localAaaa: null };
 
 // Sources validate, but a record the encoder (or a locator) still rejects
 // must cost one Gslb, never the whole table.
@@ -264,6 +274,19 @@ function localIndex(clusters: readonly ClusterTargets[], localGeoTag: string | u
   return clusters.findIndex(
     (c) => c.geoTag === localGeoTag && c.healthy !== false && c.addresses.length > 0,
   );
+}
+
+/**
+ * True when this cluster withdrew its targets on purpose (a drain): its
+ * `localtargets-<host>` then answers NODATA, where an unhealthy host is
+ * NXDOMAIN, so that a Meridian peer can tell a drain from an outage (k8gb
+ * peers read both as no targets).
+ */
+function withdrawnHere(
+  clusters: readonly ClusterTargets[],
+  localGeoTag: string | undefined,
+): boolean {
+  return clusters.some((c) => c.geoTag === localGeoTag && c.withdrawn === true);
 }
 
 /** This cluster's records, in the order given, whatever the Gslb's strategy. */

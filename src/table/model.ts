@@ -21,6 +21,31 @@ export interface ClusterTargets {
    * fails open.
    */
   readonly healthy?: boolean | undefined;
+  /**
+   * This cluster took its targets out on purpose (a drain): none are served,
+   * even by a Gslb that fails open, and `localtargets-<host>` answers NODATA.
+   */
+  readonly withdrawn?: boolean | undefined;
+}
+
+/**
+ * A drain as declared on an object (an annotation), which survives restarts:
+ * the table serves the drain TTL from `sinceMs`, and withdraws this cluster's
+ * targets once the Gslb's own TTL has passed since then (serving/drains.ts).
+ */
+export interface DrainRequest {
+  /** Wall-clock ms the drain was asked for; the TTL wait counts from here. NaN: unknown, from first sight. */
+  readonly sinceMs: number;
+  /** Who asked: the requested-by annotation, the object's last manager, or the manifest file. */
+  readonly requestedBy: string;
+  /** The object carrying the declaration. */
+  readonly declaredOn: {
+    readonly kind: string;
+    readonly namespace?: string;
+    readonly name: string;
+    readonly resourceVersion?: string;
+    readonly file?: string;
+  };
 }
 
 /** When a Gslb first claimed its hosts; the earlier claim keeps a contested host. */
@@ -47,6 +72,10 @@ export interface GslbRecord extends StrategyParameters {
   readonly clusters: readonly ClusterTargets[];
   /** When the Gslb claimed its hosts; absent sorts after every claim (host-claims.ts). */
   readonly claim?: Claim | undefined;
+  /** This cluster is drained for the Gslb; absent: not drained (a cluster-wide drain comes apart). */
+  readonly drain?: DrainRequest | undefined;
+  /** Who last changed the Gslb's drain declaration, set or removed (for the undrain's records). */
+  readonly drainChangedBy?: string | undefined;
 }
 
 /** A load-balanced zone, as configured by DNS_ZONES. */
@@ -84,6 +113,7 @@ export function sealRecord(record: GslbRecord): SealedRecord {
   }
   Object.freeze(record.clusters);
   Object.freeze(record.hosts);
+  if (record.drain !== undefined) Object.freeze(record.drain);
   if (record.weights !== undefined) Object.freeze(record.weights);
   if (record.fallbackGeoTags !== undefined) Object.freeze(record.fallbackGeoTags);
   return Object.freeze(record) as SealedRecord;

@@ -14,6 +14,7 @@ import {
   LEGACY_GSLB_API_GROUP,
 } from '../../gslb/k8gb-naming';
 import type { KubeObject } from '../client/kube-api';
+import { drainDeclarationOf, type DrainDeclaration } from './drain-declaration';
 import { at, canonicalJson, list, strings, text } from './json-fields';
 import { controllerUid, keyOf, namespaceOf, type ObjectKey } from './objects';
 
@@ -79,6 +80,8 @@ export interface GslbSource {
   readonly answeringCondition: GslbSource['readyCondition'];
   /** Owner Ingress uid when the Gslb was made from an annotated Ingress. */
   readonly ownerIngressUid: string | null;
+  /** What it declares about draining this cluster for it (meridian.dev/drain). */
+  readonly drain: DrainDeclaration;
 }
 
 /**
@@ -162,6 +165,7 @@ export function toGslb(object: KubeObject): GslbSource {
     readyCondition: conditionOf(at(object, 'status', 'conditions'), 'Ready'),
     answeringCondition: conditionOf(at(object, 'status', 'conditions'), 'Answering'),
     ownerIngressUid: controllerUid(object, 'Ingress', 'networking.k8s.io'),
+    drain: drainDeclarationOf(object, 'Gslb'),
   };
 }
 

@@ -7,6 +7,7 @@
  * malformed JSON. Gslbs, of both API groups, are reduced in gslb-objects.ts.
  */
 import { isObject } from '../../gslb/gslb-spec';
+import { drainDeclarationOf, type DrainDeclaration } from './drain-declaration';
 import type { KubeObject } from '../client/kube-api';
 import { at, canonicalJson, list, strings, text } from './json-fields';
 
@@ -57,6 +58,8 @@ export interface ServiceSource {
   readonly type: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly addresses: readonly LoadBalancerAddress[];
+  /** The drain it declares: read on the cluster's DNS Service only (MERIDIAN_DNS_SERVICE). */
+  readonly drain: DrainDeclaration;
 }
 
 /** What Meridian reads from an EndpointSlice: its Service and whether any endpoint is ready. */
@@ -164,6 +167,7 @@ export function toService(object: KubeObject): ServiceSource {
     type: text(at(object, 'spec', 'type')) || 'ClusterIP',
     labels: strings(object.metadata.labels),
     addresses: loadBalancerAddresses(object['status']),
+    drain: drainDeclarationOf(object, 'Service'),
   };
 }
 

@@ -98,6 +98,8 @@ function resolveOrThrow(gslb: GslbSource, index: ObjectIndex, ctx: ResolveContex
       since: Number.isFinite(gslb.createdMs) ? gslb.createdMs : Number.MAX_SAFE_INTEGER,
       tiebreak: gslb.uid,
     },
+    ...(gslb.drain.request === null ? {} : { drain: gslb.drain.request }),
+    ...(gslb.drain.changedBy === '' ? {} : { drainChangedBy: gslb.drain.changedBy }),
     clusters:
       exposedIps.length === 0
         ? []

@@ -50,6 +50,7 @@ const DEFAULT_CONFIG: Config = {
   reconcileIntervalMs: 30_000,
   podNamespace: 'meridian',
   podName: '',
+  dnsServiceName: null,
   grpcListen: { kind: 'tcp', host: '127.0.0.1', port: 9053 },
   grpcTls: null,
   dnsListen: null,
@@ -59,6 +60,7 @@ const DEFAULT_CONFIG: Config = {
   shutdownGraceMs: 5000,
   reloadDebounceMs: 100,
   rescanIntervalMs: 30_000,
+  drainTtlSeconds: 5,
   defaultTtlSeconds: 30,
   peers: {
     staticPeers: null,

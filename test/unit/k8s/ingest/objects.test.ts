@@ -3,6 +3,7 @@
  * Meridian uses, its default when absent, and malformed shapes (wrong types,
  * nulls, arrays for objects) read as absent instead of throwing.
  */
+import { NOT_DRAINED } from '../../../../src/k8s/ingest/drain-declaration';
 import type { KubeObject } from '../../../../src/k8s/client/kube-api';
 import { canonicalJson } from '../../../../src/k8s/ingest/json-fields';
 import { toGslb } from '../../../../src/k8s/ingest/gslb-objects';
@@ -101,6 +102,7 @@ describe('toGslb', () => {
       readyCondition: { status: 'False', lastTransitionTime: '2026-02-02T02:02:02Z' },
       answeringCondition: { status: 'True', lastTransitionTime: '2026-03-03T03:03:03Z' },
       ownerIngressUid: 'ingress-uid',
+      drain: NOT_DRAINED,
     });
   });
 
@@ -125,6 +127,7 @@ describe('toGslb', () => {
       readyCondition: null,
       answeringCondition: null,
       ownerIngressUid: null,
+      drain: NOT_DRAINED,
     });
   });
 
@@ -436,6 +439,7 @@ describe('toService', () => {
         { ip: '2001:db8::5', hostname: null },
         { ip: null, hostname: 'lb.example.net' },
       ],
+      drain: NOT_DRAINED,
     });
   });
 
