@@ -103,6 +103,7 @@ export function buildApp(config: Config, deps: AppDeps): App {
     pipeline,
     holder,
     logger: logger.child({ component: 'admin' }),
+    version: deps.version,
   });
 
   return {

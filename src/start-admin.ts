@@ -31,6 +31,8 @@ export interface AdminDeps {
   readonly pipeline: TablePipeline;
   readonly holder: TableHolder;
   readonly logger: Logger;
+  /** Meridian's version, for the status page (a drill report names every cluster's). */
+  readonly version: string;
 }
 
 async function readToken(path: string | null): Promise<string | null> {
@@ -61,6 +63,7 @@ export function createAdmin(config: Config, deps: AdminDeps): Admin {
         history,
         provenanceOf: (id) => provenance.provenanceOf(id),
         localGeoTag: config.clusterGeoTag,
+        version: deps.version,
       };
       let server: AdminServer;
       try {

@@ -23,11 +23,13 @@ import { judge, type ClusterVerdict, type StrategyVerdict } from './strategy-rea
 export interface AdminInputs {
   /** The served snapshot, or null before the first build. */
   readonly table: () => RecordSnapshot | null;
-  readonly pipeline: Pick<TablePipeline, 'builtFrom' | 'problems'>;
+  readonly pipeline: Pick<TablePipeline, 'builtFrom' | 'problems' | 'drainView'>;
   readonly history: DecisionHistory;
   /** The source's provenance of a Gslb (null before the source starts, or when it cannot say). */
   readonly provenanceOf: (gslbId: string) => GslbProvenance | null;
   readonly localGeoTag: string;
+  /** Meridian's version, shown by the status page. */
+  readonly version?: string;
 }
 
 /** An explain request, validated. */
@@ -94,6 +96,7 @@ export function explain(inputs: AdminInputs, request: ExplainRequest): AdminRepl
       table: { generation: snapshot.generation, serial: snapshot.serial },
       answer,
       gslb: gslbOf(record),
+      drain: inputs.pipeline.drainView.stateOf(record.id) ?? null,
       why: verdict.summary,
       clientLocation: record.strategy === 'geoip' && clientSubnet !== null ? geo.match : undefined,
       clusters: explainedClusters(clusters, facts, verdict),

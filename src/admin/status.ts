@@ -74,11 +74,19 @@ export class StatusPages {
       body: {
         table: { generation: snapshot.generation, serial: snapshot.serial },
         geoTag: this.inputs.localGeoTag,
+        version: this.inputs.version ?? null,
+        clusterDrain: this.inputs.pipeline.drainView.clusterRequest(),
         peers: [...built.peers.peers].map(([geoTag, status]) => ({ geoTag, ...peerFacts(status) })),
         total: index.ids.length,
-        gslbs: ids.map((id) =>
-          this.gslbStatus(built.records.get(id)!, index.hosts.get(id) ?? [], snapshot, built.peers),
-        ),
+        gslbs: ids.map((id) => ({
+          ...this.gslbStatus(
+            built.records.get(id)!,
+            index.hosts.get(id) ?? [],
+            snapshot,
+            built.peers,
+          ),
+          drain: this.inputs.pipeline.drainView.stateOf(id)?.phase ?? null,
+        })),
         next: start + ids.length < index.ids.length && last !== undefined ? last : null,
       },
     };

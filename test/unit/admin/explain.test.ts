@@ -5,6 +5,7 @@
  * clusters say where their health came from, and names no Gslb serves get
  * a 404 that says why.
  */
+import { Drains } from '../../../src/serving/drains';
 import { DecisionHistory } from '../../../src/admin/decision-history';
 import { explain, type AdminInputs } from '../../../src/admin/explain';
 import { answerNow } from '../../../src/admin/answer-now';
@@ -92,6 +93,7 @@ function inputsFor(
     snapshot,
     table: () => snapshot,
     pipeline: {
+      drainView: new Drains({ drainTtlSeconds: 5, localGeoTag: 'eu' }),
       builtFrom: () => ({
         records: new Map(setup.records.map((r) => [r.id, r])),
         peers: setup.peers ?? EMPTY_PEER_VIEW,

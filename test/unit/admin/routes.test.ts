@@ -3,6 +3,7 @@
  * only and without a body, known paths, hostile parameters refused with 400;
  * the status pages; the bounds of the decision history; the token file.
  */
+import { Drains } from '../../../src/serving/drains';
 import { BearerCheck, MIN_TOKEN_LENGTH, tokenFromFile } from '../../../src/admin/bearer-token';
 import { DecisionHistory } from '../../../src/admin/decision-history';
 import type { AdminInputs } from '../../../src/admin/explain';
@@ -22,6 +23,7 @@ function inputsFor(records: GslbRecord[], peers?: PeerView): AdminInputs {
   return {
     table: () => snapshot,
     pipeline: {
+      drainView: new Drains({ drainTtlSeconds: 5, localGeoTag: 'eu' }),
       builtFrom: () => ({
         records: new Map(records.map((r) => [r.id, r])),
         peers: peers ?? { peers: new Map(), hosts: new Map() },
@@ -175,6 +177,7 @@ describe('status pages', () => {
       id: 'shop/c',
       strategy: 'failover',
       ttlSeconds: 30,
+      drain: null,
       clusters: [
         { geoTag: 'eu', role: 'local', healthyHosts: 1, hosts: 1 },
         {
