@@ -7,8 +7,8 @@
  * the binary installed as `kubectl-meridian`) are client commands of src/cli.
  */
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -68,6 +68,16 @@ function cliIo(): CliIo {
     sleep: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined),
     signal: interrupted.signal,
     env: process.env,
+    connectKube: async (kubeconfigPath) =>
+      (await import('./k8s/client/kube-client.js')).createKubeApi({ kubeconfigPath }),
+    // Written beside and renamed over, so that a reader never sees half a manifest.
+    writeFile: async (path, text) => {
+      const temporary = `${path}.meridian-${process.pid}.tmp`;
+      await writeFile(temporary, text, 'utf8');
+      await rename(temporary, path);
+    },
+    now: Date.now,
+    userName: userInfo().username,
   };
 }
 

@@ -5,6 +5,9 @@
  * http and https are accepted, so that a typo is no request elsewhere.
  */
 
+import type { KubeApi } from '../k8s/client/kube-api';
+import type { QueryFn } from '../peers/dns-client';
+
 /** How long one request may take. */
 export const ADMIN_REQUEST_TIMEOUT_MS = 10_000;
 /** The listener's default address. */
@@ -22,6 +25,16 @@ export interface CliIo {
   readonly signal: AbortSignal;
   /** MERIDIAN_ADMIN_URL and MERIDIAN_ADMIN_TOKEN_FILE, when set. */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** For drain, undrain and drill: the apiserver of a kubeconfig (null: in-cluster). */
+  readonly connectKube?: (kubeconfigPath: string | null) => Promise<KubeApi>;
+  /** Writes a file whole (a manifest edited, a drill report), replacing it atomically. */
+  readonly writeFile?: (path: string, text: string) => Promise<void>;
+  /** Wall clock in ms. */
+  readonly now?: () => number;
+  /** Who runs the command (the login name), for `drain-by`. */
+  readonly userName?: string;
+  /** One DNS query, for the drill; never rejects. */
+  readonly query?: QueryFn;
 }
 
 /** Where and how to reach the listener. */

@@ -7,6 +7,7 @@
  */
 import { basename } from 'node:path';
 import { CliError, type CliIo } from './admin-client';
+import { DRAIN_USAGE, runDrain, runUndrain } from './drain';
 import { EXPLAIN_USAGE, runExplain } from './explain';
 import { runStatus, STATUS_USAGE } from './status';
 
@@ -15,6 +16,8 @@ const COMMANDS: Readonly<Record<string, (args: readonly string[], io: CliIo) => 
   {
     explain: runExplain,
     status: runStatus,
+    drain: runDrain,
+    undrain: runUndrain,
   };
 
 const EXIT_USAGE = 2;
@@ -43,14 +46,16 @@ export async function runAdminCommand(args: readonly string[], io: CliIo): Promi
     // parseArgs refuses unknown options and missing values with ERR_PARSE_ARGS_* codes.
     const code = (err as { code?: unknown }).code;
     if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS')) throw err;
-    io.writeError(`meridian ${name}: ${(err as Error).message}\n${EXPLAIN_USAGE}${STATUS_USAGE}`);
+    io.writeError(
+      `meridian ${name}: ${(err as Error).message}\n${EXPLAIN_USAGE}${STATUS_USAGE}${DRAIN_USAGE}`,
+    );
     return EXIT_USAGE;
   }
 }
 
 /** Help asked for (exit 0), or no or an unknown command (exit 2). */
 function usage(name: string, known: boolean, io: CliIo): number {
-  const text = `${EXPLAIN_USAGE}${STATUS_USAGE}`;
+  const text = `${EXPLAIN_USAGE}${STATUS_USAGE}${DRAIN_USAGE}`;
   if (known || name === '--help' || name === '-h') {
     io.write(text);
     return 0;
