@@ -17,6 +17,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { dig } from '../../harness/dig';
 import { eventually } from '../../harness/eventually';
 import { eventsAbout, gslbStatus, patch, read } from '../../harness/kube-meridian';
 import { writeGeoDatabase } from '../helpers/geo-database';
@@ -667,6 +668,8 @@ describe('convergence', () => {
 
 interface AuditedCause {
   readonly kind: string;
+  readonly requestedBy?: string;
+  readonly detail?: string;
   readonly object?: { kind: string; name: string; resourceVersion?: string; generation?: number };
   readonly peer?: { geoTag: string; failedPolls: number; lastError: string | null };
 }
@@ -676,6 +679,7 @@ interface AuditedRecord {
   readonly before: readonly { address: string; clusters: readonly string[] }[];
   readonly after: readonly { address: string; clusters: readonly string[] }[];
   readonly causes: readonly AuditedCause[];
+  readonly ttl?: { readonly before: number; readonly after: number };
   readonly geoTag: string;
 }
 
@@ -909,4 +913,108 @@ describe('evidence', () => {
       expect(broken.err).toContain(`BROKEN at ${edited}:${at + 1}`);
     });
   }, 240_000);
+});
+
+describe('drain', () => {
+  test('meridian drain lowers the TTL at once, withdraws eu one old TTL later at every site, and undrain brings it back; each step audited with who asked', async () => {
+    const ttl = 8;
+    const app = await deployApp(mc.clusters, 'drained', {
+      type: 'failover',
+      primaryGeoTag: 'eu',
+      fallbackGeoTags: ['us', 'ap'],
+      dnsTtlSeconds: ttl,
+    });
+    const [eu, us] = [targetsOf('eu'), targetsOf('us')];
+    const euCoreDns = mc.cluster('eu');
+    const gslb = `${app.namespace}/app`;
+    const kubeconfig = euCoreDns.env.cluster.kubeconfigPath;
+    const ttlAtEu = async (): Promise<number> =>
+      (await dig('dig', [`@${euCoreDns.address}`, '-p', String(euCoreDns.port), app.host, 'A']))
+        .answer[0]?.ttl ?? -1;
+    await expectAnswers(app.host, everywhere(ALL, eu));
+    await eventually(ttlAtEu, (seen) => seen > 5, SETTLE_MS);
+
+    const asked = performance.now();
+    await step('drain', async () => {
+      const drained = await runMeridian([
+        'drain',
+        '--gslb',
+        gslb,
+        '--kubeconfig',
+        kubeconfig,
+        '--by',
+        'e2e-operator',
+      ]);
+      expect(drained).toMatchObject({
+        code: 0,
+        out: expect.stringContaining(`Gslb ${gslb}: drained from`) as unknown,
+      });
+      // First the TTL (MERIDIAN_DRAIN_TTL_SECONDS, 5): eu still answers with its own targets.
+      await eventually(ttlAtEu, (seen) => seen <= 5, SETTLE_MS);
+      expect((await euCoreDns.client.ask(app.host))?.addresses).toEqual(eu);
+    });
+    await step('withdrawn after the old TTL, at every site', async () => {
+      await expectAnswers(app.host, everywhere(ALL, us));
+      const seconds = (performance.now() - asked) / 1000;
+      // Not before the old TTL has passed; within it, a peer poll and the passes' debounce after.
+      expect(seconds).toBeGreaterThanOrEqual(ttl - 0.5);
+      expect(seconds).toBeLessThan(ttl + PEERS.pollIntervalMs / 1000 + 3);
+      // eu's localtargets- answers NODATA, which a Meridian peer reads as a drain.
+      await converge(
+        mc,
+        `localtargets-${app.host}`,
+        { eu: { rcode: 'NOERROR' } },
+        { timeoutMs: SETTLE_MS },
+      );
+    });
+    await step('each step is an audit record with cause drain', async () => {
+      const lowered = await auditedChange('eu', app.host, (r) => r.ttl?.after === 5);
+      expect(lowered.ttl).toEqual({ before: ttl, after: 5 });
+      expect(lowered.causes).toContainEqual(
+        expect.objectContaining({ kind: 'drain', requestedBy: 'e2e-operator' }),
+      );
+      const withdrawn = await auditedChange(
+        'eu',
+        app.host,
+        (r) => addressesOf(r.after).join() === us.join(),
+      );
+      expect(withdrawn.causes.map((c) => [c.kind, c.requestedBy])).toContainEqual([
+        'drain',
+        'e2e-operator',
+      ]);
+      for (const peer of ['us', 'ap']) {
+        const seen = await auditedChange(
+          peer,
+          app.host,
+          (r) => addressesOf(r.before).includes(eu[0]!) && !addressesOf(r.after).includes(eu[0]!),
+        );
+        expect(seen.causes).toContainEqual(
+          expect.objectContaining({
+            kind: 'drain',
+            peer: expect.objectContaining({ geoTag: 'eu' }) as unknown,
+          }),
+        );
+      }
+    });
+    await step('undrain', async () => {
+      const undrained = await runMeridian([
+        'undrain',
+        '--gslb',
+        gslb,
+        '--kubeconfig',
+        kubeconfig,
+        '--by',
+        'e2e-operator',
+      ]);
+      expect(undrained.code).toBe(0);
+      await expectAnswers(app.host, everywhere(ALL, eu));
+      expect(await ttlAtEu()).toBeLessThanOrEqual(5);
+      const back = await auditedChange('eu', app.host, (r) =>
+        r.causes.some((c) => c.kind === 'drain' && (c.detail ?? '').startsWith('undrained')),
+      );
+      expect(addressesOf(back.after)).toEqual(eu);
+      // One old TTL later the Gslb's own TTL is served again.
+      await eventually(ttlAtEu, (seen) => seen > 5, SETTLE_MS);
+    });
+  }, 120_000);
 });
