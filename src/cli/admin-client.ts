@@ -25,7 +25,7 @@ export interface CliIo {
   readonly signal: AbortSignal;
   /** MERIDIAN_ADMIN_URL and MERIDIAN_ADMIN_TOKEN_FILE, when set. */
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** For drain, undrain and drill: the apiserver of a kubeconfig (null: in-cluster). */
+  /** For drain and undrain: the apiserver of a kubeconfig (null: in-cluster). */
   readonly connectKube?: (kubeconfigPath: string | null) => Promise<KubeApi>;
   /** Writes a file whole (a manifest edited, a drill report), replacing it atomically. */
   readonly writeFile?: (path: string, text: string) => Promise<void>;

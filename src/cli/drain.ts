@@ -5,7 +5,7 @@
  * Service (`--cluster`, `--service NS/NAME`), with field manager
  * `meridian-drain`; in standalone mode (`--manifest FILE`) the manifest file
  * edited in place. The drain time written is now, so that every replica, and
- * a restart, counts the TTL wait from the same moment (docs/drain-and-drill.md).
+ * a restart, counts the TTL wait from the same moment (docs/drain.md).
  */
 import { parseArgs } from 'node:util';
 import { ANNOTATION_DRAIN, ANNOTATION_DRAIN_BY } from '../gslb/drain-annotation';

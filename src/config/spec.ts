@@ -253,7 +253,7 @@ export const SETTINGS: readonly SettingSpec[] = Object.freeze([
     env: 'MERIDIAN_DRAIN_TTL_SECONDS',
     flag: null,
     defaultValue: '5',
-    help: "TTL (1–3600 s) served for a drained Gslb's names while the drain is under way: from the drain until this cluster's targets are withdrawn one old TTL later, and for one TTL after the undrain (docs/drain-and-drill.md).",
+    help: "TTL (1–3600 s) served for a drained Gslb's names while the drain is under way: from the drain until this cluster's targets are withdrawn one old TTL later, and for one TTL after the undrain (docs/drain.md).",
   },
   {
     env: 'MERIDIAN_AUDIT_FILE',

@@ -34,7 +34,7 @@ function rig(status = 200, files: Record<string, string> = {}) {
     readFile: (path) =>
       files[path] === undefined
         ? Promise.reject(new Error('ENOENT'))
-        : Promise.resolve(files[path]!),
+        : Promise.resolve(files[path]),
     write: (text) => out.push(text),
     writeError: (text) => err.push(text),
     sleep: () => Promise.resolve(),
