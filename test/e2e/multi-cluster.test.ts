@@ -928,6 +928,8 @@ describe('drain', () => {
     const euCoreDns = mc.cluster('eu');
     const gslb = `${app.namespace}/app`;
     const kubeconfig = euCoreDns.env.cluster.kubeconfigPath;
+    const asOperator = (verb: 'drain' | 'undrain') =>
+      runMeridian([verb, '--gslb', gslb, '--kubeconfig', kubeconfig, '--by', 'e2e-operator']);
     const ttlAtEu = async (): Promise<number> =>
       (await dig('dig', [`@${euCoreDns.address}`, '-p', String(euCoreDns.port), app.host, 'A']))
         .answer[0]?.ttl ?? -1;
@@ -936,15 +938,7 @@ describe('drain', () => {
 
     const asked = performance.now();
     await step('drain', async () => {
-      const drained = await runMeridian([
-        'drain',
-        '--gslb',
-        gslb,
-        '--kubeconfig',
-        kubeconfig,
-        '--by',
-        'e2e-operator',
-      ]);
+      const drained = await asOperator('drain');
       expect(drained).toMatchObject({
         code: 0,
         out: expect.stringContaining(`Gslb ${gslb}: drained from`) as unknown,
@@ -997,15 +991,7 @@ describe('drain', () => {
       }
     });
     await step('undrain', async () => {
-      const undrained = await runMeridian([
-        'undrain',
-        '--gslb',
-        gslb,
-        '--kubeconfig',
-        kubeconfig,
-        '--by',
-        'e2e-operator',
-      ]);
+      const undrained = await asOperator('undrain');
       expect(undrained.code).toBe(0);
       await expectAnswers(app.host, everywhere(ALL, eu));
       expect(await ttlAtEu()).toBeLessThanOrEqual(5);
