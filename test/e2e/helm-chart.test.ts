@@ -291,7 +291,10 @@ describe('helm', () => {
       POD_NAMESPACE: NAMESPACE,
       POD_NAME,
       MERIDIAN_RELOAD_DEBOUNCE_MS: '50',
+      // The Service the chart renders for CoreDNS: its drain annotation drains the cluster.
+      MERIDIAN_DNS_SERVICE: 'meridian-dns',
     });
+    expect(only(allOn, 'Service', 'meridian-dns')).toBeDefined();
     // Kubernetes mode: no manifest directory, no kubeconfig (the Pod's account).
     const env = meridianEnvOf(only(defaults, 'Deployment'));
     expect(env).not.toHaveProperty('MERIDIAN_MANIFESTS_DIR');
