@@ -7,9 +7,9 @@
  * the binary installed as `kubectl-meridian`) are client commands of src/cli.
  */
 import { readFileSync } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -20,6 +20,7 @@ import { adminCommandOf, runAdminCommand } from './cli/admin-commands';
 import { ConfigError, loadConfig } from './config/load-config';
 import { SETTINGS } from './config/spec';
 import { MeridianError } from './errors';
+import { createDnsClient } from './peers/dns-client';
 import { createLogger } from './telemetry/logger';
 
 const EXIT_CONFIG = 2;
@@ -55,6 +56,9 @@ function packageVersion(): string {
   return (JSON.parse(text) as { version: string }).version;
 }
 
+/** One query of `meridian drill` may take this long: an answer later than that is no answer to a client. */
+const DRILL_QUERY_TIMEOUT_MS = 1_000;
+
 /** The outside world of a client command; SIGINT and SIGTERM end a `--watch`. */
 function cliIo(): CliIo {
   const interrupted = new AbortController();
@@ -73,11 +77,13 @@ function cliIo(): CliIo {
     // Written beside and renamed over, so that a reader never sees half a manifest.
     writeFile: async (path, text) => {
       const temporary = `${path}.meridian-${process.pid}.tmp`;
+      await mkdir(dirname(path), { recursive: true });
       await writeFile(temporary, text, 'utf8');
       await rename(temporary, path);
     },
     now: Date.now,
     userName: userInfo().username,
+    query: createDnsClient(DRILL_QUERY_TIMEOUT_MS),
   };
 }
 

@@ -8,6 +8,7 @@
 import { basename } from 'node:path';
 import { CliError, type CliIo } from './admin-client';
 import { DRAIN_USAGE, runDrain, runUndrain } from './drain';
+import { DRILL_USAGE, runDrill } from './drill';
 import { EXPLAIN_USAGE, runExplain } from './explain';
 import { runStatus, STATUS_USAGE } from './status';
 
@@ -18,6 +19,7 @@ const COMMANDS: Readonly<Record<string, (args: readonly string[], io: CliIo) => 
     status: runStatus,
     drain: runDrain,
     undrain: runUndrain,
+    drill: runDrill,
   };
 
 const EXIT_USAGE = 2;
@@ -47,7 +49,7 @@ export async function runAdminCommand(args: readonly string[], io: CliIo): Promi
     const code = (err as { code?: unknown }).code;
     if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS')) throw err;
     io.writeError(
-      `meridian ${name}: ${(err as Error).message}\n${EXPLAIN_USAGE}${STATUS_USAGE}${DRAIN_USAGE}`,
+      `meridian ${name}: ${(err as Error).message}\n${EXPLAIN_USAGE}${STATUS_USAGE}${DRAIN_USAGE}${DRILL_USAGE}`,
     );
     return EXIT_USAGE;
   }
@@ -55,7 +57,7 @@ export async function runAdminCommand(args: readonly string[], io: CliIo): Promi
 
 /** Help asked for (exit 0), or no or an unknown command (exit 2). */
 function usage(name: string, known: boolean, io: CliIo): number {
-  const text = `${EXPLAIN_USAGE}${STATUS_USAGE}${DRAIN_USAGE}`;
+  const text = `${EXPLAIN_USAGE}${STATUS_USAGE}${DRAIN_USAGE}${DRILL_USAGE}`;
   if (known || name === '--help' || name === '-h') {
     io.write(text);
     return 0;
