@@ -14,12 +14,15 @@
  * health change takes to reach the answers, locally and at the peers
  * (printed, for docs/benchmarks.md).
  */
-import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
 import { dig } from '../../harness/dig';
 import { eventually } from '../../harness/eventually';
 import { eventsAbout, gslbStatus, patch, read } from '../../harness/kube-meridian';
+import type { DrillReport } from '../../src/cli/drill-report';
 import { writeGeoDatabase } from '../helpers/geo-database';
 import { latencySummary, type FlipSample } from '../../harness/kube-speed';
 import {
@@ -95,9 +98,9 @@ const everywhere = (
 ): Record<string, Expectation> => Object.fromEntries(geoTags.map((tag) => [tag, expectation]));
 
 /** Runs one step of a scenario; a failure names the step. */
-async function step(what: string, run: () => Promise<unknown>): Promise<void> {
+async function step<T>(what: string, run: () => Promise<T> | T): Promise<T> {
   try {
-    await run();
+    return await run();
   } catch (err) {
     if (err instanceof Error) err.message = `${what}: ${err.message}`;
     throw err;
@@ -674,6 +677,7 @@ interface AuditedCause {
   readonly peer?: { geoTag: string; failedPolls: number; lastError: string | null };
 }
 interface AuditedRecord {
+  readonly time: string;
   readonly host: string;
   readonly type: string;
   readonly before: readonly { address: string; clusters: readonly string[] }[];
@@ -1004,3 +1008,176 @@ describe('drain', () => {
     });
   }, 120_000);
 });
+
+describe('drill', () => {
+  const schema = JSON.parse(
+    readFileSync(join(__dirname, '..', '..', 'docs', 'drill-report.schema.json'), 'utf8'),
+  ) as object;
+  const validate = new Ajv2020({ strict: true, allErrors: true }).compile(schema);
+  const admins = (): string =>
+    CLUSTERS.map(
+      (c) => `http://${mc.cluster(c.geoTag).env.meridianEnv['MERIDIAN_ADMIN_LISTEN'] ?? ''}`,
+    ).join(',');
+  const drillArgs = (gslb: string, hold: string, dir: string): string[] => [
+    'drill',
+    '--gslb',
+    gslb,
+    '--fail',
+    'eu',
+    '--servers',
+    CLUSTERS.map((c) => `${mc.cluster(c.geoTag).address}:${mc.cluster(c.geoTag).port}`).join(','),
+    '--admin',
+    admins(),
+    '--kubeconfig',
+    mc.cluster('eu').env.cluster.kubeconfigPath,
+    '--by',
+    'e2e-drill',
+    '--hold',
+    hold,
+    '--objective',
+    '30s',
+    '--report',
+    dir,
+  ];
+
+  test('meridian drill on the primary: every server leaves eu within the old TTL plus a poll and comes back; audited at all three; a report that validates; SIGINT mid-hold undrains', async () => {
+    const ttl = 8;
+    const app = await deployApp(mc.clusters, 'drilled', {
+      type: 'failover',
+      primaryGeoTag: 'eu',
+      fallbackGeoTags: ['us', 'ap'],
+      dnsTtlSeconds: ttl,
+    });
+    const [eu, us] = [targetsOf('eu'), targetsOf('us')];
+    const gslb = `${app.namespace}/app`;
+    await expectAnswers(app.host, everywhere(ALL, eu));
+    const dir = mkdtempSync(join(tmpdir(), 'meridian-drill-'));
+
+    const drilled = await step('a drill of 3 s hold', async () => {
+      const drill = await spawnMeridian(drillArgs(gslb, '3s', dir), 90_000);
+      expect({ code: drill.code, err: drill.err }).toEqual({ code: 0, err: '' });
+      return JSON.parse(readFileSync(join(dir, 'drill-report.json'), 'utf8')) as DrillReport;
+    });
+    report(`drill: ${drilled.summary} (report in ${dir})`);
+    await step(
+      'the report: valid, timings within the old TTL plus a poll plus 1 s, every lane switching',
+      () => {
+        expect(validate(drilled) ? [] : validate.errors).toEqual([]);
+        expect(drilled).toMatchObject({ outcome: 'pass', undrained: true, findings: [] });
+        const bound = ttl + PEERS.pollIntervalMs / 1000 + 1;
+        for (const server of drilled.servers) {
+          expect(server.before).toEqual(['eu']);
+          expect(server.failover!.seconds).toBeGreaterThanOrEqual(ttl - 0.5);
+          expect(server.failover!.seconds).toBeLessThanOrEqual(bound);
+          // eu's own table withdrew it at the old TTL: the rest is a peer poll, or nothing.
+          expect(server.failover!.meridianSeconds).toBeGreaterThanOrEqual(ttl - 0.5);
+          expect(server.failback!.seconds).toBeLessThanOrEqual(PEERS.pollIntervalMs / 1000 + 1);
+          const lane = server.segments.map((s) => s.clusters.join('+'));
+          expect(lane[0]).toBe('eu');
+          expect(lane).toContain('us');
+          expect(lane.at(-1)).toBe('eu');
+          expect(server.failed + server.empty).toBe(0);
+        }
+        const svg = readFileSync(join(dir, 'drill-report.svg'), 'utf8');
+        for (const server of drilled.servers) expect(svg).toContain(server.server);
+        expect(readFileSync(join(dir, 'drill-report.md'), 'utf8')).toContain(
+          `# Failover drill: eu drained for ${app.host}: PASS`,
+        );
+        expect(drilled.clusters.map((c) => c.geoTag)).toEqual(ALL);
+        expect(drilled.clusters.every((c) => c.version !== null && c.gslbGeneration !== null)).toBe(
+          true,
+        );
+      },
+    );
+    await step('the audit files of all three hold the drill’s drain records', async () => {
+      const drainedAt = Date.parse(drilled.times.drainedAt!);
+      const during = (r: AuditedRecord): boolean => Date.parse(r.time) >= drainedAt - 1_000;
+      const withdrawn = await auditedChange(
+        'eu',
+        app.host,
+        (r) => during(r) && addressesOf(r.after).join() === us.join(),
+      );
+      expect(withdrawn.causes).toContainEqual(
+        expect.objectContaining({ kind: 'drain', requestedBy: 'e2e-drill' }),
+      );
+      for (const peer of ['us', 'ap']) {
+        const seen = await auditedChange(
+          peer,
+          app.host,
+          (r) =>
+            during(r) &&
+            addressesOf(r.before).includes(eu[0]!) &&
+            !addressesOf(r.after).includes(eu[0]!),
+        );
+        expect(seen.causes.map((c) => c.kind)).toContain('drain');
+      }
+      expect(
+        drilled.decisions.find((d) => d.geoTag === 'eu')!.records.length,
+      ).toBeGreaterThanOrEqual(3);
+    });
+
+    await step('SIGINT in the middle of a 60 s hold: undrained, a partial report', async () => {
+      await expectAnswers(app.host, everywhere(ALL, eu));
+      // A drill starts from the normal state: one TTL after the undrain.
+      const euAdmin = mc.cluster('eu').env.meridianEnv['MERIDIAN_ADMIN_LISTEN'] ?? '';
+      await eventually(
+        async () =>
+          (
+            (await (
+              await fetch(`http://${euAdmin}/v1/explain?name=${app.host}&type=A`)
+            ).json()) as { drain?: unknown }
+          ).drain,
+        (drain) => drain === null,
+        SETTLE_MS,
+      );
+      const partial = mkdtempSync(join(tmpdir(), 'meridian-drill-'));
+      const drill = await spawnMeridian(drillArgs(gslb, '60s', partial), 60_000, 'holding');
+      expect({ code: drill.code, err: drill.err }).toEqual({ code: 1, err: '' });
+      expect(drill.out).toContain('INTERRUPTED');
+      const cut = JSON.parse(
+        readFileSync(join(partial, 'drill-report.json'), 'utf8'),
+      ) as DrillReport;
+      expect(validate(cut) ? [] : validate.errors).toEqual([]);
+      expect(cut).toMatchObject({ outcome: 'interrupted', interrupted: true, undrained: true });
+      const object = await read<{ metadata: { annotations?: Record<string, string> } }>(
+        mc.cluster('eu').env.cluster,
+        'Gslb',
+        app.namespace,
+        'app',
+      );
+      expect(object?.metadata.annotations?.['meridian.dev/drain']).toBeUndefined();
+      await expectAnswers(app.host, everywhere(ALL, eu));
+    });
+  }, 180_000);
+});
+
+/**
+ * Runs the built binary; with `interruptOn`, sends SIGINT once its output
+ * holds that word. Resolves with the exit code and the output.
+ */
+function spawnMeridian(
+  args: readonly string[],
+  timeoutMs: number,
+  interruptOn?: string,
+): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [MERIDIAN_BIN, ...args], { stdio: 'pipe' });
+    let out = '';
+    let err = '';
+    let interrupted = false;
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      // Once: a second SIGINT ends the drill at once, as it would for an operator.
+      if (interruptOn !== undefined && !interrupted && out.includes(interruptOn)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, out, err });
+    });
+  });
+}
