@@ -25,7 +25,7 @@ export const ERROR_CODES = Object.freeze({
   MERIDIAN_ERR_PEER:
     'A peer cluster could not be found through the edge DNS or did not answer a poll; its last addresses are kept, and after MERIDIAN_PEER_DOWN_AFTER failed polls its targets are no longer served.',
   MERIDIAN_ERR_GSLB:
-    'A Gslb cannot be served as written (host outside every zone, host claimed twice, too many targets); the rest of the table is served.',
+    'A Gslb cannot be served as written (host outside every zone, host claimed twice, too many targets), or a drain annotation is no drain (served as not drained); the rest of the table is served.',
   MERIDIAN_ERR_BAD_QUERY:
     'A gRPC request carried bytes with no readable DNS header; answered with gRPC INVALID_ARGUMENT.',
   MERIDIAN_ERR_NOT_READY:

@@ -92,6 +92,7 @@ async function startKubernetes(config: Config, deps: SourceDeps): Promise<Runnin
       'Kubernetes mode needs a Kubernetes client; set MERIDIAN_MANIFESTS_DIR for standalone mode',
     );
   const zonesByName = new Map(config.zones.map((zone) => [zone.name, zone]));
+  let toldDrainProblem: string | null = null;
   const kubeMetrics = createKubeMetrics(deps.metricsPage.registry, {
     namespace: config.podNamespace,
     version: deps.version,
@@ -125,7 +126,11 @@ async function startKubernetes(config: Config, deps: SourceDeps): Promise<Runnin
     readClusterDrain: (index) => {
       if (config.dnsServiceName === null) return;
       const key = `${config.podNamespace}/${config.dnsServiceName}`;
-      const { request, changedBy } = index.services.get(key)?.drain ?? NOT_DRAINED;
+      const { request, changedBy, problem } = index.services.get(key)?.drain ?? NOT_DRAINED;
+      // A value that is no drain is served as none; said once per value, not on every pass.
+      if (problem !== null && problem !== toldDrainProblem)
+        logger.warn({ code: 'MERIDIAN_ERR_GSLB', service: key }, `Service ${key}: ${problem}`);
+      toldDrainProblem = problem;
       pipeline.setClusterDrain(request, changedBy);
     },
     writerLease: {

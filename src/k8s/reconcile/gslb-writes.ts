@@ -16,6 +16,8 @@ export class GslbWritePlan {
   private readonly written = new Map<string, string>();
   /** uid → `reason message` of the last pass, to send an Event only on a change. */
   private readonly lastOutcome = new Map<string, string>();
+  /** uid → the drain annotation's problem last announced, so that it is told once per value. */
+  private readonly drainProblems = new Map<string, string>();
 
   constructor(
     private readonly geoTag: string,
@@ -26,6 +28,7 @@ export class GslbWritePlan {
   forget(uid: string): void {
     this.written.delete(uid);
     this.lastOutcome.delete(uid);
+    this.drainProblems.delete(uid);
   }
 
   /** The status write `resolution` calls for, if any. */
@@ -61,7 +64,6 @@ export class GslbWritePlan {
       resolution.reason === 'Serving' ? 'Serving' : `${resolution.reason} ${resolution.message}`;
     const previous = this.lastOutcome.get(gslb.uid);
     this.lastOutcome.set(gslb.uid, outcome);
-    if (previous === outcome) return [];
     const involved = {
       apiVersion: `${gslb.group}/v1beta1`,
       kind: 'Gslb',
@@ -69,6 +71,8 @@ export class GslbWritePlan {
       name: gslb.name,
       uid: gslb.uid,
     };
+    const drain = this.drainEvent(gslb, involved);
+    if (previous === outcome) return drain === null ? [] : [drain];
     const events: PlannedEvent[] = [];
     if (resolution.reason !== 'Serving')
       events.push({
@@ -82,7 +86,24 @@ export class GslbWritePlan {
       events.push({ involved, type: 'Normal', reason: 'Serving', message: resolution.message });
     const deprecated = deprecationEvent(gslb, resolution, involved);
     if (deprecated !== null) events.push(deprecated);
+    if (drain !== null) events.push(drain);
     return events;
+  }
+
+  /**
+   * A drain annotation Meridian could not read is no drain (a typo must not
+   * take a cluster out), but the one who wrote it must hear so: a Warning,
+   * once per value written.
+   */
+  private drainEvent(gslb: GslbSource, involved: PlannedEvent['involved']): PlannedEvent | null {
+    const problem = gslb.drain.problem;
+    if (problem === null) {
+      this.drainProblems.delete(gslb.uid);
+      return null;
+    }
+    if (this.drainProblems.get(gslb.uid) === problem) return null;
+    this.drainProblems.set(gslb.uid, problem);
+    return { involved, type: 'Warning', reason: 'InvalidAnnotation', message: problem };
   }
 }
 

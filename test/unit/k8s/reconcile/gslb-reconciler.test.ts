@@ -453,6 +453,29 @@ describe('events', () => {
     ]);
   });
 
+  test('a drain annotation that is no drain: served as not drained, one Warning per value written, none once fixed', () => {
+    const reconciler = makeReconciler();
+    reconciler.pass(world());
+    const typo = (value: string): KubeObject =>
+      gslb({
+        annotations: { [ANNOTATION_EXPOSED_IPS]: '192.0.2.10', 'meridian.dev/drain': value },
+      });
+    const first = reconciler.pass(world(typo('yes please')));
+    expect(events(first)).toEqual([
+      warning(
+        'InvalidAnnotation',
+        'annotation meridian.dev/drain is "yes please", neither "true", "false" nor an RFC 3339 time; not drained',
+      ),
+    ]);
+    // Not drained: the record is the one of a Gslb without the annotation.
+    expect(first.records).toEqual([RECORD]);
+    expect(events(reconciler.pass(world(typo('yes please'))))).toEqual([]);
+    const long = reconciler.pass(world(typo('x'.repeat(10_000))));
+    expect(events(long)).toHaveLength(1);
+    expect(events(long)[0]!.message.length).toBeLessThan(200);
+    expect(events(reconciler.pass(world()))).toEqual([]);
+  });
+
   test('a lookup that fails is a Warning', () => {
     const object = gslb({ annotations: { [ANNOTATION_EXPOSED_HOSTNAMES]: 'failing.example.net' } });
     expect(events(makeReconciler().pass(world(object)))).toEqual([
