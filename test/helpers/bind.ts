@@ -51,6 +51,19 @@ export interface Bind {
   stop(): Promise<void>;
 }
 
+/** A TSIG key named allows dynamic updates of the parent zone with (RFC 2136). */
+export interface BindKey {
+  readonly name: string;
+  readonly algorithm: 'hmac-sha256' | 'hmac-sha512';
+  /** Base64, as named.conf and tsig-keygen write it. */
+  readonly secret: string;
+}
+
+export interface BindOptions {
+  /** Updates of the parent zone signed with this key are allowed; no other update is. */
+  readonly updateKey?: BindKey;
+}
+
 const READY_TIMEOUT_MS = 15_000;
 const RELOAD_TIMEOUT_MS = 10_000;
 const PAUSE_TIMEOUT_MS = 2_000;
@@ -75,7 +88,10 @@ export function namedBinary(): string {
  * its parent zone; without, it serves no zone and answers REFUSED to
  * everything.
  */
-export async function startBind(delegation: Delegation | null): Promise<Bind> {
+export async function startBind(
+  delegation: Delegation | null,
+  options: BindOptions = {},
+): Promise<Bind> {
   const address = '127.0.0.1';
   const dir = mkdtempSync(join(tmpdir(), 'meridian-bind-'));
   const port = await freePort();
@@ -83,7 +99,10 @@ export async function startBind(delegation: Delegation | null): Promise<Bind> {
   let serial = 1;
   if (delegation !== null)
     writeFileSync(zoneFile, zoneText(delegation, delegation.clusters, serial));
-  writeFileSync(join(dir, 'named.conf'), namedConf(dir, address, port, delegation, zoneFile));
+  writeFileSync(
+    join(dir, 'named.conf'),
+    namedConf(dir, address, port, delegation, zoneFile, options.updateKey ?? null),
+  );
   const child: Child = startChild(
     namedBinary(),
     ['-g', '-n', '1', '-c', join(dir, 'named.conf')],
@@ -155,12 +174,19 @@ function namedConf(
   port: number,
   delegation: Delegation | null,
   zoneFile: string,
+  updateKey: BindKey | null,
 ): string {
+  const update = updateKey === null ? '' : ` allow-update { key "${updateKey.name}"; };`;
   const zone =
     delegation === null
       ? ''
-      : `zone "${delegation.parent}" { type primary; file "${zoneFile}"; };\n`;
+      : `zone "${delegation.parent}" { type primary; file "${zoneFile}";${update} };\n`;
+  const key =
+    updateKey === null
+      ? ''
+      : `key "${updateKey.name}" { algorithm ${updateKey.algorithm}; secret "${updateKey.secret}"; };`;
   return [
+    key,
     'options {',
     `  directory "${dir}";`,
     `  pid-file "${join(dir, 'named.pid')}";`,
