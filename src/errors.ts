@@ -32,6 +32,8 @@ export const ERROR_CODES = Object.freeze({
     'A query arrived before the first table was built; answered with gRPC UNAVAILABLE.',
   MERIDIAN_ERR_AUDIT:
     'The audit file cannot be opened, written, synced or rotated, or its last line cannot be continued; counted and reported as a readiness note while answers go on, and retried with backoff; records that overflow the queue meanwhile are marked by a gap line.',
+  MERIDIAN_ERR_DELEGATION:
+    "This cluster's NS record or glue could not be written into a parent zone (the server refused the update or its key, or did not answer); the delegation already there stays, and the update is retried with backoff.",
   MERIDIAN_ERR_INTERNAL:
     'An unexpected failure while answering or building; gRPC INTERNAL, logged once and counted; the last good table keeps serving.',
 } as const);

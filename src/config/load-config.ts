@@ -14,6 +14,7 @@ import {
   type GrpcListen,
   type HostPort,
 } from './host-port';
+import { readDelegationSettings, type DelegationSettings } from './delegation';
 import { readPeerSettings, type ParseSetting, type PeerSettings } from './peers';
 import { SETTINGS } from './spec';
 import {
@@ -106,6 +107,7 @@ export interface Config {
   readonly peers: PeerSettings;
   readonly geoIp: GeoIpSettings;
   readonly audit: AuditSettings;
+  readonly delegation: DelegationSettings;
 }
 
 /** Thrown by loadConfig with every problem found. */
@@ -184,6 +186,7 @@ export function loadConfig(
     audit: readAudit(raw, parse),
     dnsServiceName: parse('MERIDIAN_DNS_SERVICE', (v) => (v === '' ? null : parseLabel(v))),
     drainTtlSeconds: parse('MERIDIAN_DRAIN_TTL_SECONDS', integerIn(1, 3_600)),
+    delegation: readDelegationSettings(raw, parse, problems, manifestsDir !== ''),
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

@@ -256,6 +256,36 @@ export const SETTINGS: readonly SettingSpec[] = Object.freeze([
     help: "TTL (1–3600 s) served for a drained Gslb's names while the drain is under way: from the drain until this cluster's targets are withdrawn one old TTL later, and for one TTL after the undrain (docs/drain.md).",
   },
   {
+    env: 'MERIDIAN_DELEGATION',
+    flag: null,
+    defaultValue: 'none',
+    help: "How this cluster's NS record and glue get into each zone's parent: `none` (written elsewhere, e.g. by hand) or `rfc2136` (dynamic updates signed with TSIG; standalone mode) (docs/delegation.md).",
+  },
+  {
+    env: 'MERIDIAN_DELEGATION_SERVER',
+    flag: null,
+    defaultValue: '',
+    help: "With `rfc2136`: `IP[:PORT]` of the parent zones' primary server, which takes the updates.",
+  },
+  {
+    env: 'MERIDIAN_DELEGATION_TSIG_KEY_FILE',
+    flag: null,
+    defaultValue: '',
+    help: 'With `rfc2136`: a TSIG key file as `tsig-keygen` writes it (`key "NAME" { algorithm hmac-sha256; secret "…"; };`; HMAC-SHA256 or HMAC-SHA512). Empty: updates unsigned.',
+  },
+  {
+    env: 'MERIDIAN_DELEGATION_GLUE',
+    flag: null,
+    defaultValue: '',
+    help: "With `rfc2136`: comma-separated addresses of this cluster's DNS server (its CoreDNS as the edge reaches it), written as the glue of its name server: IPv4 as A, IPv6 as AAAA.",
+  },
+  {
+    env: 'MERIDIAN_DELEGATION_INTERVAL_SECONDS',
+    flag: null,
+    defaultValue: '60',
+    help: "Seconds between two writes of the delegation (1–86400); each repairs what was changed behind Meridian's back, and a write that changes nothing changes no serial.",
+  },
+  {
     env: 'MERIDIAN_AUDIT_FILE',
     flag: 'audit-file',
     defaultValue: '',

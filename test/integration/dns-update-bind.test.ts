@@ -73,6 +73,11 @@ async function servedNs(): Promise<string[]> {
     .sort();
 }
 
+async function soaSerial(): Promise<number> {
+  const reply = await dig('dig', [`@${bind.address}`, '-p', String(bind.port), PARENT, 'SOA']);
+  return Number(reply.answer.find((r) => r.type === 'SOA')?.data.split(' ')[2]);
+}
+
 async function served(name: string, type: 'A' | 'AAAA'): Promise<string[]> {
   const reply = await dig('dig', [
     `@${bind.address}`,
@@ -91,9 +96,12 @@ test('two clusters each add their NS and glue, IPv6 glue included; one withdrawi
   expect(await servedNs()).toEqual([`${nsName('eu')}.`, `${nsName('us')}.`]);
   expect(await served(nsName('eu'), 'A')).toEqual(['192.0.2.53']);
   expect(await served(nsName('eu'), 'AAAA')).toEqual(['2001:db8::53']);
-  // Run again: the same state, nothing doubled.
+  // Run again: the same state, nothing doubled, and no new serial (nothing for secondaries to transfer).
+  const serial = await soaSerial();
+  expect(serial).toBeGreaterThan(1);
   expect(await update(delegate('eu', ['192.0.2.53', '2001:db8::53']))).toEqual({ ok: true });
   expect(await served(nsName('eu'), 'A')).toEqual(['192.0.2.53']);
+  expect(await soaSerial()).toBe(serial);
 
   const withdraw: UpdateChange[] = [
     { op: 'delete', name: ZONE, type: 'NS', data: nsName('us') },

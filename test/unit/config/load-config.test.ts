@@ -75,6 +75,7 @@ const DEFAULT_CONFIG: Config = {
   },
   geoIp: { databasePath: null, fields: ['datacenter'], checkIntervalMs: 30_000 },
   audit: { path: null, fsyncIntervalMs: 1_000, maxBytes: 64 * 1024 * 1024 },
+  delegation: { provider: 'none', server: null, tsigKeyFile: null, glue: [], intervalMs: 60_000 },
 };
 
 describe('loadConfig defaults', () => {
@@ -786,5 +787,47 @@ describe('the audit file', () => {
     expect(problemsOf({ ...BASE, [name]: value })).toEqual([
       `${name}=${JSON.stringify(value)}: ${problem}`,
     ]);
+  });
+});
+
+describe('delegation', () => {
+  const rfc2136 = {
+    ...BASE,
+    MERIDIAN_MANIFESTS_DIR: '/etc/meridian',
+    MERIDIAN_DELEGATION: 'rfc2136',
+  };
+
+  test('rfc2136 in standalone mode: the server, the key file, the glue', () => {
+    expect(
+      loadConfig({
+        ...rfc2136,
+        MERIDIAN_DELEGATION_SERVER: '192.0.2.1:1053',
+        MERIDIAN_DELEGATION_TSIG_KEY_FILE: '/etc/meridian/update.key',
+        MERIDIAN_DELEGATION_GLUE: '192.0.2.53, 2001:DB8::53',
+        MERIDIAN_DELEGATION_INTERVAL_SECONDS: '5',
+      }).delegation,
+    ).toEqual({
+      provider: 'rfc2136',
+      server: { host: '192.0.2.1', port: 1053 },
+      tsigKeyFile: '/etc/meridian/update.key',
+      glue: ['192.0.2.53', '2001:db8::53'],
+      intervalMs: 5_000,
+    });
+  });
+
+  test.each([
+    [{ MERIDIAN_DELEGATION: 'route53' }, 'MERIDIAN_DELEGATION="route53": must be none or rfc2136'],
+    [{ MERIDIAN_DELEGATION_GLUE: '192.0.2.53' }, 'needs MERIDIAN_DELEGATION_SERVER'],
+    [{ MERIDIAN_DELEGATION_SERVER: '192.0.2.1' }, 'needs MERIDIAN_DELEGATION_GLUE'],
+    [
+      {
+        MERIDIAN_DELEGATION_SERVER: '192.0.2.1',
+        MERIDIAN_DELEGATION_GLUE: '192.0.2.53',
+        MERIDIAN_MANIFESTS_DIR: '',
+      },
+      'is for standalone mode',
+    ],
+  ])('refused: %j', (env, message) => {
+    expect(() => loadConfig({ ...rfc2136, ...env })).toThrow(message);
   });
 });

@@ -1,0 +1,68 @@
+/**
+ * The delegation's wiring: with MERIDIAN_DELEGATION=rfc2136, the TSIG key
+ * file read once at start-up (a bad file stops the start, with its problem)
+ * and the writer of every zone's NS record and glue; with `none`, nothing.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Config } from './config/load-config';
+import { delegationUpdates } from './delegation/delegation-plan';
+import { DelegationWriter } from './delegation/delegation-writer';
+import { sendUpdate } from './delegation/dns-update-client';
+import { parseTsigKeyFile } from './delegation/tsig-key-file';
+import type { TsigKey } from './dns/tsig';
+import { MeridianError } from './errors';
+import type { Logger } from './telemetry/logger';
+
+/** What app.ts stops on shutdown. */
+export interface RunningDelegation {
+  stop(): Promise<void>;
+}
+
+/**
+ * Reads the key and starts the writer (nothing when the delegation is
+ * written elsewhere); its stop joins `closeAll`, for a start that fails later.
+ */
+export async function startDelegation(
+  config: Config,
+  deps: { readonly logger: Logger; readonly now: () => number },
+  closeAll: (() => Promise<void>)[],
+): Promise<RunningDelegation> {
+  const settings = config.delegation;
+  if (settings.provider === 'none' || settings.server === null)
+    return { stop: () => Promise.resolve() };
+  const logger = deps.logger.child({ component: 'delegation' });
+  const key = settings.tsigKeyFile === null ? null : await readKey(settings.tsigKeyFile);
+  if (key === null)
+    logger.warn(
+      { code: 'MERIDIAN_ERR_DELEGATION' },
+      'MERIDIAN_DELEGATION_TSIG_KEY_FILE is empty: delegation updates are sent unsigned',
+    );
+  const writer = new DelegationWriter({
+    updates: delegationUpdates({
+      zones: config.zones,
+      geoTag: config.clusterGeoTag,
+      gluePrefix: config.gluePrefix,
+      glue: settings.glue,
+    }),
+    server: settings.server,
+    key,
+    intervalMs: settings.intervalMs,
+    logger,
+    send: sendUpdate,
+    now: deps.now,
+  });
+  writer.start();
+  closeAll.push(() => writer.stop());
+  return writer;
+}
+
+async function readKey(path: string): Promise<TsigKey> {
+  try {
+    return parseTsigKeyFile(await readFile(path, 'utf8'));
+  } catch (err) {
+    throw new MeridianError(
+      'MERIDIAN_ERR_CONFIG',
+      `MERIDIAN_DELEGATION_TSIG_KEY_FILE ${path}: ${(err as Error).message}`,
+    );
+  }
+}
