@@ -26,7 +26,7 @@ import { decisionLog } from './serving/decision-log';
 import { createAudit } from './start-audit';
 import { createPeers } from './start-peers';
 import { createAdmin } from './start-admin';
-import { startDelegation } from './start-delegation';
+import { startDelegation, type RunningDelegation } from './start-delegation';
 import { createDecisionMetrics } from './telemetry/decision-metrics';
 import { warmUp } from './warm-up';
 
@@ -61,6 +61,7 @@ export function buildApp(config: Config, deps: AppDeps): App {
   const { logger } = deps;
   const holder = new TableHolder();
   const state = { stopping: false, listening: false, source: null as RunningSource | null };
+  let delegation: RunningDelegation | null = null;
   const gate = { open: false };
   const notReadyReason = (): string | null => {
     if (state.stopping) return 'shutting down';
@@ -105,6 +106,7 @@ export function buildApp(config: Config, deps: AppDeps): App {
     holder,
     logger: logger.child({ component: 'admin' }),
     version: deps.version,
+    delegation: () => delegation?.status() ?? [],
   });
 
   return {
@@ -156,7 +158,7 @@ export function buildApp(config: Config, deps: AppDeps): App {
         // A source read at once (standalone) is warm within a poll: start() waits for it.
         if (source.notReadyReason() === null) await warming;
         // Delegated only once answering: the edge then sends resolvers to a ready server.
-        const delegation = await startDelegation(config, { ...deps, logger }, closeAll);
+        delegation = await startDelegation(config, { ...deps, logger }, closeAll);
         return {
           grpcPort: grpc.port,
           httpPort: http.port,
@@ -172,7 +174,7 @@ export function buildApp(config: Config, deps: AppDeps): App {
               'stopping: not ready, still answering',
             );
             await new Promise((resolve) => setTimeout(resolve, config.shutdownGraceMs));
-            await delegation.stop();
+            await delegation?.stop();
             await grpc.shutdown(2_000);
             await dns?.close();
             await peers.stop();

@@ -14,6 +14,7 @@ import { DecisionHistory } from './admin/decision-history';
 import type { AdminInputs } from './admin/explain';
 import { StatusPages } from './admin/status';
 import type { Config } from './config/load-config';
+import type { ZoneWriteState } from './delegation/delegation-writer';
 import { MeridianError, messageOf } from './errors';
 import type { ProvenanceSource } from './serving/provenance';
 import type { TablePipeline } from './serving/table-pipeline';
@@ -33,6 +34,8 @@ export interface AdminDeps {
   readonly logger: Logger;
   /** Meridian's version, for the status page (a drill report names every cluster's). */
   readonly version: string;
+  /** This cluster's delegation in each parent zone, when Meridian writes it. */
+  readonly delegation: () => readonly ZoneWriteState[];
 }
 
 async function readToken(path: string | null): Promise<string | null> {
@@ -64,6 +67,7 @@ export function createAdmin(config: Config, deps: AdminDeps): Admin {
         provenanceOf: (id) => provenance.provenanceOf(id),
         localGeoTag: config.clusterGeoTag,
         version: deps.version,
+        delegation: deps.delegation,
       };
       let server: AdminServer;
       try {

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Config } from './config/load-config';
 import { delegationUpdates } from './delegation/delegation-plan';
-import { DelegationWriter } from './delegation/delegation-writer';
+import { DelegationWriter, type ZoneWriteState } from './delegation/delegation-writer';
 import { sendUpdate } from './delegation/dns-update-client';
 import { parseTsigKeyFile } from './delegation/tsig-key-file';
 import type { TsigKey } from './dns/tsig';
@@ -15,6 +15,8 @@ import type { Logger } from './telemetry/logger';
 
 /** What app.ts stops on shutdown. */
 export interface RunningDelegation {
+  /** Every zone's delegation as last written (none when it is written elsewhere). */
+  status(): readonly ZoneWriteState[];
   stop(): Promise<void>;
 }
 
@@ -29,7 +31,7 @@ export async function startDelegation(
 ): Promise<RunningDelegation> {
   const settings = config.delegation;
   if (settings.provider === 'none' || settings.server === null)
-    return { stop: () => Promise.resolve() };
+    return { status: () => [], stop: () => Promise.resolve() };
   const logger = deps.logger.child({ component: 'delegation' });
   const key = settings.tsigKeyFile === null ? null : await readKey(settings.tsigKeyFile);
   if (key === null)

@@ -30,6 +30,8 @@ export interface AdminInputs {
   readonly localGeoTag: string;
   /** Meridian's version, shown by the status page. */
   readonly version?: string;
+  /** This cluster's delegation in each parent zone (docs/delegation.md), for the status page. */
+  readonly delegation?: () => readonly unknown[];
 }
 
 /** An explain request, validated. */

@@ -76,6 +76,7 @@ export class StatusPages {
         geoTag: this.inputs.localGeoTag,
         version: this.inputs.version ?? null,
         clusterDrain: this.inputs.pipeline.drainView.clusterRequest(),
+        delegation: this.inputs.delegation?.() ?? [],
         peers: [...built.peers.peers].map(([geoTag, status]) => ({ geoTag, ...peerFacts(status) })),
         total: index.ids.length,
         gslbs: ids.map((id) => ({

@@ -54,10 +54,21 @@ interface GslbState {
   readonly hosts: readonly HostState[];
 }
 
+/** This cluster's delegation in one parent zone, when Meridian writes it. */
+interface DelegationState {
+  readonly zone: string;
+  readonly parent: string;
+  readonly nameServer: string;
+  readonly state: string;
+  readonly lastWritten: string | null;
+  readonly lastError: string | null;
+}
+
 /** The whole status, every page joined. */
 export interface StatusReport {
   readonly table: { readonly generation: number; readonly serial: number };
   readonly geoTag: string;
+  readonly delegation?: readonly DelegationState[];
   readonly peers: readonly PeerState[];
   readonly total: number;
   readonly gslbs: readonly GslbState[];
@@ -125,6 +136,7 @@ export function formatStatus(report: StatusReport): string {
     `cluster ${report.geoTag}: ${report.total} Gslbs; table generation ${report.table.generation}, serial ${report.table.serial}`,
   ];
   for (const peer of report.peers) lines.push(`  peer ${peerLine(peer)}`);
+  for (const zone of report.delegation ?? []) lines.push(`  ${delegationLine(zone)}`);
   if (report.gslbs.length < report.total)
     lines.push(`  (${report.total - report.gslbs.length} more Gslbs not shown)`);
   for (const gslb of report.gslbs) {
@@ -133,6 +145,12 @@ export function formatStatus(report: StatusReport): string {
     for (const host of gslb.hosts) lines.push(...hostLines(host));
   }
   return `${lines.join('\n')}\n`;
+}
+
+function delegationLine(zone: DelegationState): string {
+  const where = `delegation of ${zone.zone} in ${zone.parent} (${zone.nameServer})`;
+  if (zone.state === 'written') return `${where}: written, last ${zone.lastWritten ?? 'unknown'}`;
+  return `${where}: ${zone.state}${zone.lastError === null ? '' : `, last error: ${zone.lastError}`}`;
 }
 
 function peerLine(peer: PeerState): string {

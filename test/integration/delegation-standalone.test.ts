@@ -58,6 +58,13 @@ const delegating = (geoTag: string, glue: string, key: string) => ({
   MERIDIAN_DELEGATION_INTERVAL_SECONDS: '1',
 });
 
+async function delegationStatus(
+  adminPort: number | null,
+): Promise<{ state: string; lastError: string | null; lastWritten: string | null }[]> {
+  const reply = await fetch(`http://127.0.0.1:${adminPort ?? 0}/v1/status`);
+  return ((await reply.json()) as { delegation: [] }).delegation;
+}
+
 async function records(name: string, type: 'A' | 'AAAA' | 'NS'): Promise<string[]> {
   const reply = await dig('dig', [
     `@${bind.address}`,
@@ -125,6 +132,15 @@ test('its NS and glue written beside another cluster’s, repaired when deleted,
       (a) => a.length === 1,
       SETTLE_MS,
     );
+    expect(await delegationStatus(eu.app.adminPort)).toEqual([
+      expect.objectContaining({
+        zone: ZONE,
+        parent: PARENT,
+        nameServer: EU_NS,
+        state: 'written',
+        lastError: null,
+      }),
+    ]);
   } finally {
     await eu.stop();
   }
@@ -144,6 +160,10 @@ test('a wrong secret: BIND refuses, nothing of ap is written, the others stay', 
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     expect(await records(`gslb-ns-ap-cloud.${PARENT}`, 'A')).toEqual([]);
     expect(await records(ZONE, 'NS')).toEqual(before);
+    // The refusal, and why, in the status.
+    const [zone] = await delegationStatus(ap.app.adminPort);
+    expect(zone).toMatchObject({ state: 'failing', lastWritten: null });
+    expect(zone?.lastError).toMatch(/NOTAUTH.*BADSIG/);
   } finally {
     await ap.stop();
   }

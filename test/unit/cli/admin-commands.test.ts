@@ -330,6 +330,44 @@ const page = (ids: string[], next: string | null) => ({
 });
 
 describe('meridian status', () => {
+  test('the delegation of each zone: written, or failing and why', async () => {
+    const f = fake(() => {
+      const reply = page(['shop/a'], null);
+      return {
+        ...reply,
+        body: {
+          ...reply.body,
+          delegation: [
+            {
+              zone: 'cloud.example.org',
+              parent: 'example.org',
+              nameServer: 'gslb-ns-eu-cloud.example.org',
+              state: 'written',
+              lastWritten: '2026-12-07T10:00:00.000Z',
+              lastError: null,
+            },
+            {
+              zone: 'cloud.example.com',
+              parent: 'example.com',
+              nameServer: 'gslb-ns-eu-cloud.example.com',
+              state: 'failing',
+              lastWritten: null,
+              lastError: 'refused: NOTAUTH: BADSIG',
+            },
+          ],
+        },
+      };
+    });
+    expect(await runAdminCommand(['status'], f.io)).toBe(0);
+    const text = f.out.join('');
+    expect(text).toContain(
+      '  delegation of cloud.example.org in example.org (gslb-ns-eu-cloud.example.org): written, last 2026-12-07T10:00:00.000Z\n',
+    );
+    expect(text).toContain(
+      '  delegation of cloud.example.com in example.com (gslb-ns-eu-cloud.example.com): failing, last error: refused: NOTAUTH: BADSIG\n',
+    );
+  });
+
   test('reads every page and prints every Gslb with its clusters, hosts and last change', async () => {
     const f = fake((url) =>
       url.searchParams.get('after') === null
