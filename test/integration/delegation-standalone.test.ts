@@ -10,41 +10,33 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dig } from '../../harness/dig';
 import { eventually } from '../../harness/eventually';
-import { sendUpdate } from '../../src/delegation/dns-update-client';
-import type { TsigKey } from '../../src/dns/tsig';
 import { startHarness } from '../helpers/app-harness';
-import { startBind, type Bind } from '../helpers/bind';
+import { startUpdatableBind, type UpdatableBind } from '../helpers/bind-updates';
 
 const PARENT = 'example.org';
 const ZONE = 'cloud.example.org';
-const SECRET = randomBytes(32);
-const KEY: TsigKey = { name: 'meridian-update', algorithm: 'hmac-sha256', secret: SECRET };
 const EU_NS = `gslb-ns-eu-cloud.${PARENT}`;
 const US_NS = `gslb-ns-us-cloud.${PARENT}`;
 const SETTLE_MS = 10_000;
 
-let bind: Bind;
+let edge: UpdatableBind;
 let dir: string;
 
 beforeAll(async () => {
-  bind = await startBind(
-    { parent: PARENT, zone: ZONE, gluePrefix: 'gslb-ns-', clusters: [] },
-    { updateKey: { name: KEY.name, algorithm: 'hmac-sha256', secret: SECRET.toString('base64') } },
-  );
+  edge = await startUpdatableBind(PARENT, ZONE);
   dir = mkdtempSync(join(tmpdir(), 'meridian-delegation-'));
 }, 30_000);
 
 afterAll(async () => {
-  await bind.stop();
+  await edge.bind.stop();
 });
 
 function keyFile(name: string, secret: Buffer): string {
   const path = join(dir, `${name}.key`);
   writeFileSync(
     path,
-    `# as tsig-keygen writes it\nkey "${KEY.name}" {\n\talgorithm hmac-sha256;\n\tsecret "${secret.toString('base64')}";\n};\n`,
+    `# as tsig-keygen writes it\nkey "${edge.key.name}" {\n\talgorithm hmac-sha256;\n\tsecret "${secret.toString('base64')}";\n};\n`,
   );
   return path;
 }
@@ -52,7 +44,7 @@ function keyFile(name: string, secret: Buffer): string {
 const delegating = (geoTag: string, glue: string, key: string) => ({
   CLUSTER_GEO_TAG: geoTag,
   MERIDIAN_DELEGATION: 'rfc2136',
-  MERIDIAN_DELEGATION_SERVER: bind.server,
+  MERIDIAN_DELEGATION_SERVER: edge.bind.server,
   MERIDIAN_DELEGATION_TSIG_KEY_FILE: key,
   MERIDIAN_DELEGATION_GLUE: glue,
   MERIDIAN_DELEGATION_INTERVAL_SECONDS: '1',
@@ -65,70 +57,35 @@ async function delegationStatus(
   return ((await reply.json()) as { delegation: [] }).delegation;
 }
 
-async function records(name: string, type: 'A' | 'AAAA' | 'NS'): Promise<string[]> {
-  const reply = await dig('dig', [
-    `@${bind.address}`,
-    '-p',
-    String(bind.port),
-    '+norec',
-    name,
-    type,
-  ]);
-  return [...reply.answer, ...reply.authority]
-    .filter((r) => r.type === type && r.name === `${name}.`)
-    .map((r) => r.data)
-    .sort();
-}
-
 test('its NS and glue written beside another cluster’s, repaired when deleted, kept when it stops', async () => {
   // Another cluster's delegation, written before.
-  const us = await sendUpdate(
-    { host: bind.address, port: bind.port },
-    PARENT,
-    [
-      { op: 'add', name: ZONE, type: 'NS', ttl: 30, data: US_NS },
-      { op: 'add', name: US_NS, type: 'A', ttl: 30, data: '198.51.100.53' },
-    ],
-    {
-      key: KEY,
-      timeoutMs: 5_000,
-      signal: new AbortController().signal,
-      nowSeconds: () => Math.floor(Date.now() / 1000),
-    },
-  );
+  const us = await edge.update([
+    { op: 'add', name: ZONE, type: 'NS', ttl: 30, data: US_NS },
+    { op: 'add', name: US_NS, type: 'A', ttl: 30, data: '198.51.100.53' },
+  ]);
   expect(us).toEqual({ ok: true });
 
   const eu = await startHarness(
     {},
-    delegating('eu', '192.0.2.53,2001:db8::53', keyFile('eu', SECRET)),
+    delegating('eu', '192.0.2.53,2001:db8::53', keyFile('eu', edge.key.secret)),
   );
   try {
     await eventually(
-      () => records(ZONE, 'NS'),
+      () => edge.records(ZONE, 'NS'),
       (ns) => ns.length === 2,
       SETTLE_MS,
     );
-    expect(await records(ZONE, 'NS')).toEqual([`${EU_NS}.`, `${US_NS}.`]);
-    expect(await records(EU_NS, 'A')).toEqual(['192.0.2.53']);
-    expect(await records(EU_NS, 'AAAA')).toEqual(['2001:db8::53']);
-    expect(await records(US_NS, 'A')).toEqual(['198.51.100.53']);
+    expect(await edge.records(ZONE, 'NS')).toEqual([`${EU_NS}.`, `${US_NS}.`]);
+    expect(await edge.records(EU_NS, 'A')).toEqual(['192.0.2.53']);
+    expect(await edge.records(EU_NS, 'AAAA')).toEqual(['2001:db8::53']);
+    expect(await edge.records(US_NS, 'A')).toEqual(['198.51.100.53']);
 
     // Someone deletes eu's glue behind its back: the next write puts it back.
-    const deleted = await sendUpdate(
-      { host: bind.address, port: bind.port },
-      PARENT,
-      [{ op: 'delete-rrset', name: EU_NS, type: 'A' }],
-      {
-        key: KEY,
-        timeoutMs: 5_000,
-        signal: new AbortController().signal,
-        nowSeconds: () => Math.floor(Date.now() / 1000),
-      },
-    );
+    const deleted = await edge.update([{ op: 'delete-rrset', name: EU_NS, type: 'A' }]);
     expect(deleted).toEqual({ ok: true });
-    expect(await records(EU_NS, 'A')).toEqual([]);
+    expect(await edge.records(EU_NS, 'A')).toEqual([]);
     await eventually(
-      () => records(EU_NS, 'A'),
+      () => edge.records(EU_NS, 'A'),
       (a) => a.length === 1,
       SETTLE_MS,
     );
@@ -145,12 +102,12 @@ test('its NS and glue written beside another cluster’s, repaired when deleted,
     await eu.stop();
   }
   // Stopped: the delegation stays (withdrawing is never a side effect of a stop).
-  expect(await records(ZONE, 'NS')).toEqual([`${EU_NS}.`, `${US_NS}.`]);
-  expect(await records(EU_NS, 'A')).toEqual(['192.0.2.53']);
+  expect(await edge.records(ZONE, 'NS')).toEqual([`${EU_NS}.`, `${US_NS}.`]);
+  expect(await edge.records(EU_NS, 'A')).toEqual(['192.0.2.53']);
 }, 60_000);
 
 test('a wrong secret: BIND refuses, nothing of ap is written, the others stay', async () => {
-  const before = await records(ZONE, 'NS');
+  const before = await edge.records(ZONE, 'NS');
   const ap = await startHarness(
     {},
     delegating('ap', '203.0.113.53', keyFile('ap', randomBytes(32))),
@@ -158,8 +115,8 @@ test('a wrong secret: BIND refuses, nothing of ap is written, the others stay', 
   try {
     // Three intervals: three refused writes.
     await new Promise((resolve) => setTimeout(resolve, 3_000));
-    expect(await records(`gslb-ns-ap-cloud.${PARENT}`, 'A')).toEqual([]);
-    expect(await records(ZONE, 'NS')).toEqual(before);
+    expect(await edge.records(`gslb-ns-ap-cloud.${PARENT}`, 'A')).toEqual([]);
+    expect(await edge.records(ZONE, 'NS')).toEqual(before);
     // The refusal, and why, in the status.
     const [zone] = await delegationStatus(ap.app.adminPort);
     expect(zone).toMatchObject({ state: 'failing', lastWritten: null });
@@ -173,7 +130,7 @@ test('a key file that is no key: the start fails, naming the file and the proble
   const path = join(dir, 'md5.key');
   writeFileSync(
     path,
-    `key "old" { algorithm hmac-md5; secret "${SECRET.toString('base64')}"; };\n`,
+    `key "old" { algorithm hmac-md5; secret "${edge.key.secret.toString('base64')}"; };\n`,
   );
   await expect(startHarness({}, delegating('eu', '192.0.2.53', path))).rejects.toThrow(
     `MERIDIAN_DELEGATION_TSIG_KEY_FILE ${path}: key old: algorithm hmac-md5 is not one of hmac-sha256, hmac-sha512`,
