@@ -206,6 +206,9 @@ const COLLECTIONS: Readonly<Record<string, string>> = {
   HTTPRoute: '/apis/gateway.networking.k8s.io/v1/namespaces/NS/httproutes',
   GRPCRoute: '/apis/gateway.networking.k8s.io/v1/namespaces/NS/grpcroutes',
   Event: '/api/v1/namespaces/NS/events',
+  // Cluster-scoped: the namespace argument is ignored.
+  ZoneDelegation: '/apis/k8gb.io/v1beta1/zonedelegations',
+  DNSEndpoint: '/apis/externaldns.k8s.io/v1alpha1/namespaces/NS/dnsendpoints',
 };
 
 /** The path of a kind's collection in `namespace`, or of one object in it. */

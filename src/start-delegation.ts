@@ -1,7 +1,10 @@
 /**
- * The delegation's wiring: with MERIDIAN_DELEGATION=rfc2136, the TSIG key
- * file read once at start-up (a bad file stops the start, with its problem)
- * and the writer of every zone's NS record and glue; with `none`, nothing.
+ * The delegation's wiring. Standalone mode with MERIDIAN_DELEGATION=rfc2136:
+ * the writer of every configured zone's NS record and glue. Kubernetes mode
+ * with `rfc2136` or `external-dns`: the ZoneDelegation controller with that
+ * provider (start-zone-delegations.ts). The TSIG key file is read once at
+ * start-up (a bad file stops the start, with its problem). With `none`,
+ * nothing.
  */
 import { readFile } from 'node:fs/promises';
 import type { Config } from './config/load-config';
@@ -12,6 +15,7 @@ import { parseTsigKeyFile } from './delegation/tsig-key-file';
 import type { TsigKey } from './dns/tsig';
 import { MeridianError } from './errors';
 import type { Logger } from './telemetry/logger';
+import { startZoneDelegations, type ZoneDelegationDeps } from './start-zone-delegations';
 
 /** What app.ts stops on shutdown. */
 export interface RunningDelegation {
@@ -26,19 +30,19 @@ export interface RunningDelegation {
  */
 export async function startDelegation(
   config: Config,
-  deps: { readonly logger: Logger; readonly now: () => number },
+  deps: ZoneDelegationDeps,
   closeAll: (() => Promise<void>)[],
 ): Promise<RunningDelegation> {
   const settings = config.delegation;
-  if (settings.provider === 'none' || settings.server === null)
-    return { status: () => [], stop: () => Promise.resolve() };
+  if (settings.provider === 'none') return { status: () => [], stop: () => Promise.resolve() };
   const logger = deps.logger.child({ component: 'delegation' });
-  const key = settings.tsigKeyFile === null ? null : await readKey(settings.tsigKeyFile);
-  if (key === null)
-    logger.warn(
-      { code: 'MERIDIAN_ERR_DELEGATION' },
-      'MERIDIAN_DELEGATION_TSIG_KEY_FILE is empty: delegation updates are sent unsigned',
-    );
+  const key = settings.provider === 'rfc2136' ? await readKey(config, logger) : null;
+  if (config.manifestsDir === '') {
+    const controller = await startZoneDelegations(config, { ...deps, logger }, key);
+    closeAll.push(() => controller.stop());
+    return controller;
+  }
+  if (settings.server === null) return { status: () => [], stop: () => Promise.resolve() };
   const writer = new DelegationWriter({
     updates: delegationUpdates({
       zones: config.zones,
@@ -58,7 +62,15 @@ export async function startDelegation(
   return writer;
 }
 
-async function readKey(path: string): Promise<TsigKey> {
+async function readKey(config: Config, logger: Logger): Promise<TsigKey | null> {
+  const path = config.delegation.tsigKeyFile;
+  if (path === null) {
+    logger.warn(
+      { code: 'MERIDIAN_ERR_DELEGATION' },
+      'MERIDIAN_DELEGATION_TSIG_KEY_FILE is empty: delegation updates are sent unsigned',
+    );
+    return null;
+  }
   try {
     return parseTsigKeyFile(await readFile(path, 'utf8'));
   } catch (err) {

@@ -5,7 +5,7 @@
  */
 import { getServers } from 'node:dns';
 import type { Registry } from 'prom-client';
-import { usableDnsServers } from './config/host-port';
+import { usableDnsServers, type HostPort } from './config/host-port';
 import type { Config } from './config/load-config';
 import { configuredPeerGeoTags, createPeerSync, type PeerSync } from './peers/peer-sync';
 import type { TablePipeline } from './serving/table-pipeline';
@@ -27,15 +27,7 @@ export function createPeers(
   const { logger, pipeline } = deps;
   return createPeerSync({
     config,
-    edgeServers:
-      config.edgeDnsServers.length > 0
-        ? config.edgeDnsServers
-        : usableDnsServers(getServers(), (server, reason) =>
-            logger.warn(
-              { server, err: reason, code: 'MERIDIAN_ERR_PEER' },
-              'edge DNS server skipped',
-            ),
-          ),
+    edgeServers: edgeServersOf(config, logger),
     logger,
     metrics: createPeerMetrics(deps.registry, configuredPeerGeoTags(config)),
     now: deps.now,
@@ -43,4 +35,12 @@ export function createPeers(
     onChange: (view) => pipeline.setPeerView(view),
     onInternalError: () => deps.metrics.recordInternalError('peers'),
   });
+}
+
+/** EDGE_DNS_SERVERS, else the system's resolvers that can be used (the others said once). */
+export function edgeServersOf(config: Config, logger: Logger): readonly HostPort[] {
+  if (config.edgeDnsServers.length > 0) return config.edgeDnsServers;
+  return usableDnsServers(getServers(), (server, reason) =>
+    logger.warn({ server, err: reason, code: 'MERIDIAN_ERR_PEER' }, 'edge DNS server skipped'),
+  );
 }

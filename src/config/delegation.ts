@@ -8,7 +8,7 @@ import type { ParseSetting } from './peers';
 import { InvalidValue, parseIpList, seconds } from './value-parsers';
 
 /** How the delegation is written. */
-export type DelegationProvider = 'none' | 'rfc2136';
+export type DelegationProvider = 'none' | 'rfc2136' | 'external-dns';
 
 /** The delegation settings. */
 export interface DelegationSettings {
@@ -30,7 +30,9 @@ export function readDelegationSettings(
   problems: string[],
   standalone: boolean,
 ): DelegationSettings {
-  const provider = parse('MERIDIAN_DELEGATION', parseProvider);
+  const chosen = parse('MERIDIAN_DELEGATION', parseProvider);
+  // k8gb's switch for its external-dns provider, so that k8gb's values keep working.
+  const provider = chosen === 'none' && raw('EXTDNS_ENABLED') === 'true' ? 'external-dns' : chosen;
   const serverText = raw('MERIDIAN_DELEGATION_SERVER');
   const keyFile = raw('MERIDIAN_DELEGATION_TSIG_KEY_FILE');
   const settings: DelegationSettings = {
@@ -40,24 +42,19 @@ export function readDelegationSettings(
     glue: parse('MERIDIAN_DELEGATION_GLUE', parseIpList),
     intervalMs: parse('MERIDIAN_DELEGATION_INTERVAL_SECONDS', seconds(1, 86_400)),
   };
-  if (provider === 'rfc2136') {
-    if (settings.server === null)
-      problems.push('MERIDIAN_DELEGATION=rfc2136 needs MERIDIAN_DELEGATION_SERVER');
-    if (settings.glue.length === 0)
-      problems.push(
-        "MERIDIAN_DELEGATION=rfc2136 needs MERIDIAN_DELEGATION_GLUE: this cluster's DNS addresses",
-      );
-    // Every replica would write, and a ZoneDelegation's finalizer could not withdraw: Kubernetes
-    // mode writes the delegation through ZoneDelegation objects instead.
-    if (!standalone)
-      problems.push(
-        'MERIDIAN_DELEGATION=rfc2136 is for standalone mode (MERIDIAN_MANIFESTS_DIR) in this version',
-      );
-  }
+  if (provider === 'rfc2136' && settings.server === null)
+    problems.push('MERIDIAN_DELEGATION=rfc2136 needs MERIDIAN_DELEGATION_SERVER');
+  if (provider === 'rfc2136' && standalone && settings.glue.length === 0)
+    problems.push(
+      "MERIDIAN_DELEGATION=rfc2136 needs MERIDIAN_DELEGATION_GLUE: this cluster's DNS addresses",
+    );
+  // external-dns reads DNSEndpoint objects: there is no apiserver to write them to.
+  if (provider === 'external-dns' && standalone)
+    problems.push('MERIDIAN_DELEGATION=external-dns is for Kubernetes mode');
   return settings;
 }
 
 function parseProvider(value: string): DelegationProvider {
-  if (value === 'none' || value === 'rfc2136') return value;
-  throw new InvalidValue('must be none or rfc2136');
+  if (value === 'none' || value === 'rfc2136' || value === 'external-dns') return value;
+  throw new InvalidValue('must be none, rfc2136 or external-dns');
 }

@@ -259,7 +259,7 @@ export const SETTINGS: readonly SettingSpec[] = Object.freeze([
     env: 'MERIDIAN_DELEGATION',
     flag: null,
     defaultValue: 'none',
-    help: "How this cluster's NS record and glue get into each zone's parent: `none` (written elsewhere, e.g. by hand) or `rfc2136` (dynamic updates signed with TSIG; standalone mode) (docs/delegation.md).",
+    help: "How this cluster's NS record and glue get into each zone's parent: `none` (written elsewhere, e.g. by hand), `rfc2136` (dynamic updates signed with TSIG) or `external-dns` (Kubernetes mode: k8gb's DNSEndpoint, published by external-dns); k8gb's `EXTDNS_ENABLED=true` means `external-dns` (docs/delegation.md).",
   },
   {
     env: 'MERIDIAN_DELEGATION_SERVER',
@@ -277,7 +277,7 @@ export const SETTINGS: readonly SettingSpec[] = Object.freeze([
     env: 'MERIDIAN_DELEGATION_GLUE',
     flag: null,
     defaultValue: '',
-    help: "With `rfc2136`: comma-separated addresses of this cluster's DNS server (its CoreDNS as the edge reaches it), written as the glue of its name server: IPv4 as A, IPv6 as AAAA.",
+    help: "Comma-separated addresses of this cluster's DNS server (its CoreDNS as the edge reaches it), written as the glue of its name server: IPv4 as A, IPv6 as AAAA. Needed in standalone mode; in Kubernetes mode the default is the load-balancer addresses of the Service named by `MERIDIAN_DNS_SERVICE`.",
   },
   {
     env: 'MERIDIAN_DELEGATION_INTERVAL_SECONDS',

@@ -24,7 +24,7 @@ export interface ZoneDelegationUpdate {
 
 /** What the plan is made from. */
 export interface DelegationInputs {
-  readonly zones: readonly ZoneSpec[];
+  readonly zones: readonly Pick<ZoneSpec, 'name' | 'parent' | 'nameServerTtlSeconds'>[];
   readonly geoTag: string;
   readonly gluePrefix: string;
   readonly glue: readonly string[];

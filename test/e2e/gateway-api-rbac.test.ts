@@ -61,6 +61,12 @@ const EXPECTED_RULES = [
     resources: ['gateways', 'httproutes', 'grpcroutes'],
     verbs: ['list', 'watch'],
   },
+  {
+    apiGroups: ['k8gb.io'],
+    resources: ['zonedelegations'],
+    verbs: ['list', 'watch', 'create', 'patch'],
+  },
+  { apiGroups: ['k8gb.io'], resources: ['zonedelegations/status'], verbs: ['patch'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
 ];
 
@@ -532,7 +538,7 @@ describe('deploy/rbac', () => {
     expect((role.json as { rules: unknown }).rules).toEqual(EXPECTED_RULES);
   }, 30_000);
 
-  test('the namespaced Role grants only the writer Lease, in its own namespace', async () => {
+  test('the namespaced Role grants the writer Lease, DNSEndpoints and the DNS Service, in its own namespace', async () => {
     const role = await cluster.request(
       'GET',
       `/apis/rbac.authorization.k8s.io/v1/namespaces/${MERIDIAN_NAMESPACE}/roles/meridian`,
@@ -544,6 +550,12 @@ describe('deploy/rbac', () => {
         resources: ['leases'],
         verbs: ['get', 'create', 'update'],
       },
+      {
+        apiGroups: ['externaldns.k8s.io'],
+        resources: ['dnsendpoints'],
+        verbs: ['get', 'create', 'update', 'delete'],
+      },
+      { apiGroups: [''], resources: ['services'], verbs: ['get'] },
     ]);
     const leases = `/apis/coordination.k8s.io/v1/namespaces/${MERIDIAN_NAMESPACE}/leases`;
     const lease = {

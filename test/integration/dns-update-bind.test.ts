@@ -57,15 +57,7 @@ test('two clusters each add their NS and glue, IPv6 glue included; one withdrawi
   expect(await edge.serial()).toBe(serial);
 
   const [withdraw] = withdrawalUpdates({
-    zones: [
-      {
-        name: ZONE,
-        parent: PARENT,
-        negativeTtlSeconds: 30,
-        nameServers: [],
-        nameServerTtlSeconds: 30,
-      },
-    ],
+    zones: [{ name: ZONE, parent: PARENT, nameServerTtlSeconds: 30 }],
     geoTag: 'us',
     gluePrefix: 'gslb-ns-',
   });

@@ -816,18 +816,31 @@ describe('delegation', () => {
   });
 
   test.each([
-    [{ MERIDIAN_DELEGATION: 'route53' }, 'MERIDIAN_DELEGATION="route53": must be none or rfc2136'],
+    [
+      { MERIDIAN_DELEGATION: 'route53' },
+      'MERIDIAN_DELEGATION="route53": must be none, rfc2136 or external-dns',
+    ],
+    [{ MERIDIAN_DELEGATION: 'external-dns' }, 'external-dns is for Kubernetes mode'],
+    [
+      { EXTDNS_ENABLED: 'true', MERIDIAN_DELEGATION: 'none' },
+      'external-dns is for Kubernetes mode',
+    ],
     [{ MERIDIAN_DELEGATION_GLUE: '192.0.2.53' }, 'needs MERIDIAN_DELEGATION_SERVER'],
     [{ MERIDIAN_DELEGATION_SERVER: '192.0.2.1' }, 'needs MERIDIAN_DELEGATION_GLUE'],
-    [
-      {
-        MERIDIAN_DELEGATION_SERVER: '192.0.2.1',
-        MERIDIAN_DELEGATION_GLUE: '192.0.2.53',
-        MERIDIAN_MANIFESTS_DIR: '',
-      },
-      'is for standalone mode',
-    ],
   ])('refused: %j', (env, message) => {
     expect(() => loadConfig({ ...rfc2136, ...env })).toThrow(message);
+  });
+
+  test('Kubernetes mode takes rfc2136 without glue (the DNS Service gives it) and external-dns', () => {
+    const kube = {
+      ...rfc2136,
+      MERIDIAN_MANIFESTS_DIR: '',
+      MERIDIAN_DELEGATION_SERVER: '192.0.2.1',
+    };
+    expect(loadConfig(kube).delegation).toMatchObject({ provider: 'rfc2136', glue: [] });
+    const extdns = { MERIDIAN_MANIFESTS_DIR: '', EXTDNS_ENABLED: 'true' };
+    expect(loadConfig({ ...kube, ...extdns }).delegation.provider).toBe('rfc2136');
+    const k8gbValues = { ...kube, MERIDIAN_DELEGATION: 'none', ...extdns };
+    expect(loadConfig(k8gbValues).delegation.provider).toBe('external-dns');
   });
 });
