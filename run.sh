@@ -36,6 +36,12 @@ needs_tools() {
   export MERIDIAN_MMDB_WRITER_BIN
 }
 
+# external-dns, between Meridian's DNSEndpoints and BIND in the delegation tests.
+needs_external_dns() {
+  MERIDIAN_EXTERNAL_DNS_BIN="$(scripts/build-external-dns.sh)"
+  export MERIDIAN_EXTERNAL_DNS_BIN
+}
+
 # The tests need the control plane; the control-plane benchmark builds it itself when missing. Built here rather
 # than from inside Jest, whose test timeouts a cold build (minutes) would break.
 needs_kube() {
@@ -47,7 +53,7 @@ command="${1:-}"
 [ $# -gt 0 ] && shift
 case "$command" in
   start) exec npm start -- "$@" ;;
-  test) needs_tools; needs_kube; exec npm test -- "$@" ;;
+  test) needs_tools; needs_kube; needs_external_dns; exec npm test -- "$@" ;;
   bench) needs_tools; exec npm run bench -- "$@" ;;
   npm) exec npm "$@" ;;
   *) die "usage: ./run.sh start|test|bench|npm …" ;;

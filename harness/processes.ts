@@ -111,6 +111,11 @@ export function builtByScript(envName: string, script: string): string {
   return built;
 }
 
+/** Path of the test external-dns, building it through the project script when needed. */
+export function externalDnsBinary(): string {
+  return builtByScript('MERIDIAN_EXTERNAL_DNS_BIN', 'build-external-dns.sh');
+}
+
 /** Path of the test CoreDNS, building it through the project script when needed. */
 export function coreDnsBinary(): string {
   return builtByScript('MERIDIAN_COREDNS_BIN', 'build-coredns.sh');

@@ -2,7 +2,8 @@
 # Builds external-dns from tools/external-dns (pinned in its go.mod) into the
 # cache and prints the binary's path. Rebuilds only when go.mod, go.sum,
 # tools.go or the build flags change. The delegation tests run it, with its
-# rfc2136 provider, between Meridian's DNSEndpoints and a real BIND.
+# rfc2136 provider, between Meridian's DNSEndpoints and a real BIND; the
+# release's DNSEndpoint CRD is copied beside the binary for them.
 #
 #   scripts/build-external-dns.sh               build if needed, print the path
 #   scripts/build-external-dns.sh --pin v0.X.Y  re-pin tools/external-dns to that release
@@ -43,5 +44,12 @@ if [ ! -x "$out" ]; then
   mkdir -p "$(dirname "$out")"
   (cd "$src" && CGO_ENABLED=0 go build -mod=readonly -trimpath -ldflags="$ldflags" -o "$out.tmp.$$" "$module")
   mv "$out.tmp.$$" "$out"
+fi
+# The DNSEndpoint CRD of the same release, beside the binary: the tests install it.
+crd="$(dirname "$out")/dnsendpoints.externaldns.k8s.io.yaml"
+if [ ! -s "$crd" ]; then
+  dir="$(cd "$src" && go list -mod=readonly -m -f '{{.Dir}}' "$module")"
+  cp "$dir/config/crd/standard/dnsendpoints.externaldns.k8s.io.yaml" "$crd.tmp.$$"
+  mv "$crd.tmp.$$" "$crd"
 fi
 echo "$out"

@@ -176,7 +176,11 @@ function namedConf(
   zoneFile: string,
   updateKey: BindKey | null,
 ): string {
-  const update = updateKey === null ? '' : ` allow-update { key "${updateKey.name}"; };`;
+  // The key may also transfer the zone: external-dns's rfc2136 provider reads it so.
+  const update =
+    updateKey === null
+      ? ''
+      : ` allow-update { key "${updateKey.name}"; }; allow-transfer { key "${updateKey.name}"; };`;
   const zone =
     delegation === null
       ? ''

@@ -1,6 +1,6 @@
 module meridian.invalid/tools/external-dns
 
-go 1.26.0
+go 1.26.1
 
 replace vbom.ml/util v0.0.0-20160121211510-db5cfe13f5cc => github.com/fvbommel/util v0.0.0-20160121211510-db5cfe13f5cc
 

@@ -11,6 +11,7 @@
  * Warning Event) and skipped; the others go on.
  */
 import type { ZoneWriteState } from '../../delegation/delegation-writer';
+import { nameServerName } from '../../gslb/k8gb-naming';
 import type { ZoneSpec } from '../../table/model';
 import type { Logger } from '../../telemetry/logger';
 import type { KubeApi, KubeObject, Watcher } from '../client/kube-api';
@@ -228,7 +229,12 @@ export class ZoneDelegationController {
     this.states.set(delegation.name, {
       zone: delegation.zone,
       parent: delegation.parent,
-      nameServer: '',
+      nameServer: nameServerName(
+        this.options.gluePrefix,
+        this.options.geoTag,
+        delegation.zone,
+        delegation.parent,
+      ),
       state: written ? 'written' : 'failing',
       lastWritten: written
         ? new Date(this.options.now()).toISOString()
