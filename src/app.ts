@@ -97,7 +97,8 @@ export function buildApp(config: Config, deps: AppDeps): App {
   });
 
   const peerLog = logger.child({ component: 'peers' });
-  const peers = createPeers(config, { ...deps, logger: peerLog, pipeline, metrics });
+  const listed = (tag: string): readonly string[] => delegation?.peerAddresses?.(tag) ?? [];
+  const peers = createPeers(config, { ...deps, logger: peerLog, pipeline, metrics }, listed);
   const decisionMetrics = createDecisionMetrics(deps.registry, CAUSE_KINDS);
   pipeline.onDecisions(decisionLog(logger.child({ component: 'decisions' }), decisionMetrics));
   const audit = createAudit(config.audit, { ...deps, pipeline });

@@ -21,6 +21,8 @@ import { startZoneDelegations, type ZoneDelegationDeps } from './start-zone-dele
 export interface RunningDelegation {
   /** Every zone's delegation as last written (none when it is written elsewhere). */
   status(): readonly ZoneWriteState[];
+  /** A peer's name-server addresses as the ZoneDelegations' status lists them (Kubernetes mode). */
+  peerAddresses?(geoTag: string): readonly string[];
   stop(): Promise<void>;
 }
 

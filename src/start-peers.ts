@@ -23,6 +23,8 @@ export function createPeers(
     readonly pipeline: TablePipeline;
     readonly metrics: Pick<Metrics, 'recordInternalError'>;
   },
+  /** A peer's addresses as the ZoneDelegations' status lists them (Kubernetes mode). */
+  statusAddresses?: (geoTag: string) => readonly string[],
 ): PeerSync {
   const { logger, pipeline } = deps;
   return createPeerSync({
@@ -34,6 +36,7 @@ export function createPeers(
     hosts: () => pipeline.hosts(),
     onChange: (view) => pipeline.setPeerView(view),
     onInternalError: () => deps.metrics.recordInternalError('peers'),
+    ...(statusAddresses === undefined ? {} : { statusAddresses }),
   });
 }
 

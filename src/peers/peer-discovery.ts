@@ -53,6 +53,12 @@ export interface PeerDiscoveryOptions {
   readonly logger: Logger;
   /** Called after a refresh changed some peer's servers. */
   readonly onChange?: () => void;
+  /**
+   * A peer's name-server addresses as the ZoneDelegations' status lists them
+   * (Kubernetes mode, as k8gb reads them); when there are some, the edge DNS
+   * is not asked for that peer.
+   */
+  readonly statusAddresses?: (geoTag: string) => readonly string[];
 }
 
 const TYPES: readonly AddressType[] = ['A', 'AAAA'];
@@ -146,6 +152,8 @@ export class PeerDiscovery implements PeerDirectory {
   private async refreshPeer(geoTag: string): Promise<boolean> {
     if (this.stopController.signal.aborted) return false;
     const names = glueNamesOf(geoTag, this.options.zones, this.options.gluePrefix);
+    const listed = this.options.statusAddresses?.(geoTag) ?? [];
+    if (listed.length > 0) return this.found(geoTag, names, [...new Set(listed)]);
     const lookups = await Promise.all(
       names.flatMap((name) =>
         TYPES.map(async (type) => ({ name, type, ...(await this.resolve(name, type)) })),
@@ -169,6 +177,12 @@ export class PeerDiscovery implements PeerDirectory {
     const addresses = [
       ...new Set(lookups.flatMap((l) => (l.outcome.ok ? l.outcome.addresses : []))),
     ];
+    return this.found(geoTag, names, addresses);
+  }
+
+  /** Records the peer's addresses; true when its servers changed. */
+  private found(geoTag: string, names: readonly string[], addresses: readonly string[]): boolean {
+    const before = this.known.get(geoTag) ?? [];
     const servers = addresses.flatMap((host) =>
       this.options.peerPorts.map((port) => ({ host, port })),
     );

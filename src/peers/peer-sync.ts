@@ -36,6 +36,8 @@ export interface PeerSyncOptions {
   readonly onInternalError?: () => void;
   /** Replaces the DNS client (tests). */
   readonly query?: QueryFn;
+  /** A peer's addresses as the ZoneDelegations' status lists them (PeerDiscoveryOptions). */
+  readonly statusAddresses?: (geoTag: string) => readonly string[];
 }
 
 /** Running peer discovery and polling. */
@@ -88,6 +90,9 @@ export function createPeerSync(options: PeerSyncOptions): PeerSync {
           query,
           metrics: options.metrics,
           logger: logger.child({ part: 'discovery' }),
+          ...(options.statusAddresses === undefined
+            ? {}
+            : { statusAddresses: options.statusAddresses }),
         });
   const peerGeoTags = directory.peers().map((p) => p.geoTag);
   const poller = new PeerPoller({

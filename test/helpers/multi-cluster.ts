@@ -2,21 +2,25 @@
  * Three clusters on one machine, as k8gb runs them: each its own
  * kube-apiserver + etcd, Meridian in Kubernetes mode and a CoreDNS in front
  * of it, every CoreDNS on its own loopback address (127.0.0.1, .2, .3) and
- * one shared port; a real BIND 9 as the edge DNS holding the delegation of
- * cloud.example.org to one name server per cluster, with glue. Each Meridian
- * finds its peers through that glue and polls their CoreDNS, so what one
- * cluster answers depends on what the others publish, over real DNS.
+ * one shared port; a real BIND 9 as the edge DNS holding the parent zone,
+ * into which each cluster's Meridian writes its own delegation of
+ * cloud.example.org (RFC 2136 signed with TSIG; glue from its DNS Service's
+ * load-balancer address). Each Meridian finds its peers through that glue
+ * (read into its ZoneDelegation's status) and polls their CoreDNS, so what
+ * one cluster answers depends on what the others publish, over real DNS.
  *
  * Failure injection on a cluster's CoreDNS address: killed (nothing listens,
  * so a query is refused at once) or black-holed (a socket that reads and
- * never replies, so a query times out); a partition points peers' glue at
- * black holes while the test still reaches every CoreDNS directly. A
- * cluster's Meridian can be restarted, with other settings if need be: its
- * peers given explicitly, one of them through a delay relay (a distant link).
+ * never replies, so a query times out); a partition moves clusters' DNS
+ * addresses to black holes (their Meridians write that glue, the peers read
+ * it) while the test still reaches every CoreDNS directly. A cluster's
+ * Meridian can be restarted, with other settings if need be: its peers given
+ * explicitly, one of them through a delay relay (a distant link).
  */
 import { execFileSync } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +33,7 @@ import {
   backend,
   create,
   expectOk,
+  setLoadBalancer,
   gslbRef,
   ingress,
   setReady,
@@ -37,6 +42,8 @@ import {
   type KubeMeridian,
 } from '../../harness/kube-meridian';
 import { coreDnsBinary, freePort } from '../../harness/processes';
+import { MERIDIAN_NAMESPACE } from '../../harness/service-account';
+import { poll } from '../../harness/eventually';
 
 export const PARENT_ZONE = 'example.org';
 export const GLUE_PREFIX = 'gslb-ns-';
@@ -398,8 +405,16 @@ export async function startMultiCluster(): Promise<MultiCluster> {
     stops.push(() => Promise.resolve(rmSync(dir, { recursive: true, force: true })));
     const geoDatabasePath = join(dir, 'sites.mmdb');
     writeGeoDatabase(geoDatabasePath, geoNetworks());
-    const bind = await startBind(delegationOf(REAL_GLUE));
+    // The parent zone starts without the delegation: each cluster's Meridian writes its own.
+    const key = randomBytes(32).toString('base64');
+    const updateKey = { name: 'meridian-clusters', algorithm: 'hmac-sha256' as const, secret: key };
+    const bind = await startBind(delegationOf([]), { updateKey });
     stops.push(() => bind.stop());
+    const keyFile = join(dir, 'update.key');
+    writeFileSync(
+      keyFile,
+      `key "${updateKey.name}" { algorithm hmac-sha256; secret "${key}"; };\n`,
+    );
     const started = await Promise.allSettled(
       CLUSTERS.map((spec) =>
         startKubeMeridian({
@@ -420,6 +435,12 @@ export async function startMultiCluster(): Promise<MultiCluster> {
             // Every decision record on disk at once, for the evidence tests.
             MERIDIAN_AUDIT_FILE: join(dir, `${spec.geoTag}-audit.jsonl`),
             MERIDIAN_AUDIT_FSYNC_SECONDS: '0',
+            // The delegation, written by Meridian: glue from the DNS Service's load balancer.
+            MERIDIAN_DELEGATION: 'rfc2136',
+            MERIDIAN_DELEGATION_SERVER: bind.server,
+            MERIDIAN_DELEGATION_TSIG_KEY_FILE: keyFile,
+            MERIDIAN_DNS_SERVICE: DNS_SERVICE,
+            MERIDIAN_DELEGATION_INTERVAL_SECONDS: '1',
           },
         }),
       ),
@@ -429,6 +450,8 @@ export async function startMultiCluster(): Promise<MultiCluster> {
     const failed = started.find((r) => r.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
     const envs = started.map((r) => (r as PromiseFulfilledResult<KubeMeridian>).value);
+    for (const [i, spec] of CLUSTERS.entries()) await exposeDns(envs[i]!, spec.address);
+    await glueServed(bind, REAL_GLUE);
     const clusters: MemberCluster[] = [];
     for (const [i, spec] of CLUSTERS.entries()) {
       const member = await memberCluster(spec, envs[i] as KubeMeridian, port);
@@ -456,7 +479,9 @@ export async function startMultiCluster(): Promise<MultiCluster> {
       async partition(geoTags) {
         if (geoTags.length === 0) {
           // The real glue first: until peers have read it, their polls still go to the holes.
-          await bind.setClusters(REAL_GLUE);
+          for (const [i, glue] of REAL_GLUE.entries())
+            await setDnsAddress(envs[i]!, glue.addresses[0]!);
+          await glueServed(bind, REAL_GLUE);
           await closePartition();
           return [];
         }
@@ -467,13 +492,15 @@ export async function startMultiCluster(): Promise<MultiCluster> {
           // Kept one by one, so that stop() closes those opened before a failure.
           partitionHoles.push(await startBlackHole(address, port));
         }
-        await bind.setClusters(
-          REAL_GLUE.map((glue) =>
-            geoTags.includes(glue.geoTag)
-              ? { geoTag: glue.geoTag, addresses: [PARTITION_ADDRESSES[glue.geoTag] as string] }
-              : glue,
-          ),
+        // Each partitioned cluster's DNS address moves to its hole; its Meridian writes that
+        // glue, and the peers, reading it from the edge, poll the hole.
+        const glue = REAL_GLUE.map((real) =>
+          geoTags.includes(real.geoTag)
+            ? { geoTag: real.geoTag, addresses: [PARTITION_ADDRESSES[real.geoTag] as string] }
+            : real,
         );
+        for (const [i, moved] of glue.entries()) await setDnsAddress(envs[i]!, moved.addresses[0]!);
+        await glueServed(bind, glue);
         return partitionHoles;
       },
       stop: stopAll,
@@ -482,6 +509,56 @@ export async function startMultiCluster(): Promise<MultiCluster> {
     await stopAll();
     throw err;
   }
+}
+
+/** The Service whose load-balancer address each Meridian writes as its glue. */
+const DNS_SERVICE = 'dns';
+
+/** Creates the cluster's DNS Service, its load balancer at `address`. */
+async function exposeDns(env: KubeMeridian, address: string): Promise<void> {
+  await create(env.cluster, {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: DNS_SERVICE, namespace: MERIDIAN_NAMESPACE },
+    spec: { type: 'LoadBalancer', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] },
+  } as never);
+  await setDnsAddress(env, address);
+}
+
+async function setDnsAddress(env: KubeMeridian, address: string): Promise<void> {
+  await setLoadBalancer(env.cluster, 'Service', MERIDIAN_NAMESPACE, DNS_SERVICE, [{ ip: address }]);
+}
+
+/** Waits until BIND serves every cluster's NS record and exactly `glue`. */
+async function glueServed(bind: Bind, glue: readonly BindCluster[]): Promise<void> {
+  const ask = async (name: string, type: string): Promise<string[]> => {
+    const reply = await dig('dig', [
+      `@${bind.address}`,
+      '-p',
+      String(bind.port),
+      '+norec',
+      name,
+      type,
+    ]);
+    return [...reply.answer, ...reply.authority]
+      .filter((r) => r.type === type && r.name === `${name}.`)
+      .map((r) => r.data)
+      .sort();
+  };
+  const nsName = (geoTag: string): string => `${GLUE_PREFIX}${geoTag}-cloud.${PARENT_ZONE}`;
+  const wanted = JSON.stringify({
+    ns: glue.map((g) => `${nsName(g.geoTag)}.`).sort(),
+    glue: glue.map((g) => [...g.addresses].sort()),
+  });
+  await poll(
+    async () =>
+      JSON.stringify({
+        ns: await ask(ZONE, 'NS'),
+        glue: await Promise.all(glue.map((g) => ask(nsName(g.geoTag), 'A'))),
+      }),
+    (seen) => seen === wanted,
+    { timeoutMs: 20_000, intervalMs: 100, what: `the delegation Meridian writes (${wanted})` },
+  );
 }
 
 async function memberCluster(

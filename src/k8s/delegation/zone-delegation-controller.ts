@@ -10,6 +10,7 @@
  * An object that cannot be read is reported once per version (log and
  * Warning Event) and skipped; the others go on.
  */
+import { doublingDelayMs } from '../../backoff';
 import type { ZoneWriteState } from '../../delegation/delegation-writer';
 import { nameServerName } from '../../gslb/k8gb-naming';
 import type { ZoneSpec } from '../../table/model';
@@ -117,6 +118,19 @@ export class ZoneDelegationController {
     });
   }
 
+  /** Peer `geoTag`'s name-server addresses in every ZoneDelegation's status (k8gb's peer source). */
+  peerAddresses(geoTag: string): string[] {
+    const { gluePrefix } = this.options;
+    return [
+      ...new Set(
+        this.delegations().flatMap((zd) => {
+          const name = nameServerName(gluePrefix, geoTag, zd.zone, zd.parent);
+          return zd.servers.filter((e) => e.name === name).map((e) => e.address);
+        }),
+      ),
+    ];
+  }
+
   async stop(): Promise<void> {
     this.stopping.abort();
     if (this.timer !== null) clearTimeout(this.timer);
@@ -150,12 +164,8 @@ export class ZoneDelegationController {
       .finally(() => {
         this.running = null;
         const { intervalMs } = this.options;
-        const backoff = FIRST_RETRY_MS * 2 ** Math.min(this.failures - 1, 16);
-        const next = this.again
-          ? DEBOUNCE_MS
-          : this.failures > 0
-            ? Math.min(intervalMs, backoff)
-            : intervalMs;
+        const retry = doublingDelayMs(this.failures, FIRST_RETRY_MS, intervalMs);
+        const next = this.again ? DEBOUNCE_MS : this.failures > 0 ? retry : intervalMs;
         this.again = false;
         this.soon(next);
       });

@@ -37,7 +37,11 @@ const answer = (...addresses: string[]): QueryOutcome => ({
 const servfail: QueryOutcome = { ok: false, failure: 'servfail', detail: 'SERVFAIL' };
 const timeout: QueryOutcome = { ok: false, failure: 'timeout', detail: 'no reply' };
 
-function discovery(script: { current: Script }, edgeServers = ['10.53.0.1', '10.53.0.2']) {
+function discovery(
+  script: { current: Script },
+  edgeServers = ['10.53.0.1', '10.53.0.2'],
+  statusAddresses?: (geoTag: string) => readonly string[],
+) {
   const calls: string[] = [];
   const query: QueryFn = (server, name, type) => {
     calls.push(`${server.host} ${type} ${name}`);
@@ -58,6 +62,7 @@ function discovery(script: { current: Script }, edgeServers = ['10.53.0.1', '10.
     metrics: createPeerMetrics(registry),
     logger,
     onChange: () => changes++,
+    ...(statusAddresses === undefined ? {} : { statusAddresses }),
   });
   return { d, calls, registry, logs, changes: () => changes };
 }
@@ -188,6 +193,23 @@ test('start() refreshes once at once, then every interval; stop() ends it', asyn
   } finally {
     jest.useRealTimers();
   }
+});
+
+test("a peer the ZoneDelegations' status lists is taken from there; the others from the edge", async () => {
+  const listed: Record<string, readonly string[]> = { us: ['198.51.100.7', '198.51.100.7'] };
+  const script = { current: () => answer('203.0.113.9') };
+  const { d, calls } = discovery(script, ['10.53.0.1'], (tag) => listed[tag] ?? []);
+  await d.refresh();
+  expect(d.peers()).toEqual([
+    { geoTag: 'us', servers: [{ host: '198.51.100.7', port: 5353 }] },
+    { geoTag: 'asia', servers: [{ host: '203.0.113.9', port: 5353 }] },
+  ]);
+  expect(calls.some((call) => call.includes('-us-'))).toBe(false);
+  expect(calls.some((call) => call.includes('-asia-'))).toBe(true);
+  // Once the status no longer lists it, the edge is asked again.
+  listed['us'] = [];
+  await d.refresh();
+  expect(calls.some((call) => call.includes('-us-'))).toBe(true);
 });
 
 test('a static list is served as given', async () => {
