@@ -1101,7 +1101,7 @@ describe('drill', () => {
         expect.objectContaining({ kind: 'drain', requestedBy: 'e2e-drill' }),
       );
       for (const peer of ['us', 'ap']) {
-        const seen = await auditedChange(
+        await auditedChange(
           peer,
           app.host,
           (r) =>
@@ -1109,7 +1109,19 @@ describe('drill', () => {
             addressesOf(r.before).includes(eu[0]!) &&
             !addressesOf(r.after).includes(eu[0]!),
         );
-        expect(seen.causes.map((c) => c.kind)).toContain('drain');
+        // The peer tells a drain once eu answers NODATA for both types; a poll that caught
+        // eu between its A and AAAA answers records the first type's change as a target change.
+        const drainSeen = await eventually(
+          () =>
+            Promise.resolve(
+              auditRecords(peer, app.host).filter(
+                (r) => during(r) && r.causes.some((c) => c.kind === 'drain'),
+              ),
+            ),
+          (records) => records.length > 0,
+          SETTLE_MS,
+        );
+        expect(drainSeen[0]!.causes.find((c) => c.kind === 'drain')?.peer?.geoTag).toBe('eu');
       }
       expect(
         drilled.decisions.find((d) => d.geoTag === 'eu')!.records.length,
