@@ -105,6 +105,13 @@ export async function getAdmin(
   }
 }
 
+/** The admin path that explains `name`'s answer of `type` (optionally for one client address). */
+export function explainPath(name: string, type: string, client?: string): string {
+  const query = new URLSearchParams({ name, type });
+  if (client !== undefined) query.set('client', client);
+  return `/v1/explain?${query.toString()}`;
+}
+
 /** The reason of an error reply, for the user. */
 export function errorOf(response: AdminResponse): string {
   const body = response.body as { error?: unknown; reason?: unknown } | null;

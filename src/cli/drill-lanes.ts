@@ -37,8 +37,8 @@ export class DrillLane {
   failed = 0;
   /** Samples answered with no address: an outage for the client as much as a failure. */
   empty = 0;
-  /** Time of each phase's samples that named the drained cluster: first and last. */
-  private readonly withDrained = new Map<DrillPhase, { first: number; last: number }>();
+  /** The phases in which some sample named the drained cluster. */
+  private readonly withDrained = new Set<DrillPhase>();
   /** Samples of the hold that named the drained cluster: a server that went back. */
   drainedDuringHold = 0;
   private lastFailure: string | null = null;
@@ -59,8 +59,7 @@ export class DrillLane {
     if (kind === 'failed') this.failed++;
     if (kind === 'empty') this.empty++;
     if (clusters.includes(this.drainedCluster)) {
-      const seen = this.withDrained.get(phase);
-      this.withDrained.set(phase, { first: seen?.first ?? atMs, last: atMs });
+      this.withDrained.add(phase);
       if (phase === 'hold') this.drainedDuringHold++;
     }
     this.extend(atMs, kind, clusters);
@@ -80,16 +79,6 @@ export class DrillLane {
   /** True when some sample of `phase` named the drained cluster. */
   sawDrained(phase: DrillPhase): boolean {
     return this.withDrained.has(phase);
-  }
-
-  /** The last sample of `phase` that named the drained cluster, or null. */
-  lastDrained(phase: DrillPhase): number | null {
-    return this.withDrained.get(phase)?.last ?? null;
-  }
-
-  /** The first sample of `phase` that named the drained cluster, or null. */
-  firstDrained(phase: DrillPhase): number | null {
-    return this.withDrained.get(phase)?.first ?? null;
   }
 
   /** The detail of the last failed query, for the report. */

@@ -6,7 +6,14 @@
  * drained, when it could not tell the drained cluster's answers from the
  * others' or when no other cluster would serve the host.
  */
-import { CliError, errorOf, getAdmin, type AdminTarget, type CliIo } from './admin-client';
+import {
+  CliError,
+  errorOf,
+  explainPath,
+  getAdmin,
+  type AdminTarget,
+  type CliIo,
+} from './admin-client';
 import { readStatus, type StatusReport } from './status';
 
 /** One cluster as its admin listener describes itself. */
@@ -136,8 +143,7 @@ async function readCluster(
 ): Promise<ClusterReading> {
   const status = await readStatus(admin, io);
   const { gslb, host } = gslbAndHost(status, admin, request);
-  const query = new URLSearchParams({ name: host, type: request.type });
-  const reply = await getAdmin(admin, `/v1/explain?${query.toString()}`, io);
+  const reply = await getAdmin(admin, explainPath(host, request.type), io);
   if (reply.status !== 200)
     throw new CliError(`explain ${host} at ${status.geoTag}: ${errorOf(reply)}`);
   const explained = clustersOf(reply.body);
@@ -237,12 +243,12 @@ export async function readDecisions(
   sinceMs: number,
   io: CliIo,
 ): Promise<ClusterDecisions[]> {
-  const query = new URLSearchParams({ name: plan.host, type: plan.type }).toString();
+  const path = explainPath(plan.host, plan.type);
   return Promise.all(
     admins.map(async (admin, i) => {
       const geoTag = plan.clusters[i]?.geoTag ?? admin.server;
       try {
-        const reply = await getAdmin(admin, `/v1/explain?${query}`, io);
+        const reply = await getAdmin(admin, path, io);
         if (reply.status !== 200) return { geoTag, records: [], error: errorOf(reply) };
         const history = (reply.body as { history?: unknown } | null)?.history;
         const records = (Array.isArray(history) ? history : [])

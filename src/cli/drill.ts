@@ -10,7 +10,14 @@
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import type { DnsServer } from '../peers/dns-client';
-import { adminTarget, CliError, getAdmin, type AdminTarget, type CliIo } from './admin-client';
+import {
+  adminTarget,
+  CliError,
+  explainPath,
+  getAdmin,
+  type AdminTarget,
+  type CliIo,
+} from './admin-client';
 import { drainSwitchOf, namespacedName, type DrainSwitch } from './drain';
 import { formatDrillMarkdown } from './drill-markdown';
 import { readDecisions, readPlan, type DrillPlan } from './drill-plan';
@@ -192,7 +199,7 @@ function confirmed(
   const admin = admins[index];
   if (admin === undefined) return inner;
   const now = io.now ?? Date.now;
-  const query = new URLSearchParams({ name: plan.host, type: plan.type }).toString();
+  const path = explainPath(plan.host, plan.type);
   return {
     describe: inner.describe,
     async set(drainedAt) {
@@ -200,7 +207,7 @@ function confirmed(
       if (drainedAt === null) return;
       const deadline = now() + CONFIRM_MS;
       while (now() < deadline && !io.signal.aborted) {
-        const reply = await getAdmin(admin, `/v1/explain?${query}`, io).catch(() => null);
+        const reply = await getAdmin(admin, path, io).catch(() => null);
         const drain = (reply?.body as { drain?: unknown } | null | undefined)?.drain;
         if (drain !== null && drain !== undefined) return;
         await io.sleep(CONFIRM_EVERY_MS, io.signal);

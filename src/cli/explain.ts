@@ -6,7 +6,7 @@
  * that an older CLI still explains a newer Meridian.
  */
 import { parseArgs } from 'node:util';
-import { adminTarget, CliError, errorOf, getAdmin, type CliIo } from './admin-client';
+import { adminTarget, CliError, errorOf, explainPath, getAdmin, type CliIo } from './admin-client';
 
 /** The parts of an explanation the account prints. */
 interface Explanation {
@@ -92,9 +92,7 @@ export async function runExplain(args: readonly string[], io: CliIo): Promise<nu
   if (name === undefined || extra.length > 0)
     throw new CliError(`one NAME is needed\n${EXPLAIN_USAGE}`);
   const target = await adminTarget(values, io);
-  const query = new URLSearchParams({ name, type: values.type ?? 'A' });
-  if (values.client !== undefined) query.set('client', values.client);
-  const response = await getAdmin(target, `/v1/explain?${query.toString()}`, io);
+  const response = await getAdmin(target, explainPath(name, values.type ?? 'A', values.client), io);
   if (values.json === true) io.write(`${JSON.stringify(response.body, null, 2)}\n`);
   else if (response.status === 200) io.write(formatExplanation(response.body as Explanation));
   else if (response.status === 404) io.write(formatUnknown(response.body as UnknownHost));

@@ -7,6 +7,7 @@
  * once when it recovers. Never withdraws: missing data is no reason to
  * remove a delegation (docs/delegation.md).
  */
+import { doublingDelayMs } from '../backoff';
 import type { TsigKey } from '../dns/tsig';
 import type { Logger } from '../telemetry/logger';
 import type { ZoneDelegationUpdate } from './delegation-plan';
@@ -117,7 +118,7 @@ export class DelegationWriter {
         `cannot write the delegation of ${update.zone} into ${update.parent}; retrying`,
       );
     this.states.set(update.zone, { ...before, state: 'failing', lastError: error, failures });
-    this.schedule(update, Math.min(intervalMs, FIRST_RETRY_MS * 2 ** Math.min(failures - 1, 16)));
+    this.schedule(update, doublingDelayMs(failures, FIRST_RETRY_MS, intervalMs));
   }
 
   private schedule(update: ZoneDelegationUpdate, delayMs: number): void {

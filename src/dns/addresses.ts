@@ -47,3 +47,18 @@ export function isServableAddress(text: string): boolean {
 export function canonicalAddress(address: string): string {
   return parseAddress(address)?.address ?? address;
 }
+
+/** The 16 bytes of an IPv6 address (any spelling node:net accepts, an embedded IPv4 part included). */
+export function ipv6Bytes(address: string): Buffer {
+  // The URL parser spells it as eight or fewer hex groups (RFC 5952), never dotted.
+  const canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  const [head = '', tail = ''] = canonical.split('::');
+  const groups = (text: string): number[] =>
+    text === '' ? [] : text.split(':').map((group) => Number.parseInt(group, 16));
+  const left = groups(head);
+  const right = canonical.includes('::') ? groups(tail) : [];
+  const middle = Array.from({ length: 8 - left.length - right.length }, () => 0);
+  const bytes = Buffer.alloc(16);
+  [...left, ...middle, ...right].forEach((group, i) => bytes.writeUInt16BE(group, i * 2));
+  return bytes;
+}

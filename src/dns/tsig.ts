@@ -11,6 +11,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { HEADER_BYTES } from './constants';
+import { canonicalWire } from './wire-names';
 
 /** TSIG's RR type and the class its record carries. */
 const TYPE_TSIG = 250;
@@ -209,22 +210,6 @@ function readName(message: Buffer, offset: number): { name: string; end: number 
     at += 1 + length;
   }
   return { name: '', end: -1 };
-}
-
-/** A name in canonical wire form: lowercase labels, uncompressed, the root at the end. */
-export function canonicalWire(name: string): Buffer {
-  const labels = name
-    .toLowerCase()
-    .replace(/\.$/, '')
-    .split('.')
-    .filter((l) => l !== '');
-  const parts: Buffer[] = [];
-  for (const label of labels) {
-    const bytes = Buffer.from(label, 'latin1');
-    parts.push(Buffer.from([bytes.length]), bytes);
-  }
-  parts.push(Buffer.from([0]));
-  return Buffer.concat(parts);
 }
 
 function tsigVariables(

@@ -7,7 +7,9 @@
  * and in the case given. Pure.
  */
 import { isIP } from 'node:net';
+import { ipv6Bytes } from './addresses';
 import { CLASS_IN, HEADER_BYTES, RRType } from './constants';
+import { nameToWire } from './wire-names';
 
 const OPCODE_UPDATE = 5;
 const CLASS_NONE = 254;
@@ -42,7 +44,7 @@ export function encodeUpdate(id: number, zone: string, changes: readonly UpdateC
   header.writeUInt16BE(0, 6); // PRCOUNT
   header.writeUInt16BE(changes.length, 8); // UPCOUNT
   header.writeUInt16BE(0, 10); // ADCOUNT
-  const zoneSection = Buffer.concat([wireName(zone), u16(RRType.SOA), u16(CLASS_IN)]);
+  const zoneSection = Buffer.concat([nameToWire(zone), u16(RRType.SOA), u16(CLASS_IN)]);
   return Buffer.concat([header, zoneSection, ...changes.map(changeRecord)]);
 }
 
@@ -64,40 +66,14 @@ function record(name: string, type: number, klass: number, ttl: number, rdata: B
   fixed.writeUInt16BE(klass, 2);
   fixed.writeUInt32BE(ttl, 4);
   fixed.writeUInt16BE(rdata.length, 8);
-  return Buffer.concat([wireName(name), fixed, rdata]);
+  return Buffer.concat([nameToWire(name), fixed, rdata]);
 }
 
 function rdataOf(type: UpdateType, data: string): Buffer {
-  if (type === 'NS') return wireName(data);
+  if (type === 'NS') return nameToWire(data);
   if (type === 'A' && isIP(data) === 4) return Buffer.from(data.split('.').map(Number));
   if (type === 'AAAA' && isIP(data) === 6) return ipv6Bytes(data);
   throw new Error(`${data} is no ${type} address`);
-}
-
-function ipv6Bytes(address: string): Buffer {
-  const [head = '', tail = ''] = address.split('::');
-  const groups = (text: string): number[] =>
-    text === '' ? [] : text.split(':').map((g) => Number.parseInt(g, 16));
-  const left = groups(head);
-  const right = address.includes('::') ? groups(tail) : [];
-  const middle = Array.from({ length: 8 - left.length - right.length }, () => 0);
-  const bytes = Buffer.alloc(16);
-  [...left, ...middle, ...right].forEach((group, i) => bytes.writeUInt16BE(group, i * 2));
-  return bytes;
-}
-
-/** A name in wire form, its case kept (canonicalWire lowercases it). */
-function wireName(name: string): Buffer {
-  const labels = name
-    .replace(/\.$/, '')
-    .split('.')
-    .filter((l) => l !== '');
-  if (labels.some((l) => l.length > 63) || name.length > 254)
-    throw new Error(`${name} is no DNS name`);
-  return Buffer.concat([
-    ...labels.flatMap((label) => [Buffer.from([label.length]), Buffer.from(label, 'latin1')]),
-    Buffer.from([0]),
-  ]);
 }
 
 function u16(value: number): Buffer {

@@ -10,6 +10,7 @@
  * The session itself (HTTP, decoding, caching) is supplied by the caller, so
  * every path here runs under fake timers.
  */
+import { backoffDelayMs } from '../../backoff';
 
 /** The timer functions the supervisor uses; injected so tests drive time. */
 export interface SupervisorTimers {
@@ -118,21 +119,6 @@ const defaultTimers: SupervisorTimers = {
   },
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
-
-/**
- * The backoff delay for the `failures`-th consecutive failure (0-based): full
- * jitter, uniform in [0, min(max, initial * 2^failures)], so that many
- * replicas restarting at once spread out (AWS "Exponential Backoff and Jitter").
- */
-export function backoffDelayMs(
-  failures: number,
-  random: () => number,
-  initialMs = 200,
-  maxMs = 30_000,
-): number {
-  const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(failures, 30));
-  return Math.floor(random() * ceiling);
-}
 
 /** Creates a supervisor; nothing runs until `start()`. */
 export function createWatchSupervisor<E>(options: WatchSupervisorOptions<E>): WatchSupervisor {

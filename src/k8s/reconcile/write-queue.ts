@@ -7,7 +7,7 @@
  * counted), which is safe because every write is recomputed by the next
  * periodic reconcile.
  */
-import { backoffDelayMs } from '../client/watch-supervisor';
+import { backoffDelayMs } from '../../backoff';
 
 /** One write. `run` resolves with 'done', or 'retry' for a transient failure. */
 export interface QueuedWrite {

@@ -7,13 +7,9 @@
  * test/integration/dns-update-bind.test.ts against BIND.
  */
 import fc from 'fast-check';
-import {
-  canonicalWire,
-  signMessage,
-  signReply,
-  verifyReply,
-  type TsigKey,
-} from '../../../src/dns/tsig';
+import { signMessage, signReply, verifyReply, type TsigKey } from '../../../src/dns/tsig';
+import { ipv6Bytes } from '../../../src/dns/addresses';
+import { canonicalWire, nameToWire } from '../../../src/dns/wire-names';
 import { encodeUpdate, updateReplyRcode } from '../../../src/dns/update-message';
 
 const KEY: TsigKey = {
@@ -129,4 +125,20 @@ test('an update reply: its rcode, or why it is none', () => {
       { op: 'add', name: 'a.example.org', type: 'A', ttl: 30, data: '2001:db8::1' },
     ]),
   ).toThrow('is no A address');
+});
+
+test('one name encoder: the update keeps the case, TSIG digests lower case', () => {
+  expect(nameToWire('Ab.Org.')).toEqual(Buffer.from([2, 0x41, 0x62, 3, 0x4f, 0x72, 0x67, 0]));
+  expect(canonicalWire('Ab.Org.')).toEqual(nameToWire('ab.org'));
+  expect(() => nameToWire(`${'a'.repeat(64)}.org`)).toThrow('is no DNS name');
+});
+
+test('IPv6 bytes of every spelling, an embedded IPv4 part included', () => {
+  const expected = Buffer.from('20010db8000000000000000000000053', 'hex');
+  expect(ipv6Bytes('2001:db8::53')).toEqual(expected);
+  expect(ipv6Bytes('2001:DB8:0:0:0:0:0:53')).toEqual(expected);
+  expect(ipv6Bytes('::ffff:192.0.2.1')).toEqual(
+    Buffer.from('00000000000000000000ffffc0000201', 'hex'),
+  );
+  expect(ipv6Bytes('::')).toEqual(Buffer.alloc(16));
 });

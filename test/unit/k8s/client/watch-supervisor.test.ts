@@ -4,7 +4,6 @@
  * error storms, stale sessions ignored, the watchdog, periodic relists, stop.
  */
 import {
-  backoffDelayMs,
   createWatchSupervisor,
   type SupervisorTimers,
   type WatchSessionSink,
@@ -74,16 +73,6 @@ afterEach(() => {
   supervisor.stop();
   expect(jest.getTimerCount()).toBe(0);
   jest.useRealTimers();
-});
-
-test('backoffDelayMs: full jitter under a doubling ceiling, capped', () => {
-  make();
-  const top = (): number => 0.999_999;
-  expect([0, 1, 2, 3, 7, 8, 20, 500].map((n) => backoffDelayMs(n, top))).toEqual([
-    199, 399, 799, 1599, 25_599, 29_999, 29_999, 29_999,
-  ]);
-  expect(backoffDelayMs(5, () => 0)).toBe(0);
-  expect(backoffDelayMs(1, () => 0.5, 100, 1000)).toBe(100);
 });
 
 test('starts one session with a list, syncs once, forwards events', () => {
