@@ -466,7 +466,28 @@ describe("Meridian's service account", () => {
       method: 'GET',
       path: `/apis/coordination.k8s.io/v1/namespaces/${NS}/leases/meridian-writer`,
     },
-    { what: 'list ZoneDelegations (not read yet)', method: 'GET', path: `${K8GB}/zonedelegations` },
+    {
+      what: 'delete a ZoneDelegation (only its finalizer is ever removed)',
+      method: 'DELETE',
+      path: `${K8GB}/zonedelegations/cloud-example-org`,
+    },
+    {
+      what: 'replace a ZoneDelegation (update)',
+      method: 'PUT',
+      path: `${K8GB}/zonedelegations/cloud-example-org`,
+      body: {},
+    },
+    {
+      what: 'read a Service outside its own namespace',
+      method: 'GET',
+      path: `/api/v1/namespaces/${NS}/services/kubernetes`,
+    },
+    {
+      what: 'write a DNSEndpoint outside its own namespace',
+      method: 'POST',
+      path: `/apis/externaldns.k8s.io/v1alpha1/namespaces/${NS}/dnsendpoints`,
+      body: {},
+    },
     {
       what: 'create an events.k8s.io Event',
       method: 'POST',

@@ -263,6 +263,12 @@ describe('helm', () => {
       ['meridian.extraEnv[0].name=DNS_ZONES', 'meridian.extraEnv[0].value=x'],
       /DNS_ZONES is set by the chart/,
     ],
+    ['an unknown delegation provider', ['delegation.provider=route53'], /provider/],
+    [
+      'rfc2136 without the parent zone server',
+      ['delegation.provider=rfc2136'],
+      /rfc2136 needs delegation\.server/,
+    ],
   ])(
     'values are validated: %s is refused',
     async (_, set, message) => {
@@ -293,6 +299,9 @@ describe('helm', () => {
       MERIDIAN_RELOAD_DEBOUNCE_MS: '50',
       // The Service the chart renders for CoreDNS: its drain annotation drains the cluster.
       MERIDIAN_DNS_SERVICE: 'meridian-dns',
+      MERIDIAN_DELEGATION: 'none',
+      MERIDIAN_DELEGATION_SERVER: '',
+      MERIDIAN_DELEGATION_GLUE: '',
     });
     expect(only(allOn, 'Service', 'meridian-dns')).toBeDefined();
     // Kubernetes mode: no manifest directory, no kubeconfig (the Pod's account).
@@ -305,6 +314,55 @@ describe('helm', () => {
       EDGE_DNS_SERVERS: '',
     });
   });
+
+  test('delegation: the provider, the parent server, the glue, and the TSIG key mounted from a Secret', async () => {
+    const deployment = only(
+      parseManifests(
+        await renderChart(helmBin, {
+          set: [
+            'delegation.provider=rfc2136',
+            'delegation.server=192.0.2.1:5353',
+            'delegation.tsigKeySecret.name=edge-key',
+            'delegation.glue={192.0.2.10,2001:db8::10}',
+          ],
+        }),
+      ),
+      'Deployment',
+    ) as never as {
+      spec: {
+        template: {
+          spec: {
+            containers: { name: string; volumeMounts: { name: string; mountPath: string }[] }[];
+            volumes: { name: string; secret?: unknown }[];
+          };
+        };
+      };
+    };
+    expect(meridianEnvOf(deployment as never)).toMatchObject({
+      MERIDIAN_DELEGATION: 'rfc2136',
+      MERIDIAN_DELEGATION_SERVER: '192.0.2.1:5353',
+      MERIDIAN_DELEGATION_GLUE: '192.0.2.10,2001:db8::10',
+      MERIDIAN_DELEGATION_TSIG_KEY_FILE: '/etc/meridian/delegation/tsig.key',
+    });
+    const pod = deployment.spec.template.spec;
+    const mounts = (name: string) =>
+      pod.containers.find((c) => c.name === name)!.volumeMounts.map((m) => m.name);
+    // The key reaches the Meridian container only, read-only.
+    expect(mounts('meridian')).toContain('delegation-key');
+    expect(mounts('coredns')).not.toContain('delegation-key');
+    expect(pod.volumes.find((v) => v.name === 'delegation-key')).toEqual({
+      name: 'delegation-key',
+      secret: {
+        secretName: 'edge-key',
+        defaultMode: 0o440,
+        items: [{ key: 'tsig.key', path: 'tsig.key' }],
+      },
+    });
+    // By default: no key, no volume.
+    const plain = only(defaults, 'Deployment') as never as typeof deployment;
+    expect(plain.spec.template.spec.volumes.map((v) => v.name)).not.toContain('delegation-key');
+    expect(meridianEnvOf(plain as never)).not.toHaveProperty('MERIDIAN_DELEGATION_TSIG_KEY_FILE');
+  }, 60_000);
 
   test('clusterExposedIPs: a list or a comma-separated string, as k8gb users write either', async () => {
     for (const [name, value] of [
@@ -873,7 +931,11 @@ describe("Meridian as the chart's ServiceAccount, behind CoreDNS with the chart'
       method: 'DELETE',
       path: `/apis/k8gb.io/v1beta1/namespaces/${NAMESPACE}/gslbs/any`,
     },
-    { what: 'list ZoneDelegations', method: 'GET', path: '/apis/k8gb.io/v1beta1/zonedelegations' },
+    {
+      what: 'delete a ZoneDelegation',
+      method: 'DELETE',
+      path: '/apis/k8gb.io/v1beta1/zonedelegations/any',
+    },
     {
       what: 'read a Lease outside its namespace',
       method: 'GET',
