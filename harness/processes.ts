@@ -69,25 +69,47 @@ export function startChild(
   };
 }
 
+/**
+ * Ports handed out below the kernel's ephemeral range (Linux: 32768–60999),
+ * which the kernel never gives a client socket: a process restarted on its old
+ * port cannot find it taken by some query's source port meanwhile. Each Jest
+ * worker draws from its own slice, so two workers never hand out the same
+ * port, and a process never hands out one twice.
+ */
+const PORT_RANGE = { first: 20_000, last: 32_767 };
+const PORT_SLICES = 4;
+const handedOut = new Set<number>();
+
+function portSlice(): { first: number; size: number } {
+  const size = Math.floor((PORT_RANGE.last - PORT_RANGE.first + 1) / PORT_SLICES);
+  const worker = Number(process.env['JEST_WORKER_ID'] ?? '1');
+  const index = (Number.isInteger(worker) && worker > 0 ? worker - 1 : 0) % PORT_SLICES;
+  return { first: PORT_RANGE.first + index * size, size };
+}
+
+/** True when `port` can be bound on 127.0.0.1 for TCP and for UDP now. */
+async function bindable(port: number): Promise<boolean> {
+  const tcp = await new Promise<boolean>((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+  if (!tcp) return false;
+  return new Promise<boolean>((resolve) => {
+    const socket = createSocket('udp4');
+    socket.once('error', () => resolve(false));
+    socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
+  });
+}
+
 /** Returns a port free on 127.0.0.1 for both TCP and UDP at the time of the call. */
 export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() =>
-          resolve(typeof address === 'object' && address !== null ? address.port : 0),
-        );
-      });
-    });
-    const udpFree = await new Promise<boolean>((resolve) => {
-      const socket = createSocket('udp4');
-      socket.once('error', () => resolve(false));
-      socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
-    });
-    if (udpFree) return port;
+  const slice = portSlice();
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = slice.first + Math.floor(Math.random() * slice.size);
+    if (handedOut.has(port) || !(await bindable(port))) continue;
+    handedOut.add(port);
+    return port;
   }
   throw new Error('no free port found');
 }
