@@ -73,7 +73,7 @@ export async function startZoneDelegations(
 }
 
 /** This cluster's glue: the setting, else the DNS Service's load-balancer addresses. */
-async function readGlue(api: KubeApi, config: Config): Promise<GlueReading> {
+export async function readGlue(api: KubeApi, config: Config): Promise<GlueReading> {
   const { glue } = config.delegation;
   if (glue.length > 0) return { addresses: glue, source: 'MERIDIAN_DELEGATION_GLUE' };
   const name = config.dnsServiceName;
@@ -102,7 +102,7 @@ async function readGlue(api: KubeApi, config: Config): Promise<GlueReading> {
 const TYPES: readonly AddressType[] = ['A', 'AAAA'];
 
 /** A name's A and AAAA at the first edge server that answers; null when none could tell. */
-async function resolveAtEdge(
+export async function resolveAtEdge(
   query: QueryFn,
   servers: readonly DnsServer[],
   name: string,
