@@ -12,20 +12,12 @@ import type {
 } from '../../../../src/delegation/delegation-provider';
 import type { KubeObject } from '../../../../src/k8s/client/kube-api';
 import { ZoneDelegationController } from '../../../../src/k8s/delegation/zone-delegation-controller';
-import type { ZoneSpec } from '../../../../src/table/model';
 import { FakeKubeApi, type RecordedRequest } from '../../../helpers/fake-kube-api';
+import { ZONE } from '../../../helpers/table-fixtures';
 import { capturingLogger } from '../../../helpers/telemetry';
 
 const RESOURCE = { group: 'k8gb.io', version: 'v1beta1', plural: 'zonedelegations' };
-const ZONES: ZoneSpec[] = [
-  {
-    name: 'cloud.example.org',
-    parent: 'example.org',
-    negativeTtlSeconds: 30,
-    nameServers: [],
-    nameServerTtlSeconds: 30,
-  },
-];
+const ZONES = [ZONE];
 const EU_NS = 'gslb-ns-eu-cloud.example.org';
 const US_NS = 'gslb-ns-us-cloud.example.org';
 
