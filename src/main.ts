@@ -32,17 +32,19 @@ function usage(): string {
     const def = s.defaultValue === null ? 'required' : `default ${JSON.stringify(s.defaultValue)}`;
     return `  ${s.env}${flag}: ${s.help} [${def}]`;
   });
-  return `Usage: meridian [--FLAG=VALUE ...]\n       meridian audit verify FILE…\nSettings (environment variable, flag):\n${lines.join('\n')}\n`;
+  return `Usage: meridian [--FLAG=VALUE ...]\n       meridian --version\n       meridian audit verify FILE…\nSettings (environment variable, flag):\n${lines.join('\n')}\n`;
 }
 
-function flagOverrides(argv: string[]): Record<string, string> | 'help' {
+function flagOverrides(argv: string[]): Record<string, string> | 'help' | 'version' {
   const options: Record<string, { type: 'string' } | { type: 'boolean' }> = {
     help: { type: 'boolean' },
+    version: { type: 'boolean' },
   };
   for (const setting of SETTINGS)
     if (setting.flag !== null) options[setting.flag] = { type: 'string' };
   const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
   if (values['help'] === true) return 'help';
+  if (values['version'] === true) return 'version';
   const overrides: Record<string, string> = {};
   for (const setting of SETTINGS) {
     const value = setting.flag === null ? undefined : values[setting.flag];
@@ -88,15 +90,17 @@ function cliIo(): CliIo {
 }
 
 async function main(): Promise<void> {
-  let overrides: Record<string, string> | 'help';
+  let overrides: Record<string, string> | 'help' | 'version';
   try {
     overrides = flagOverrides(process.argv.slice(2));
   } catch (err) {
     process.stderr.write(`meridian: ${(err as Error).message}\n${usage()}`);
     process.exit(EXIT_CONFIG);
   }
-  if (overrides === 'help') {
-    process.stdout.write(usage());
+  if (overrides === 'help' || overrides === 'version') {
+    // The version is the one meridian_build_info reports.
+    const version = `meridian ${packageVersion()} (Node.js ${process.versions.node})\n`;
+    process.stdout.write(overrides === 'help' ? usage() : version);
     return;
   }
   let config;

@@ -3,7 +3,7 @@
  * with exit status 2, --help, a taken port with status 1, SIGTERM with 0.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../../harness/eventually';
@@ -87,6 +87,17 @@ test('--help lists every setting and exits 0', async () => {
   expect(result.code).toBe(0);
   expect(result.stdout).toContain('MERIDIAN_GRPC_LISTEN (--grpc-listen)');
   expect(result.stdout).toContain('DNS_ZONES (--dns-zones)');
+});
+
+test("--version prints package.json's version, the one meridian_build_info reports, and exits 0", async () => {
+  const { version } = JSON.parse(
+    readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'),
+  ) as {
+    version: string;
+  };
+  const result = await run(['--version'], {});
+  expect(result.code).toBe(0);
+  expect(result.stdout).toBe(`meridian ${version} (Node.js ${process.versions.node})\n`);
 });
 
 describe('a running process', () => {
