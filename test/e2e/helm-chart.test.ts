@@ -672,6 +672,68 @@ describe('a real kube-apiserver', () => {
       spec: { replicas: 3, template: { spec: { priorityClassName: 'system-cluster-critical' } } },
     });
   }, 120_000);
+  test("the Pod Security admission's restricted profile admits the chart's Pod, and refuses it weakened", async () => {
+    const namespace = 'restricted-pods';
+    expect(
+      (
+        await cluster.request('POST', '/api/v1/namespaces', {
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: {
+            name: namespace,
+            labels: {
+              'pod-security.kubernetes.io/enforce': 'restricted',
+              'pod-security.kubernetes.io/enforce-version': 'latest',
+            },
+          },
+        })
+      ).status,
+    ).toBe(201);
+    // The Pod runs as the chart's ServiceAccount, which admission looks up.
+    const account = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'meridian' } };
+    const sa = await cluster.request(
+      'POST',
+      `/api/v1/namespaces/${namespace}/serviceaccounts`,
+      account,
+    );
+    expect(sa.status).toBe(201);
+    const template = (
+      only(defaults, 'Deployment') as unknown as {
+        spec: { template: { metadata: Record<string, unknown>; spec: Record<string, unknown> } };
+      }
+    ).spec.template;
+    const pod = (spec: Record<string, unknown>) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'meridian-restricted', labels: template.metadata['labels'] },
+      spec,
+    });
+    // A server-side dry run: admission runs in full, nothing is stored or scheduled.
+    const create = (spec: Record<string, unknown>) =>
+      cluster.request('POST', `/api/v1/namespaces/${namespace}/pods?dryRun=All`, pod(spec));
+    const admitted = await create(template.spec);
+    expect([admitted.status, admitted.text]).toEqual([201, expect.any(String)]);
+    const containers = template.spec['containers'] as Record<string, unknown>[];
+    const weakened = {
+      ...template.spec,
+      containers: containers.map((c, i) =>
+        i === 0
+          ? {
+              ...c,
+              securityContext: {
+                ...(c['securityContext'] as object),
+                allowPrivilegeEscalation: true,
+              },
+            }
+          : c,
+      ),
+    };
+    const refused = await create(weakened);
+    expect(refused.status).toBe(403);
+    const { message } = refused.json as { message: string };
+    expect(message).toContain('violates PodSecurity "restricted:latest"');
+    expect(message).toContain('allowPrivilegeEscalation != false (container "meridian"');
+  }, 60_000);
 });
 
 /** A deep copy of `object` with the field at `path` set to `value`. */
