@@ -4,6 +4,7 @@
  * a meaningless benchmark, so it fails the bench instead. Answers are
  * compared as sets: every system may order (and k8gb shuffles) the targets.
  */
+import { parseReplies } from '../harness/dig';
 import { runCommand } from './commands';
 import { nonNoerror, runDnsperf, type DnsperfSetup } from './dnsperf';
 import type { Host } from './workload';
@@ -37,10 +38,12 @@ export async function checkAnswers(
 /** Throws unless `system` answers a sample of `hosts` with exactly their addresses. */
 export async function spotCheck(system: Answerer, hosts: readonly Host[]): Promise<void> {
   for (const host of spotCheckSample(hosts)) {
-    const [got = []] = await askA(system.dnsPort, host.name, 1);
+    const { answers, failures } = await askA(system.dnsPort, host.name, 1);
+    const got = answers[0] ?? [];
     if (!sameSet(got, host.addresses))
       throw new Error(
-        `${system.label} answers ${host.name} A with [${got.join(', ')}], ` +
+        `${system.label} answers ${host.name} A with [${got.join(', ')}]` +
+          `${failures.length > 0 ? ` (${failures.join(', ')})` : ''}, ` +
           `want [${[...host.addresses].sort().join(', ')}] in any order`,
       );
   }
@@ -61,9 +64,14 @@ export async function waitUntilAnswering(
   for (;;) {
     // No reply yet (dig fails) counts as not answering yet, like SERVFAIL.
     const answers = await Promise.all(
-      sample.map((host) => askA(system.dnsPort, host.name, 1).catch(() => [])),
+      sample.map((host) =>
+        askA(system.dnsPort, host.name, 1).then(
+          (asked) => asked.answers[0] ?? [],
+          () => [],
+        ),
+      ),
     );
-    if (sample.every((host, i) => sameSet(answers[i]?.[0] ?? [], host.addresses)))
+    if (sample.every((host, i) => sameSet(answers[i] ?? [], host.addresses)))
       return performance.now() - started;
     if (performance.now() - started > timeoutMs)
       throw new Error(`${system.label} does not answer correctly within ${timeoutMs} ms`);
@@ -71,23 +79,38 @@ export async function waitUntilAnswering(
   }
 }
 
+/** The answers to `count` questions for one name. */
+export interface AskedA {
+  /** The addresses of each NOERROR reply, in the order served. */
+  readonly answers: readonly (readonly string[])[];
+  /** Why each other question got no addresses: its rcode, or `no reply`. */
+  readonly failures: readonly string[];
+}
+
 /**
- * Asks `name` A `count` times with one dig process (dig sends the queries one
- * after another) and returns each answer's addresses in the order served.
- * Each answer must hold the same number of records (the caller's names
- * always do), since dig +short prints them without a separator.
+ * Asks `name` A `count` times with one dig process (dig sends the questions
+ * one after another) and reads each reply on its own, so that an answer with
+ * fewer records, an error rcode or a question that got no reply at all under
+ * load is counted as what it is, never mistaken for another answer's records.
  */
-export async function askA(port: number, name: string, count: number): Promise<string[][]> {
+export async function askA(port: number, name: string, count: number): Promise<AskedA> {
   // Asked while dnsperf saturates the server, a query waits behind up to 200
   // others: k8gb's plugin at 10,000 names answers them in about 2 s.
-  const args = ['+short', '+time=5', '+tries=3', '@127.0.0.1', '-p', String(port)];
+  const args = ['+noall', '+comments', '+answer', '+time=5', '+tries=3'];
+  args.push('@127.0.0.1', '-p', String(port));
   for (let i = 0; i < count; i++) args.push(name, 'A');
   const { stdout } = await runCommand('dig', args, 20_000 + count * 1_000);
-  const lines = stdout.split('\n').filter((line) => line !== '');
-  if (lines.length % count !== 0)
-    throw new Error(`dig printed ${lines.length} addresses for ${count} answers to ${name}`);
-  const size = lines.length / count;
-  return Array.from({ length: count }, (_, i) => lines.slice(i * size, (i + 1) * size));
+  const replies = parseReplies(stdout);
+  const answered = replies.filter((reply) => reply.status === 'NOERROR');
+  return {
+    answers: answered.map((reply) =>
+      reply.answer.filter((record) => record.type === 'A').map((record) => record.data),
+    ),
+    failures: [
+      ...replies.filter((reply) => reply.status !== 'NOERROR').map((reply) => reply.status),
+      ...Array.from({ length: Math.max(0, count - replies.length) }, () => 'no reply'),
+    ],
+  };
 }
 
 function sameSet(got: readonly string[], want: readonly string[]): boolean {

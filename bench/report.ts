@@ -33,7 +33,10 @@ export interface AnswerSample {
   readonly answer: readonly string[];
   /** Geotag of the cluster owning the first address → answers, over `queries` answers. */
   readonly firstFrom: Readonly<Record<string, number>>;
+  /** Answered questions (NOERROR). */
   readonly queries: number;
+  /** The other questions: their rcode, or `no reply`. */
+  readonly failures: readonly string[];
 }
 
 /** Everything measured for one strategy at one size. */
@@ -166,6 +169,7 @@ function answersTable(outcomes: readonly SizeOutcome[]): string {
       Object.entries(a.firstFrom)
         .sort(([x], [y]) => x.localeCompare(y))
         .map(([tag, n]) => `${tag} ${Math.round((n / a.queries) * 100)} %`)
+        .concat(a.failures.length > 0 ? [`${a.failures.length} failed: ${failureCounts(a)}`] : [])
         .join(', '),
     ]);
   });
@@ -173,6 +177,13 @@ function answersTable(outcomes: readonly SizeOutcome[]): string {
     ['strategy', 'system', 'name', 'one answer, in the order served', 'first address from'],
     rows,
   );
+}
+
+/** `no reply ×2, SERVFAIL ×1`: the failures of a sample, counted. */
+function failureCounts(sample: AnswerSample): string {
+  const counts = new Map<string, number>();
+  for (const failure of sample.failures) counts.set(failure, (counts.get(failure) ?? 0) + 1);
+  return [...counts].map(([failure, n]) => `${failure} ×${n}`).join(', ');
 }
 
 /** How each system was set up, and the memory of what runs beside k8gb's CoreDNS. */

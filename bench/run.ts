@@ -113,14 +113,23 @@ function benchSize(
 async function answerSample(system: System, hosts: readonly Host[]): Promise<AnswerSample> {
   const host = hosts[0];
   if (host === undefined) throw new Error('no hosts');
-  const answers = await askA(system.dnsPort, host.name, SAMPLE_QUERIES);
+  const { answers, failures } = await askA(system.dnsPort, host.name, SAMPLE_QUERIES);
   const firstFrom: Record<string, number> = {};
   for (const answer of answers) {
     const cluster = host.clusters.find((c) => c.addresses.includes(answer[0] ?? ''));
     const tag = cluster?.geoTag ?? 'other';
     firstFrom[tag] = (firstFrom[tag] ?? 0) + 1;
   }
-  return { name: host.name, answer: answers[0] ?? [], firstFrom, queries: answers.length };
+  // A failed question is said in the report, against the system that failed it.
+  if (failures.length > 0)
+    progress(`${system.label}: ${failures.length} of ${SAMPLE_QUERIES} sample questions failed`);
+  return {
+    name: host.name,
+    answer: answers[0] ?? [],
+    firstFrom,
+    queries: answers.length,
+    failures,
+  };
 }
 
 async function checkAndWarmUp(

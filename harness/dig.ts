@@ -35,6 +35,18 @@ export function dig(tool: 'kdig' | 'dig', args: string[]): Promise<DigReply> {
   });
 }
 
+/**
+ * Every reply of one dig process that asked several questions, in order
+ * (each begins at its `->>HEADER<<-` line, which `+comments` prints). A
+ * question that got no reply (dig's "no servers could be reached") has no
+ * entry: fewer replies than questions says how many went unanswered.
+ */
+export function parseReplies(text: string): DigReply[] {
+  const lines = text.split('\n');
+  const starts = lines.flatMap((line, i) => (line.startsWith(';; ->>HEADER<<-') ? [i] : []));
+  return starts.map((start, i) => parse(lines.slice(start, starts[i + 1]).join('\n')));
+}
+
 function parse(text: string): DigReply {
   const status = /status: ([A-Z]+)/.exec(text)?.[1] ?? '';
   const flags = (/;; [Ff]lags: ([a-z ]*)[;,]/.exec(text)?.[1] ?? '')
