@@ -264,6 +264,12 @@ describe('helm', () => {
       /DNS_ZONES is set by the chart/,
     ],
     ['an unknown delegation provider', ['delegation.provider=route53'], /provider/],
+    ['geoip without a database', ['geoip.enabled=true'], /exactly one of geoip\.configMap/],
+    [
+      'geoip from two sources',
+      ['geoip.enabled=true', 'geoip.configMap=a', 'geoip.secret=b'],
+      /exactly one of geoip\.configMap/,
+    ],
     [
       'rfc2136 without the parent zone server',
       ['delegation.provider=rfc2136'],
@@ -363,6 +369,64 @@ describe('helm', () => {
     expect(plain.spec.template.spec.volumes.map((v) => v.name)).not.toContain('delegation-key');
     expect(meridianEnvOf(plain as never)).not.toHaveProperty('MERIDIAN_DELEGATION_TSIG_KEY_FILE');
   }, 60_000);
+
+  test.each([
+    ['configMap', { configMap: { name: 'geo' } }],
+    ['secret', { secret: { secretName: 'geo' } }],
+    ['persistentVolumeClaim', { persistentVolumeClaim: { claimName: 'geo', readOnly: true } }],
+  ])(
+    'geoip from a %s: mounted read-only, named by the setting, the subnet rewrite in the Corefile',
+    async (source, volume) => {
+      const rendered = parseManifests(
+        await renderChart(helmBin, {
+          set: ['geoip.enabled=true', `geoip.${source}=geo`, 'geoip.file=sites.mmdb'],
+        }),
+      );
+      const deployment = only(rendered, 'Deployment') as never as {
+        spec: {
+          template: {
+            spec: {
+              containers: {
+                name: string;
+                volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[];
+              }[];
+              volumes: { name: string }[];
+            };
+          };
+        };
+      };
+      const pod = deployment.spec.template.spec;
+      expect(meridianEnvOf(deployment as never)['MERIDIAN_GEOIP_DATABASE']).toBe(
+        '/etc/meridian/geoip/sites.mmdb',
+      );
+      expect(pod.volumes.find((v) => v.name === 'geoip')).toEqual({ name: 'geoip', ...volume });
+      const meridian = pod.containers.find((c) => c.name === 'meridian')!;
+      expect(meridian.volumeMounts).toContainEqual({
+        name: 'geoip',
+        mountPath: '/etc/meridian/geoip',
+        readOnly: true,
+      });
+      const coredns = pod.containers.find((c) => c.name === 'coredns')!;
+      expect(coredns.volumeMounts.map((m) => m.name)).not.toContain('geoip');
+      const corefile = (
+        only(rendered, 'ConfigMap', 'meridian-coredns') as never as {
+          data: { Corefile: string };
+        }
+      ).data.Corefile;
+      expect(corefile).toMatch(/\n\s+rewrite edns0 subnet append 24 56\n\s+grpc \. unix:/);
+      // Off by default: no rewrite, no volume, no setting.
+      const plainCorefile = (
+        only(defaults, 'ConfigMap', 'meridian-coredns') as never as {
+          data: { Corefile: string };
+        }
+      ).data.Corefile;
+      expect(plainCorefile).not.toContain('rewrite');
+      expect(meridianEnvOf(only(defaults, 'Deployment'))).not.toHaveProperty(
+        'MERIDIAN_GEOIP_DATABASE',
+      );
+    },
+    60_000,
+  );
 
   test('clusterExposedIPs: a list or a comma-separated string, as k8gb users write either', async () => {
     for (const [name, value] of [
@@ -672,6 +736,32 @@ describe('a real kube-apiserver', () => {
       spec: { replicas: 3, template: { spec: { priorityClassName: 'system-cluster-critical' } } },
     });
   }, 120_000);
+  test('the Deployment and Corefile with geoip and the delegation key on are accepted by the apiserver', async () => {
+    const rendered = parseManifests(
+      await renderChart(helmBin, {
+        set: [
+          'geoip.enabled=true',
+          'geoip.secret=geo',
+          'delegation.provider=rfc2136',
+          'delegation.server=192.0.2.1',
+          'delegation.tsigKeySecret.name=edge-key',
+        ],
+      }),
+    );
+    for (const object of [
+      only(rendered, 'Deployment'),
+      only(rendered, 'ConfigMap', 'meridian-coredns'),
+    ]) {
+      // A server-side dry run: validation and admission in full, nothing stored.
+      const collection = objectPath(object).replace(/\/[^/]+$/, '');
+      const reply = await cluster.request('POST', `${collection}?dryRun=All`, {
+        ...object,
+        metadata: { ...object.metadata, name: `${object.metadata.name}-geoip` },
+      });
+      expect([object.kind, reply.status]).toEqual([object.kind, 201]);
+    }
+  }, 60_000);
+
   test("the Pod Security admission's restricted profile admits the chart's Pod, and refuses it weakened", async () => {
     const namespace = 'restricted-pods';
     expect(
