@@ -18,6 +18,7 @@ import type { GlueReading } from './k8s/delegation/reconcile-zone-delegation';
 import { ZoneDelegationController } from './k8s/delegation/zone-delegation-controller';
 import { at, list, text } from './k8s/ingest/json-fields';
 import { createDnsClient, type DnsServer, type QueryFn } from './peers/dns-client';
+import { askInOrder } from './peers/peer-discovery';
 import { edgeServersOf } from './start-peers';
 import type { Logger } from './telemetry/logger';
 
@@ -110,15 +111,9 @@ export async function resolveAtEdge(
 ): Promise<readonly string[] | null> {
   const found: string[] = [];
   for (const type of TYPES) {
-    let answered = false;
-    for (const server of servers) {
-      const outcome = await query(server, `${name}.`, type, signal);
-      if (!outcome.ok) continue;
-      found.push(...outcome.addresses);
-      answered = true;
-      break;
-    }
-    if (!answered) return null;
+    const { outcome } = await askInOrder(query, servers, name, type, signal);
+    if (!outcome.ok) return null;
+    found.push(...outcome.addresses);
   }
   return found;
 }

@@ -200,29 +200,40 @@ export class PeerDiscovery implements PeerDirectory {
   }
 
   /** Asks the edge servers in order; the first answer (incl. NXDOMAIN and NODATA) wins. */
-  private async resolve(
+  private resolve(
     name: string,
     type: AddressType,
   ): Promise<{ outcome: QueryOutcome; detail: string }> {
-    const details: string[] = [];
-    for (const server of this.options.edgeServers) {
-      const outcome = await this.options.query(
-        server,
-        `${name}.`,
-        type,
-        this.stopController.signal,
-      );
-      if (outcome.ok) return { outcome, detail: '' };
-      details.push(`${serverText(server)} ${outcome.failure} (${outcome.detail})`);
-      if (this.stopController.signal.aborted) break;
-    }
-    const detail = details.length > 0 ? details.join('; ') : 'no edge DNS server';
-    return { outcome: { ok: false, failure: 'network', detail }, detail };
+    const { query, edgeServers } = this.options;
+    return askInOrder(query, edgeServers, name, type, this.stopController.signal);
   }
 
   private report(geoTag: string, result: DiscoveryResult, addresses: number): void {
     this.options.metrics.recordDiscovery(geoTag, result, addresses);
   }
+}
+
+/**
+ * `type name` asked of `servers` in order: the first answer (NXDOMAIN and
+ * NODATA included) wins; a failure moves on to the next server. With no
+ * answer at all, a `network` failure naming each server's.
+ */
+export async function askInOrder(
+  query: QueryFn,
+  servers: readonly DnsServer[],
+  name: string,
+  type: AddressType,
+  signal: AbortSignal,
+): Promise<{ outcome: QueryOutcome; detail: string }> {
+  const details: string[] = [];
+  for (const server of servers) {
+    const outcome = await query(server, `${name}.`, type, signal);
+    if (outcome.ok) return { outcome, detail: '' };
+    details.push(`${serverText(server)} ${outcome.failure} (${outcome.detail})`);
+    if (signal.aborted) break;
+  }
+  const detail = details.length > 0 ? details.join('; ') : 'no edge DNS server';
+  return { outcome: { ok: false, failure: 'network', detail }, detail };
 }
 
 /** A fixed list of peers (MERIDIAN_PEERS): no discovery. */
