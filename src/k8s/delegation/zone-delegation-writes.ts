@@ -3,16 +3,14 @@
  * bootstrapped from DNS_ZONES (named and filled as k8gb's bootstrap does),
  * the finalizer patches (with the resourceVersion read, so a concurrent
  * change is a 409 and the next pass reads again), the status patch, and
- * Events about a cluster-scoped object (which live in `default`, the
- * namespace the apiserver accepts for them). Pure.
+ * Events, built as every Meridian Event is (planned-write.ts). Pure.
  */
 import type { ZoneSpec } from '../../table/model';
+import { eventBody, eventPath, type PlannedEvent } from '../reconcile/planned-write';
 import type { StatusCondition } from './delegation-status';
 import type { NameServerEntry, ZoneDelegation } from './zone-delegation-object';
 
 export const ZONE_DELEGATIONS_PATH = '/apis/k8gb.io/v1beta1/zonedelegations';
-const EVENT_NAMESPACE = 'default';
-const MAX_EVENT_MESSAGE = 1024;
 
 /** One request. */
 export interface DelegationRequest {
@@ -73,7 +71,7 @@ export function statusPatch(
   };
 }
 
-/** An Event about ZoneDelegation `name`. */
+/** An Event about ZoneDelegation `name` (cluster-scoped: the Event lives in `default`). */
 export function delegationEvent(
   involved: { readonly name: string; readonly uid: string },
   type: 'Normal' | 'Warning',
@@ -81,28 +79,16 @@ export function delegationEvent(
   message: string,
   now: Date,
 ): DelegationRequest {
-  const time = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const event: PlannedEvent = {
+    involved: { apiVersion: 'k8gb.io/v1beta1', kind: 'ZoneDelegation', namespace: '', ...involved },
+    type,
+    reason,
+    message,
+  };
   return {
     method: 'POST',
-    path: `/api/v1/namespaces/${EVENT_NAMESPACE}/events`,
+    path: eventPath(event),
     bodyType: 'json',
-    body: {
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: { generateName: `${involved.name}.`, namespace: EVENT_NAMESPACE },
-      involvedObject: {
-        apiVersion: 'k8gb.io/v1beta1',
-        kind: 'ZoneDelegation',
-        name: involved.name,
-        uid: involved.uid,
-      },
-      type,
-      reason,
-      message: message.slice(0, MAX_EVENT_MESSAGE),
-      source: { component: 'meridian' },
-      firstTimestamp: time,
-      lastTimestamp: time,
-      count: 1,
-    },
+    body: eventBody(event, 1, now.getTime(), now.getTime()),
   };
 }

@@ -57,9 +57,17 @@ export function plannedEvent(write: PlannedWrite): PlannedEvent | undefined {
   return PLANNED_EVENTS.get(write);
 }
 
+/**
+ * Where an Event about `involved` lives: its namespace, or `default` for a
+ * cluster-scoped object (namespace ''), the one the apiserver accepts then.
+ */
+function eventNamespace(involved: PlannedEvent['involved']): string {
+  return involved.namespace === '' ? 'default' : involved.namespace;
+}
+
 /** The Events collection of the object's namespace, or one Event in it. */
 export function eventPath(event: PlannedEvent, name?: string): string {
-  const collection = `/api/v1/namespaces/${encodeURIComponent(event.involved.namespace)}/events`;
+  const collection = `/api/v1/namespaces/${encodeURIComponent(eventNamespace(event.involved))}/events`;
   return name === undefined ? collection : `${collection}/${encodeURIComponent(name)}`;
 }
 
@@ -74,8 +82,8 @@ export function eventBody(
   return {
     apiVersion: 'v1',
     kind: 'Event',
-    metadata: { generateName: `${involved.name}.`, namespace: involved.namespace },
-    involvedObject: involved,
+    metadata: { generateName: `${involved.name}.`, namespace: eventNamespace(involved) },
+    involvedObject: involved.namespace === '' ? withoutNamespace(involved) : involved,
     type: event.type,
     reason: event.reason,
     message: event.message.slice(0, MAX_EVENT_MESSAGE),
@@ -83,6 +91,17 @@ export function eventBody(
     firstTimestamp: timestamp(firstMs),
     lastTimestamp: timestamp(lastMs),
     count,
+  };
+}
+
+function withoutNamespace(
+  involved: PlannedEvent['involved'],
+): Omit<PlannedEvent['involved'], 'namespace'> {
+  return {
+    apiVersion: involved.apiVersion,
+    kind: involved.kind,
+    name: involved.name,
+    uid: involved.uid,
   };
 }
 
