@@ -100,7 +100,9 @@ async function finalize(
   const removeFinalizer = async (state: DelegatedState): Promise<Reconciled> => {
     const rest = delegation.finalizers.filter((f) => f !== ZONE_DELEGATION_FINALIZER);
     const status = await deps.send(finalizersPatch(delegation, rest));
-    return { state, retry: status !== 0 && (status < 200 || status >= 300) && status !== 404 };
+    // Gone (404) is done; no answer (0), a conflict or a refusal is tried again.
+    const done = (status >= 200 && status < 300) || status === 404;
+    return { state, retry: !done };
   };
   const kept: DelegatedState = {
     ok: true,

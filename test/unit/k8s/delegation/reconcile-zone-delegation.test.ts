@@ -272,6 +272,17 @@ describe('reconcileZoneDelegation', () => {
       ]);
     });
 
+    test.each([
+      [0, true],
+      [409, true],
+      [404, false],
+      [200, false],
+    ])('a finalizer removal answered %s is retried: %s', async (status, retry) => {
+      const d = deps({ send: () => Promise.resolve(status) });
+      const result = await reconcileZoneDelegation(deleting({ doFinalize: false }), GLUE, d);
+      expect(result.retry).toBe(retry);
+    });
+
     test('a failed withdrawal keeps the finalizer and is retried', async () => {
       const d = deps({
         provider: provider(undefined, {
