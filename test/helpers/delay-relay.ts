@@ -5,6 +5,7 @@
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { connect, createServer, type AddressInfo, type Server } from 'node:net';
+import { freePort } from '../../harness/processes';
 
 /** A running relay. */
 export interface DelayRelay {
@@ -54,8 +55,16 @@ export async function startDelayRelay(
     });
   });
   listener.on('error', () => undefined);
-  await new Promise<void>((resolve) => listener.bind(0, '127.0.0.1', () => resolve()));
-  const port = listener.address().port;
+  // Not port 0 for the datagrams: an ephemeral port free for UDP may be some
+  // connection's local TCP port, and the TCP listener on it would fail.
+  const port = await freePort();
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.bind(port, '127.0.0.1', () => {
+      listener.off('error', reject);
+      resolve();
+    });
+  });
   const tcp: Server = createServer((client) => {
     const upstream = connect({ host: target.host, port: target.port });
     client.on('data', (chunk) => later(() => upstream.write(chunk)));
@@ -65,7 +74,13 @@ export async function startDelayRelay(
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
   });
-  await new Promise<void>((resolve) => tcp.listen(port, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    tcp.once('error', reject);
+    tcp.listen(port, '127.0.0.1', () => {
+      tcp.off('error', reject);
+      resolve();
+    });
+  });
   return {
     port: (tcp.address() as AddressInfo).port,
     forwarded: () => forwarded,
