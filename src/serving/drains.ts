@@ -30,6 +30,7 @@ import {
   type SealedRecord,
 } from '../table/model';
 import type { CauseInput } from './decisions';
+import type { RecordStage, StageOutcome } from './record-stage';
 
 /** Where a Gslb's drain stands. */
 export type DrainPhase = 'ttl-lowered' | 'withdrawn' | 'returning';
@@ -57,13 +58,7 @@ export interface DrainState {
 }
 
 /** What one build serves after the drains. */
-export interface DrainOutcome {
-  readonly records: readonly SealedRecord[];
-  /** The steps taken since the last call, one cause each. */
-  readonly causes: readonly CauseInput[];
-  /** Wall-clock ms of the earliest next step, or null when none is due. */
-  readonly nextStepMs: number | null;
-}
+export type DrainOutcome = StageOutcome;
 
 /** What {@link Drains} needs. */
 export interface DrainsOptions {
@@ -100,7 +95,7 @@ interface Step {
   readonly causes: CauseInput[];
 }
 
-export class Drains implements DrainView {
+export class Drains implements DrainView, RecordStage {
   private cluster: DrainRequest | null = null;
   private clusterChangedBy = '';
   private states = new Map<string, DrainState>();

@@ -5,8 +5,9 @@
  * table in, counts the build and hands its problems to the source: flush()
  * returns them to the source that asked for the build, and every scheduled
  * build tells the listener. A failed build keeps the last table and the last
- * problems: a Gslb that was reported stays reported. Drains (drains.ts) are
- * applied to the source's records in each build and wake it at their steps.
+ * problems: a Gslb that was reported stays reported. Record stages
+ * (record-stage.ts: the probes, then the drains) are applied to the source's
+ * records in each build and wake it at their steps.
  *
  * Each input comes with what caused it; after each build the answer differ
  * finds the hosts whose answer sets changed, and the decision listeners get
@@ -30,65 +31,26 @@ import {
   type BuildResult,
 } from '../table/build-snapshot';
 import type { GeoLocator } from '../table/geo-locator';
-import type { HostPolicy } from '../table/host-claims';
-import {
-  sealRecord,
-  type DrainRequest,
-  type GslbRecord,
-  type SealedRecord,
-  type ZoneSpec,
-} from '../table/model';
-import type { TableHolder } from '../table/table-holder';
-import type { Logger } from '../telemetry/logger';
-import type { Metrics } from '../telemetry/metrics';
+import { sealRecord, type DrainRequest, type GslbRecord, type SealedRecord } from '../table/model';
 import { AnswerDiffer } from './answer-differ';
 import { CauseCollector } from './cause-collector';
 import type { CauseInput, DecisionListener, DecisionRecord } from './decisions';
 import { Drains, type DrainView } from './drains';
 import { guarded } from './guarded';
-import { StepAlarm, type AlarmTimers } from './step-alarm';
+import { StepAlarm } from './step-alarm';
 import { peerCauses } from './peer-causes';
+import {
+  defaultTimers,
+  type InputChange,
+  type PipelineTimers,
+  type ProblemsListener,
+  type TablePipelineOptions,
+} from './pipeline-options';
 import { ProblemLog } from './problem-log';
+import type { RecordStage } from './record-stage';
 import { ServedHosts, type ServedHost } from './served-hosts';
 
-/** Which input changed since the last build. */
-export type InputChange = 'source' | 'peers' | 'geo' | 'drain';
-
-/** The timer functions the pipeline uses; injected so tests drive time. */
-export type PipelineTimers = AlarmTimers;
-
-/** What {@link TablePipeline} needs. */
-export interface TablePipelineOptions {
-  readonly zones: readonly ZoneSpec[];
-  /** This cluster's geotag: its targets are published as `localtargets-<host>`. */
-  readonly localGeoTag: string;
-  /** Which namespaces may claim which name suffixes (MERIDIAN_HOST_POLICY); null: any. */
-  readonly hostPolicy?: HostPolicy | null;
-  readonly holder: TableHolder;
-  readonly metrics: Pick<Metrics, 'recordBuild' | 'recordInternalError'>;
-  readonly logger: Logger;
-  /** Wall clock in ms, for SOA serials and the last-build time. */
-  readonly now: () => number;
-  /** How long a change waits for others to join its build. */
-  readonly batchMs: number;
-  /** MERIDIAN_DRAIN_TTL_SECONDS: the TTL served while a drain is under way (default 5). */
-  readonly drainTtlSeconds?: number;
-  readonly timers?: PipelineTimers;
-  /** Replaces the builder (tests make it fail). */
-  readonly build?: (input: BuildInput) => BuildResult;
-  /** This replica's name in decision records. */
-  readonly replica?: string;
-  /** Ids of causes; random UUIDs unless tests fix them. */
-  readonly newId?: () => string;
-}
-
-/** Called after every scheduled build attempt with the problems of the table being served. */
-export type ProblemsListener = (problems: readonly BuildProblem[]) => void;
-
-const defaultTimers: PipelineTimers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+export type { InputChange, PipelineTimers, ProblemsListener, TablePipelineOptions };
 
 export class TablePipeline {
   private readonly timers: PipelineTimers;
@@ -116,7 +78,8 @@ export class TablePipeline {
   private answering = false;
   private readonly decisionListeners: DecisionListener[] = [];
   private readonly drains: Drains;
-  private readonly drainAlarm: StepAlarm;
+  private readonly stages: readonly RecordStage[];
+  private readonly stepAlarm: StepAlarm;
 
   constructor(private readonly options: TablePipelineOptions) {
     this.timers = options.timers ?? defaultTimers;
@@ -128,7 +91,9 @@ export class TablePipeline {
       drainTtlSeconds: options.drainTtlSeconds ?? 5,
       localGeoTag: options.localGeoTag,
     });
-    this.drainAlarm = new StepAlarm(this.timers, options.now, () => this.changed('drain'));
+    this.stages = [...(options.stages ?? []), this.drains];
+    for (const stage of this.stages) stage.attach?.(() => this.changed('stage'));
+    this.stepAlarm = new StepAlarm(this.timers, options.now, () => this.changed('stage'));
     this.differ = new AnswerDiffer({
       geoTag: options.localGeoTag,
       replica: options.replica ?? '',
@@ -255,7 +220,7 @@ export class TablePipeline {
   stop(): void {
     this.stopped = true;
     this.cancelTimer();
-    this.drainAlarm.stop();
+    this.stepAlarm.stop();
   }
 
   private changed(change: InputChange): void {
@@ -288,10 +253,7 @@ export class TablePipeline {
   private swapIn(changes: readonly InputChange[]): void {
     const { holder, logger } = this.options;
     const started = performance.now();
-    const drained = this.drains.apply(this.records, this.options.now());
-    this.causes.add(drained.causes);
-    this.drainAlarm.set(drained.nextStepMs);
-    const gslbs = withPeerTargets(drained.records, this.peerView, this.peerMemo);
+    const gslbs = withPeerTargets(this.applyStages(), this.peerView, this.peerMemo);
     const { snapshot, problems } = this.build({
       zones: this.options.zones,
       gslbs,
@@ -333,6 +295,21 @@ export class TablePipeline {
     );
     this.geoReloaded = false;
     if (records.length > 0) this.tellDecisions(records);
+  }
+
+  /** The source's records through every stage, their causes noted, the alarm at the next step. */
+  private applyStages(): readonly SealedRecord[] {
+    const now = this.options.now();
+    let records = this.records;
+    let next = Infinity;
+    for (const stage of this.stages) {
+      const outcome = stage.apply(records, now);
+      this.causes.add(outcome.causes);
+      records = outcome.records;
+      next = Math.min(next, outcome.nextStepMs ?? Infinity);
+    }
+    this.stepAlarm.set(next === Infinity ? null : next);
+    return records;
   }
 
   // A listener's failure is its own: the table is built and served.
