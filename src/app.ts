@@ -25,6 +25,7 @@ import { CAUSE_KINDS } from './serving/decisions';
 import { decisionLog } from './serving/decision-log';
 import { createAudit } from './start-audit';
 import { createPeers } from './start-peers';
+import { createProbes } from './start-probes';
 import { createAdmin } from './start-admin';
 import { startDelegation, type RunningDelegation } from './start-delegation';
 import { createDecisionMetrics } from './telemetry/decision-metrics';
@@ -35,8 +36,7 @@ export interface AppDeps extends Omit<SourceDeps, 'pipeline' | 'metrics' | 'metr
   readonly registry: Registry;
 }
 
-/** How long a peer or geo change waits for others to join its table build. */
-const TABLE_BATCH_MS = 20;
+const TABLE_BATCH_MS = 20; // how long a peer or geo change waits for others to join its build
 
 /** A running Meridian. */
 export interface RunningApp {
@@ -72,6 +72,7 @@ export function buildApp(config: Config, deps: AppDeps): App {
     return gate.open ? null : 'waiting for the first poll of the peers';
   };
   const metricsPage = new MetricsPage(deps.registry);
+  const probes = createProbes(config.clusterGeoTag, deps);
   const metrics = createMetrics(
     deps.registry,
     {
@@ -94,6 +95,7 @@ export function buildApp(config: Config, deps: AppDeps): App {
     batchMs: TABLE_BATCH_MS,
     drainTtlSeconds: config.drainTtlSeconds,
     replica: config.podName === '' ? deps.instanceName : config.podName,
+    stages: [probes.stage],
   });
 
   const peerLog = logger.child({ component: 'peers' });
@@ -108,6 +110,7 @@ export function buildApp(config: Config, deps: AppDeps): App {
     logger: logger.child({ component: 'admin' }),
     version: deps.version,
     delegation: () => delegation?.status() ?? [],
+    probes: probes.stage,
   });
 
   return {
@@ -170,10 +173,7 @@ export function buildApp(config: Config, deps: AppDeps): App {
             if (state.stopping) return;
             state.stopping = true;
             grpc.setServing(false);
-            logger.info(
-              { graceMs: config.shutdownGraceMs },
-              'stopping: not ready, still answering',
-            );
+            logger.info({ graceMs: config.shutdownGraceMs }, 'stopping: not ready, answering');
             await new Promise((resolve) => setTimeout(resolve, config.shutdownGraceMs));
             await delegation?.stop();
             await grpc.shutdown(2_000);
@@ -181,6 +181,7 @@ export function buildApp(config: Config, deps: AppDeps): App {
             await peers.stop();
             await source.stop();
             pipeline.stop();
+            await probes.stop();
             await audit.close();
             await geo?.close();
             await adminServer?.close();

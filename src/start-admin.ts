@@ -16,6 +16,7 @@ import { StatusPages } from './admin/status';
 import type { Config } from './config/load-config';
 import type { ZoneWriteState } from './delegation/delegation-writer';
 import { MeridianError, messageOf } from './errors';
+import type { ProbeView } from './probes/probe-stage';
 import type { ProvenanceSource } from './serving/provenance';
 import type { TablePipeline } from './serving/table-pipeline';
 import type { TableHolder } from './table/table-holder';
@@ -36,6 +37,8 @@ export interface AdminDeps {
   readonly version: string;
   /** This cluster's delegation in each parent zone, when Meridian writes it. */
   readonly delegation: () => readonly ZoneWriteState[];
+  /** The probes of each Gslb's targets, for explain. */
+  readonly probes?: ProbeView;
 }
 
 async function readToken(path: string | null): Promise<string | null> {
@@ -68,6 +71,7 @@ export function createAdmin(config: Config, deps: AdminDeps): Admin {
         localGeoTag: config.clusterGeoTag,
         version: deps.version,
         delegation: deps.delegation,
+        ...(deps.probes === undefined ? {} : { probes: deps.probes }),
       };
       let server: AdminServer;
       try {

@@ -9,6 +9,7 @@
 import { findZone } from '../dns/names';
 import type { InspectedClient } from '../dns/inspect';
 import { LOCAL_TARGETS_PREFIX } from '../gslb/k8gb-naming';
+import type { ProbeView } from '../probes/probe-stage';
 import type { DecisionRecord } from '../serving/decisions';
 import type { GslbProvenance } from '../serving/provenance';
 import type { TablePipeline } from '../serving/table-pipeline';
@@ -32,6 +33,8 @@ export interface AdminInputs {
   readonly version?: string;
   /** This cluster's delegation in each parent zone (docs/delegation.md), for the status page. */
   readonly delegation?: () => readonly unknown[];
+  /** The probes of each Gslb's targets in this cluster (docs/probes.md). */
+  readonly probes?: ProbeView;
 }
 
 /** An explain request, validated. */
@@ -99,6 +102,7 @@ export function explain(inputs: AdminInputs, request: ExplainRequest): AdminRepl
       answer,
       gslb: gslbOf(record),
       drain: inputs.pipeline.drainView.stateOf(record.id) ?? null,
+      probes: probesOf(inputs.probes, record.id),
       why: verdict.summary,
       clientLocation: record.strategy === 'geoip' && clientSubnet !== null ? geo.match : undefined,
       clusters: explainedClusters(clusters, facts, verdict),
@@ -107,6 +111,22 @@ export function explain(inputs: AdminInputs, request: ExplainRequest): AdminRepl
       history: historyOf(inputs.history.recordsOf(request.name), request.type),
     },
   };
+}
+
+/** Each probed target's verdict, last error and recent results, times as ISO text. */
+function probesOf(view: ProbeView | undefined, id: string): unknown[] {
+  const iso = (ms: number | null): string | null =>
+    ms === null ? null : new Date(ms).toISOString();
+  return (view?.targetsOf(id) ?? []).map((t) => ({
+    address: t.address,
+    type: t.type,
+    port: t.port,
+    host: t.host,
+    verdict: t.verdict,
+    lastError: t.lastError,
+    lastResult: iso(t.lastMs),
+    history: t.history.map((r) => ({ at: iso(r.atMs), ok: r.ok, error: r.error })),
+  }));
 }
 
 /** The strategy and its parameters, as the table was built with them. */

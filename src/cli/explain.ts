@@ -25,7 +25,17 @@ interface Explanation {
   readonly clientLocation?: { readonly datacenter?: string } | null;
   readonly clusters?: readonly ExplainedCluster[];
   readonly history?: readonly HistoryRecord[];
+  readonly probes?: readonly ProbedTarget[];
   readonly consistent?: boolean;
+}
+
+interface ProbedTarget {
+  readonly address: string;
+  readonly type: string;
+  readonly port: number;
+  readonly verdict: string;
+  readonly lastError: string | null;
+  readonly history?: readonly { readonly ok: boolean }[];
 }
 
 interface ExplainedCluster {
@@ -125,10 +135,18 @@ export function formatUnknown(u: UnknownHost): string {
   ].join('\n');
 }
 
+/** `probe https 192.0.2.1:443: down (status 503), recent ++---` (+ passed, - failed). */
+function probeLine(p: ProbedTarget): string {
+  const recent = (p.history ?? []).map((r) => (r.ok ? '+' : '-')).join('');
+  const error = p.lastError === null ? '' : ` (${p.lastError})`;
+  return `probe ${p.type} ${p.address}:${p.port}: ${p.verdict}${error}${recent === '' ? '' : `, recent ${recent}`}`;
+}
+
 /** The explanation as a short account. */
 export function formatExplanation(e: Explanation): string {
   const lines = [...answerLines(e)];
   for (const cluster of e.clusters ?? []) lines.push(...clusterLines(cluster, e.name));
+  for (const probe of e.probes ?? []) lines.push(`  ${probeLine(probe)}`);
   const history = e.history ?? [];
   if (history.length > 0) lines.push('  recent changes:');
   for (const record of history.slice(0, 5)) lines.push(`    ${changeLine(record)}`);

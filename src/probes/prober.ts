@@ -9,7 +9,7 @@
  */
 import type { CheckOutcome, ProbeCheck } from './probe-check';
 import { nextRunMs, SlotAllocator } from './probe-slots';
-import { RiseFall, type ProbeVerdict, type VerdictChange } from './rise-fall';
+import { RiseFall, type ProbeResult, type ProbeVerdict, type VerdictChange } from './rise-fall';
 
 /** One probe to run. */
 export interface ProbeSpec {
@@ -33,6 +33,16 @@ export interface ProberOptions {
   /** Each finished check, for metrics. */
   readonly onResult?: (spec: ProbeSpec, outcome: CheckOutcome) => void;
   readonly onSkipped?: (spec: ProbeSpec) => void;
+}
+
+/** One probe's state, for explanations. */
+export interface ProbeState {
+  readonly verdict: ProbeVerdict;
+  readonly lastError: string | null;
+  readonly lastMs: number | null;
+  /** When the verdict turns unknown unless a newer result comes. */
+  readonly staleAtMs: number | null;
+  readonly history: readonly ProbeResult[];
 }
 
 interface Entry {
@@ -85,22 +95,28 @@ export class Prober {
   }
 
   /** The state of probe `key`, for explanations. */
-  describe(key: string): {
-    verdict: ProbeVerdict;
-    lastError: string | null;
-    lastMs: number | null;
-  } {
+  describe(key: string): ProbeState {
     const entry = this.entries.get(key);
     const last = entry?.state.lastResult() ?? null;
     return {
       verdict: this.verdict(key),
       lastError: last?.error ?? null,
       lastMs: last?.atMs ?? null,
+      staleAtMs: entry?.state.staleAtMs() ?? null,
+      history: entry?.state.history() ?? [],
     };
   }
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Probes whose verdict is down now. */
+  get downCount(): number {
+    const now = this.options.now();
+    let down = 0;
+    for (const entry of this.entries.values()) if (entry.state.current(now) === 'down') down++;
+    return down;
   }
 
   async stop(): Promise<void> {
@@ -142,9 +158,13 @@ export class Prober {
     }
     this.inFlight += 1;
     this.perAddress.set(address, atAddress + 1);
-    const run = this.options
-      .run(spec.check, this.stopping.signal)
+    // A check that throws is a failed probe, never an unhandled rejection.
+    const run = Promise.resolve()
+      .then(() => this.options.run(spec.check, this.stopping.signal))
+      .catch((err: unknown) => failed(err))
       .then((outcome) => this.settle(entry, outcome))
+      // A listener's failure is its own; the prober goes on.
+      .catch(() => undefined)
       .finally(() => {
         this.inFlight -= 1;
         const left = (this.perAddress.get(address) ?? 1) - 1;
@@ -170,4 +190,8 @@ export class Prober {
 /** A probe whose interval or thresholds changed starts over, in a new slot. */
 function sameThresholds(a: ProbeSpec, b: ProbeSpec): boolean {
   return a.intervalMs === b.intervalMs && a.rise === b.rise && a.fall === b.fall;
+}
+
+function failed(err: unknown): CheckOutcome {
+  return { ok: false, error: err instanceof Error ? err.message : String(err), latencyMs: 0 };
 }

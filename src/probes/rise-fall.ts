@@ -36,7 +36,11 @@ export interface VerdictChange {
   readonly result: ProbeResult;
 }
 
+/** Results kept for explanations, newest last. */
+export const HISTORY_LENGTH = 10;
+
 export class RiseFall {
+  private readonly recent: ProbeResult[] = [];
   private verdict: ProbeVerdict = 'unknown';
   private successes = 0;
   private failures = 0;
@@ -51,6 +55,8 @@ export class RiseFall {
     // Results arrive in order; a late one from before the last is no news.
     if (this.last !== null && result.atMs < this.last.atMs) return null;
     this.last = result;
+    this.recent.push(result);
+    if (this.recent.length > HISTORY_LENGTH) this.recent.shift();
     if (result.ok) {
       this.successes += 1;
       this.failures = 0;
@@ -69,6 +75,16 @@ export class RiseFall {
   current(nowMs: number): ProbeVerdict {
     if (this.last === null || nowMs - this.last.atMs > this.options.staleAfterMs) return 'unknown';
     return this.verdict;
+  }
+
+  /** The last results, oldest first, at most HISTORY_LENGTH. */
+  history(): readonly ProbeResult[] {
+    return this.recent;
+  }
+
+  /** When the verdict turns unknown for want of a newer result, or null without any. */
+  staleAtMs(): number | null {
+    return this.last === null ? null : this.last.atMs + this.options.staleAfterMs + 1;
   }
 
   /** The last result, for explanations. */

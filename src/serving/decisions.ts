@@ -22,6 +22,8 @@ export type CauseKind =
   | 'peer-targets-changed'
   | 'geo-database-reloaded'
   | 'drain'
+  | 'probe-failed'
+  | 'probe-recovered'
   | 'many-changes'
   | 'unknown';
 
@@ -41,6 +43,8 @@ export const CAUSE_KINDS: readonly CauseKind[] = [
   'peer-targets-changed',
   'geo-database-reloaded',
   'drain',
+  'probe-failed',
+  'probe-recovered',
   'many-changes',
   'unknown',
 ];

@@ -10,6 +10,8 @@ import type { GslbRecord } from '../table/model';
 export interface ServedHost {
   readonly addresses: readonly string[];
   readonly clusters: readonly string[];
+  /** This cluster's targets withdrawn by their probe (`address:port error`), for the status. */
+  readonly probeFailures?: readonly string[];
 }
 
 export class ServedHosts {
@@ -19,8 +21,14 @@ export class ServedHosts {
   /** `served` (a table entry's list) of `record`, with its clusters. */
   of(served: readonly string[], record: GslbRecord | undefined): ServedHost {
     let host = this.byList.get(served);
-    if (host === undefined) {
-      host = { addresses: served, clusters: clustersServing(record, served) };
+    const probeFailures = (record?.clusters ?? []).flatMap((c) => c.probeFailures ?? []);
+    // A probe failure may change while the list does not (the cluster is not in the answer).
+    if (host === undefined || (host.probeFailures ?? []).join() !== probeFailures.join()) {
+      host = {
+        addresses: served,
+        clusters: clustersServing(record, served),
+        ...(probeFailures.length === 0 ? {} : { probeFailures }),
+      };
       this.byList.set(served, host);
     }
     return host;

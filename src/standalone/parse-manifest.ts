@@ -15,6 +15,7 @@ import {
   parseStrategy,
   type Json,
 } from '../gslb/gslb-spec';
+import { parseProbe } from '../gslb/probe-spec';
 import type { Claim } from '../table/host-claims';
 import type { GslbRecord } from '../table/model';
 
@@ -79,6 +80,7 @@ function parseGslb(object: Json, options: ParseOptions): GslbRecord | string {
     const id = `${namespace}/${name}`;
     const claim = claimOf(id, metadata['creationTimestamp'], options);
     const drain = drainOf(annotations, namespace, name);
+    const probe = parseProbe(spec['probe']);
     return {
       id,
       ...(claim === undefined ? {} : { claim }),
@@ -87,8 +89,9 @@ function parseGslb(object: Json, options: ParseOptions): GslbRecord | string {
       strategy: strategy.type,
       ttlSeconds: strategy.ttlSeconds,
       ...strategy.parameters,
-      // One cluster: a manifest describes this cluster's targets, which are
-      // healthy by declaration (standalone mode has no health source yet).
+      ...(probe === undefined ? {} : { probe }),
+      // One cluster: a manifest describes this cluster's targets, healthy by
+      // declaration, or by their probe when the Gslb declares one.
       clusters: [
         { geoTag: options.geoTag, addresses: parseAddresses(annotations[ANNOTATION_EXPOSED_IPS]) },
       ],

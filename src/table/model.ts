@@ -6,6 +6,7 @@
  */
 
 import type { StrategyParameters } from '../gslb/gslb-spec';
+import type { GslbProbe } from '../gslb/probe-spec';
 import type { StrategyType } from '../gslb/k8gb-naming';
 
 /** The targets one cluster contributes to a host. */
@@ -26,6 +27,11 @@ export interface ClusterTargets {
    * even by a Gslb that fails open, and `localtargets-<host>` answers NODATA.
    */
   readonly withdrawn?: boolean | undefined;
+  /**
+   * This cluster's targets withdrawn by their probe, as `address:port error`
+   * (probes/probe-stage.ts), for the status; not served either way.
+   */
+  readonly probeFailures?: readonly string[] | undefined;
 }
 
 /**
@@ -76,6 +82,8 @@ export interface GslbRecord extends StrategyParameters {
   readonly drain?: DrainRequest | undefined;
   /** Who last changed the Gslb's drain declaration, set or removed (for the undrain's records). */
   readonly drainChangedBy?: string | undefined;
+  /** `spec.probe`: this cluster's targets are served only while their probe passes. */
+  readonly probe?: GslbProbe | undefined;
 }
 
 /** A load-balanced zone, as configured by DNS_ZONES. */
@@ -109,11 +117,13 @@ export function sealRecord(record: GslbRecord): SealedRecord {
   if (isSealed(record)) return record;
   for (const cluster of record.clusters) {
     Object.freeze(cluster.addresses);
+    if (cluster.probeFailures !== undefined) Object.freeze(cluster.probeFailures);
     Object.freeze(cluster);
   }
   Object.freeze(record.clusters);
   Object.freeze(record.hosts);
   if (record.drain !== undefined) Object.freeze(record.drain);
+  if (record.probe !== undefined) Object.freeze(record.probe);
   if (record.weights !== undefined) Object.freeze(record.weights);
   if (record.fallbackGeoTags !== undefined) Object.freeze(record.fallbackGeoTags);
   return Object.freeze(record) as SealedRecord;

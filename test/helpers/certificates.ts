@@ -87,3 +87,56 @@ export function createTestPki(): TestPki {
     read: (path) => readFileSync(path),
   };
 }
+
+/** A certificate for localhost that expired in 2020, made with `openssl ca`. */
+export function expiredCertificate(dir: string): { key: string; cert: string } {
+  const run = (args: string[]): void => {
+    execFileSync('openssl', args, { cwd: dir, stdio: 'pipe', timeout: 30_000 });
+  };
+  run(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'key.pem']);
+  run(['req', '-new', '-key', 'key.pem', '-subj', '/CN=localhost', '-out', 'req.csr']);
+  writeFileSync(join(dir, 'index.txt'), '');
+  writeFileSync(join(dir, 'serial'), '01\n');
+  writeFileSync(
+    join(dir, 'ca.cnf'),
+    [
+      '[ca]',
+      'default_ca=d',
+      '[d]',
+      'database=index.txt',
+      'new_certs_dir=.',
+      'serial=serial',
+      'default_md=sha256',
+      'policy=p',
+      'unique_subject=no',
+      '[p]',
+      'commonName=supplied',
+      '[ext]',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '',
+    ].join('\n'),
+  );
+  run([
+    'ca',
+    '-batch',
+    '-config',
+    'ca.cnf',
+    '-selfsign',
+    '-keyfile',
+    'key.pem',
+    '-in',
+    'req.csr',
+    '-startdate',
+    '20200101000000Z',
+    '-enddate',
+    '20200102000000Z',
+    '-extensions',
+    'ext',
+    '-out',
+    'cert.pem',
+  ]);
+  return {
+    key: readFileSync(join(dir, 'key.pem'), 'utf8'),
+    cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
+  };
+}

@@ -2,6 +2,7 @@
  * Loggers and metrics for tests: a logger whose JSON lines are kept in an
  * array, and the metrics on a fresh registry with fixed table facts.
  */
+import { createProbeMetrics } from '../../src/telemetry/probe-metrics';
 import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { createLogger, type Logger } from '../../src/telemetry/logger';
@@ -51,6 +52,7 @@ export function metricsOnNewRegistry(): {
   createPeerMetrics(registry);
   createDecisionMetrics(registry, CAUSE_KINDS);
   createAuditMetrics(registry);
+  createProbeMetrics(registry, () => ({ probes: 0, down: 0 }));
   const facts = {
     hosts: () => 0,
     records: () => 0,

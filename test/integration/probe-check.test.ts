@@ -6,15 +6,14 @@
  * listening. Each outcome names its failure the way the decision record
  * will.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCheck, type ProbeCheck } from '../../src/probes/probe-check';
-import { createTestPki, type TestPki } from '../helpers/certificates';
+import { createTestPki, expiredCertificate, type TestPki } from '../helpers/certificates';
 
 type Mode = 'ok' | '503' | 'slow' | 'close' | 'wrong-body' | 'redirect';
 
@@ -48,59 +47,6 @@ function listen(server: Server): Promise<number> {
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
   );
-}
-
-/** A certificate for localhost that expired in 2020, made with `openssl ca`. */
-function expiredCertificate(dir: string): { key: string; cert: string } {
-  const run = (args: string[]): void => {
-    execFileSync('openssl', args, { cwd: dir, stdio: 'pipe', timeout: 30_000 });
-  };
-  run(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'key.pem']);
-  run(['req', '-new', '-key', 'key.pem', '-subj', '/CN=localhost', '-out', 'req.csr']);
-  writeFileSync(join(dir, 'index.txt'), '');
-  writeFileSync(join(dir, 'serial'), '01\n');
-  writeFileSync(
-    join(dir, 'ca.cnf'),
-    [
-      '[ca]',
-      'default_ca=d',
-      '[d]',
-      'database=index.txt',
-      'new_certs_dir=.',
-      'serial=serial',
-      'default_md=sha256',
-      'policy=p',
-      'unique_subject=no',
-      '[p]',
-      'commonName=supplied',
-      '[ext]',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '',
-    ].join('\n'),
-  );
-  run([
-    'ca',
-    '-batch',
-    '-config',
-    'ca.cnf',
-    '-selfsign',
-    '-keyfile',
-    'key.pem',
-    '-in',
-    'req.csr',
-    '-startdate',
-    '20200101000000Z',
-    '-enddate',
-    '20200102000000Z',
-    '-extensions',
-    'ext',
-    '-out',
-    'cert.pem',
-  ]);
-  return {
-    key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-    cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-  };
 }
 
 let ports: { http: number; https: number; expired: number };

@@ -68,6 +68,8 @@ export interface GslbSource {
   readonly resourceRef: ResourceRef | null;
   /** Always undefined (k8gb's Any) for a legacy Gslb, whose group has no such field. */
   readonly serviceHealthPolicy: unknown;
+  /** Raw `spec.probe` (Meridian's; undefined for a legacy Gslb), validated when resolved. */
+  readonly probe: unknown;
   /** Legacy only: the migration label it carries, or null (always null for k8gb.io). */
   readonly migrationMark: MigrationMark | null;
   /** The status as last written, as canonical JSON, to write only what changed. */
@@ -150,6 +152,7 @@ export function toGslb(object: KubeObject): GslbSource {
     embeddedIngress: isObject(spec['ingress']) ? spec['ingress'] : null,
     resourceRef: resourceRefOf(spec['resourceRef'], namespace),
     serviceHealthPolicy: spec['serviceHealthPolicy'],
+    probe: spec['probe'],
     migrationMark: null,
     statusJson: canonicalJson(object['status'] ?? {}),
     statusHosts: [
@@ -182,6 +185,7 @@ export function toLegacyGslb(object: KubeObject): GslbSource {
     id: legacyGslbId(gslb.key),
     group: LEGACY_GSLB_API_GROUP,
     serviceHealthPolicy: undefined,
+    probe: undefined,
     migrationMark:
       labels[LABEL_MIGRATED] === 'true'
         ? 'migrated'

@@ -4,7 +4,8 @@
  * cluster's part is healthy and valid; a Gslb can be Ready and yet answer
  * nothing (every peer down and fail-closed) or not Ready and still answered
  * (peers' targets), and a bank's on-call must see the second question in
- * `kubectl get gslb` without reading the status map. Pure.
+ * `kubectl get gslb` without reading the status map. The message also names
+ * this cluster's targets withdrawn by their probe (docs/probes.md). Pure.
  */
 import type { Resolution } from './resolution';
 
@@ -16,6 +17,20 @@ const MAX_MESSAGE = 1_024;
 
 /** The condition's status, reason and message, or null while the table has not said. */
 export function answeringCondition(
+  resolution: Resolution,
+): { status: 'True' | 'False'; reason: string; message: string } | null {
+  const condition = answeredCondition(resolution);
+  if (condition === null) return null;
+  const failing = [...new Set(Object.values(resolution.probeFailures ?? {}).flat())];
+  if (failing.length === 0) return condition;
+  // Whoever reads `kubectl describe` sees which of this cluster's targets a probe took out.
+  return {
+    ...condition,
+    message: clip(`${condition.message}; failing their probe here: ${failing.join(', ')}`),
+  };
+}
+
+function answeredCondition(
   resolution: Resolution,
 ): { status: 'True' | 'False'; reason: string; message: string } | null {
   const from = resolution.answeredFrom;

@@ -75,6 +75,8 @@ export interface Resolution {
    * targets are known).
    */
   readonly answeredFrom?: Readonly<Record<string, readonly string[]>>;
+  /** This cluster's targets withdrawn by their probe, per host (`address:port error`). */
+  readonly probeFailures?: Readonly<Record<string, readonly string[]>>;
   readonly exposedIps: readonly string[];
   readonly servers: readonly ServerStatus[];
   /** In-zone hosts. */

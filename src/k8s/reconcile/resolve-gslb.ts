@@ -9,6 +9,7 @@
  */
 import { canonicalName, checkName } from '../../dns/names';
 import { InvalidGslb, parseStrategy } from '../../gslb/gslb-spec';
+import { parseProbe } from '../../gslb/probe-spec';
 import type { GslbRecord } from '../../table/model';
 import type { ObjectIndex } from '../ingest/object-index';
 import type { GslbSource } from '../ingest/gslb-objects';
@@ -66,6 +67,7 @@ function notServed(
 function resolveOrThrow(gslb: GslbSource, index: ObjectIndex, ctx: ResolveContext): Resolution {
   const strategy = parseStrategy(gslb.strategy, ctx.defaultTtlSeconds);
   const policy = parsePolicy(gslb.serviceHealthPolicy);
+  const probe = parseProbe(gslb.probe);
   const declaration = declarationOf(gslb, index, ctx);
   const servers = mergeServers(declaration.servers).filter((s) => ctx.inZone(s.host));
   if (servers.length === 0) {
@@ -100,6 +102,7 @@ function resolveOrThrow(gslb: GslbSource, index: ObjectIndex, ctx: ResolveContex
     },
     ...(gslb.drain.request === null ? {} : { drain: gslb.drain.request }),
     ...(gslb.drain.changedBy === '' ? {} : { drainChangedBy: gslb.drain.changedBy }),
+    ...(probe === undefined ? {} : { probe }),
     clusters:
       exposedIps.length === 0
         ? []

@@ -25,15 +25,19 @@ export function withServed(
   if (lookup === undefined) return resolution;
   const healthyRecords: Record<string, readonly string[]> = {};
   const answeredFrom: Record<string, readonly string[]> = {};
+  const probeFailures: Record<string, readonly string[]> = {};
   for (const host of resolution.hosts) {
     const served = lookup(host, gslbKey);
+    const failing = served?.probeFailures ?? [];
+    if (failing.length > 0) probeFailures[host] = failing;
     if (served === undefined || served.addresses.length === 0) continue;
     healthyRecords[host] = served.addresses;
     answeredFrom[host] = served.clusters;
   }
   // A Gslb not served as resolved may still be answered with its last good records.
-  if (!isServed(resolution)) return { ...resolution, answeredFrom };
-  return { ...resolution, healthyRecords, answeredFrom };
+  const probed = Object.keys(probeFailures).length === 0 ? {} : { probeFailures };
+  if (!isServed(resolution)) return { ...resolution, answeredFrom, ...probed };
+  return { ...resolution, healthyRecords, answeredFrom, ...probed };
 }
 
 /** Remembers, per Gslb, the address lists the table served for its hosts. */

@@ -148,6 +148,17 @@ const EXPLANATION = {
   ],
   servable: ['192.0.2.1'],
   consistent: false,
+  probes: [
+    {
+      address: '192.0.2.1',
+      type: 'https',
+      port: 443,
+      verdict: 'down',
+      lastError: 'status 503',
+      history: [{ ok: true }, { ok: false }, { ok: false }],
+    },
+    { address: '192.0.2.2', type: 'tcp', port: 5432, verdict: 'unknown', lastError: null },
+  ],
   history: [
     {
       time: '2026-12-06T00:00:02.000Z',
@@ -197,6 +208,8 @@ describe('meridian explain', () => {
       '(none) → (none): no cause recorded',
       'WARNING: the explanation disagrees with the served table',
       'table generation 7, serial 2026120601',
+      'probe https 192.0.2.1:443: down (status 503), recent +--',
+      'probe tcp 192.0.2.2:5432: unknown\n',
     ])
       expect(text).toContain(line);
   });

@@ -66,6 +66,9 @@ test('each probe runs once per interval; a failing target goes down after fall r
   await jest.advanceTimersByTimeAsync(1_000);
   expect(prober.verdict('a')).toBe('down');
   expect(prober.describe('a')).toMatchObject({ verdict: 'down', lastError: 'status 503' });
+  expect(prober.downCount).toBe(1);
+  // The recent results, oldest first, for explain.
+  expect(prober.describe('a').history.map((r) => r.ok)).toEqual([true, true, true, false, false]);
   healthy.set('a', true);
   await jest.advanceTimersByTimeAsync(2_000);
   expect(prober.verdict('a')).toBe('up');
@@ -132,4 +135,23 @@ test('stop ends the schedule', async () => {
   await prober.stop();
   await jest.advanceTimersByTimeAsync(5_000);
   expect(runs).toEqual([]);
+});
+
+test('a check that throws counts as a failure, never an unhandled rejection', async () => {
+  const changes: string[] = [];
+  const prober = new Prober({
+    maxInFlight: 10,
+    maxPerAddress: 10,
+    staleIntervals: 3,
+    now: () => Date.now(),
+    run: () => {
+      throw new Error('bad header');
+    },
+    onChange: (key, change) => changes.push(`${key} ${change.to} ${change.result.error}`),
+  });
+  prober.set([spec('a', 'a', { fall: 1 })]);
+  await jest.advanceTimersByTimeAsync(1_000);
+  expect(changes).toEqual(['a down bad header']);
+  expect(prober.describe('a').staleAtMs).toBe(prober.describe('a').lastMs! + 3_001);
+  await prober.stop();
 });

@@ -33,3 +33,25 @@ test('the same list is the same object; another list with the same addresses is 
 test('a record no longer known names no cluster', () => {
   expect(new ServedHosts().of(['192.0.2.9'], undefined).clusters).toEqual([]);
 });
+
+test("a record's probe failures are told, and a new object when they change though the list does not", () => {
+  const hosts = new ServedHosts();
+  const list = ['198.51.100.1'];
+  const failing = (failures: string[]) => ({
+    id: 'shop/web',
+    hosts: ['app.cloud.example.org'],
+    strategy: 'failover' as const,
+    ttlSeconds: 30,
+    primaryGeoTag: 'us',
+    clusters: [
+      { geoTag: 'eu', addresses: ['192.0.2.1'], healthy: false, probeFailures: failures },
+      { geoTag: 'us', addresses: list },
+    ],
+  });
+  const first = hosts.of(list, failing(['192.0.2.1:80 timeout']));
+  expect(first.probeFailures).toEqual(['192.0.2.1:80 timeout']);
+  expect(hosts.of(list, failing(['192.0.2.1:80 timeout']))).toBe(first);
+  const second = hosts.of(list, failing([]));
+  expect(second).not.toBe(first);
+  expect(second.probeFailures).toBeUndefined();
+});

@@ -61,3 +61,18 @@ test('a long list is cut to what an Event reader takes in', () => {
   expect(message.length).toBe(1_024);
   expect(message.endsWith('…')).toBe(true);
 });
+
+test("this cluster's targets withdrawn by their probe are named, once each", () => {
+  const failing = { 'a.x': ['192.0.2.1:443 status 503'], 'b.x': ['192.0.2.1:443 status 503'] };
+  expect(
+    answeringCondition({
+      ...resolution(['a.x', 'b.x'], { 'a.x': ['us'], 'b.x': ['us'] }),
+      probeFailures: failing,
+    }),
+  ).toEqual({
+    status: 'True',
+    reason: 'Answered',
+    message:
+      'every host is answered with addresses: a.x from us; b.x from us; failing their probe here: 192.0.2.1:443 status 503',
+  });
+});
