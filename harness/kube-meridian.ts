@@ -371,13 +371,22 @@ export function gslbRef(
   namespace: string,
   name: string,
   resourceRef: Record<string, unknown>,
-  extra: { annotations?: Record<string, string>; strategy?: Record<string, unknown> } = {},
+  extra: {
+    annotations?: Record<string, string>;
+    strategy?: Record<string, unknown>;
+    /** More `spec` fields (a probe, say). */
+    spec?: Record<string, unknown>;
+  } = {},
 ): Manifest {
   return {
     apiVersion: 'k8gb.io/v1beta1',
     kind: 'Gslb',
     metadata: { name, namespace, ...(extra.annotations ? { annotations: extra.annotations } : {}) },
-    spec: { resourceRef, strategy: { type: 'roundRobin', dnsTtlSeconds: 30, ...extra.strategy } },
+    spec: {
+      resourceRef,
+      strategy: { type: 'roundRobin', dnsTtlSeconds: 30, ...extra.strategy },
+      ...extra.spec,
+    },
   } as Manifest;
 }
 

@@ -16,10 +16,12 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { dig } from '../../harness/dig';
+import { freePort } from '../../harness/processes';
 import { eventually } from '../../harness/eventually';
 import { eventsAbout, gslbStatus, patch, read } from '../../harness/kube-meridian';
 import type { DrillReport } from '../../src/cli/drill-report';
@@ -488,6 +490,76 @@ function expectOnSchedule(changed: string, reached: Record<string, number>): voi
   );
   expect(Object.fromEntries(late)).toEqual({});
 }
+
+describe('probes', () => {
+  /** Each cluster's ingress address for the probed app: loopback, where the test serves it. */
+  const INGRESS = { eu: '127.0.1.1', us: '127.0.1.2', ap: '127.0.1.3' } as const;
+  const PROBE = { intervalSeconds: 1, timeoutSeconds: 1, fall: 2, rise: 2 } as const;
+  /** Down after fall failed probes, plus the peers' next poll, plus a build and a margin. */
+  const PROBE_DOWN_MS = PROBE.intervalSeconds * PROBE.fall * 1000 + REMOTE_TARGET_MS;
+  const PROBE_UP_MS = PROBE.intervalSeconds * PROBE.rise * 1000 + REMOTE_TARGET_MS;
+
+  test("ready EndpointSlices but a dead ingress address: its probe fails, the cluster's targets are withdrawn, every peer fails over, and it comes back", async () => {
+    const servers = new Map<string, Server>();
+    const port = await freePort();
+    const serve = async (address: string): Promise<void> => {
+      const server = createHttpServer((_req, res) => res.writeHead(200).end('ok'));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, address, () => resolve());
+      });
+      servers.set(address, server);
+    };
+    const stop = async (address: string): Promise<void> => {
+      const server = servers.get(address);
+      servers.delete(address);
+      server?.closeAllConnections();
+      await new Promise((resolve) => server?.close(resolve));
+    };
+    try {
+      for (const address of Object.values(INGRESS)) await serve(address);
+      const app = await deployApp(
+        mc.clusters,
+        'probed',
+        { type: 'failover', primaryGeoTag: 'eu', fallbackGeoTags: ['us', 'ap'] },
+        (tag) => ({
+          annotations: { 'k8gb.io/exposed-ip-addresses': INGRESS[tag as keyof typeof INGRESS] },
+          spec: { probe: { type: 'http', port, path: '/healthz', ...PROBE } },
+        }),
+      );
+      await expectAnswers(app.host, everywhere(ALL, [INGRESS.eu]));
+      await step('eu ingress dead', async () => {
+        await stop(INGRESS.eu);
+        const since = performance.now();
+        const reached = await expectAnswers(app.host, everywhere(ALL, [INGRESS.us]), { since });
+        reportDetection(
+          'dead ingress at eu (EndpointSlices ready): failed over',
+          reached,
+          PROBE_DOWN_MS,
+        );
+        expect(Math.max(...Object.values(reached))).toBeLessThanOrEqual(PROBE_DOWN_MS);
+        // The Gslb's status at eu names the target its probe took out.
+        const failing = `failing their probe here: ${INGRESS.eu}:${port} refused`;
+        const status = await eventually(
+          () => gslbStatus(mc.cluster('eu').env.cluster, app.namespace, 'app'),
+          (seen) =>
+            seen.conditions?.find((c) => c.type === 'Answering')?.message.includes(failing) ===
+            true,
+        );
+        expect(status.healthyRecords?.[app.host]).toEqual([INGRESS.us]);
+      });
+      await step('eu ingress back', async () => {
+        await serve(INGRESS.eu);
+        const since = performance.now();
+        const reached = await expectAnswers(app.host, everywhere(ALL, [INGRESS.eu]), { since });
+        reportDetection('eu ingress back: primary served again', reached, PROBE_UP_MS);
+        expect(Math.max(...Object.values(reached))).toBeLessThanOrEqual(PROBE_UP_MS);
+      });
+    } finally {
+      for (const address of [...servers.keys()]) await stop(address);
+    }
+  }, 90_000);
+});
 
 describe('a restart', () => {
   test(`us restarted while a client asks its CoreDNS every ${RESTART_QUERY_EVERY_MS} ms, its link to the primary eu holding each datagram ${LINK_DELAY_MS} ms: not one answer differs from the steady state`, async () => {

@@ -1,10 +1,12 @@
 /**
  * End to end: real clients (kdig, dig) → a real CoreDNS running
  * Corefile.example unchanged → its grpc plugin → Meridian as a separate
- * process (dist/main.js), in standalone mode on a temporary directory.
+ * process (dist/main.js), in standalone mode on a temporary directory; a
+ * probed Gslb whose targets are real local HTTP servers.
  */
 import { waitFor } from '../../harness/eventually';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dig, type DigReply } from '../../harness/dig';
@@ -192,6 +194,62 @@ test('a change to the standalone directory is visible through CoreDNS within 1 s
   );
   process.stdout.write(`directory change visible through CoreDNS after ${elapsed.toFixed(0)} ms\n`);
 });
+
+test("a probed two-target Gslb: one target's server stopped leaves the answer within interval × fall + 1 s, and is back within interval × rise + 1 s", async () => {
+  const targets = ['127.0.2.1', '127.0.2.2'];
+  const port = await freePort();
+  const servers = new Map<string, Server>();
+  const serve = (address: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const server = createHttpServer((_req, res) => res.writeHead(204).end());
+      server.once('error', reject);
+      server.listen(port, address, () => resolve());
+      servers.set(address, server);
+    });
+  const stop = async (address: string): Promise<void> => {
+    const server = servers.get(address);
+    servers.delete(address);
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+  };
+  const probe = [
+    '  probe:',
+    '    type: http',
+    `    port: ${port}`,
+    '    path: /ping',
+    '    intervalSeconds: 1',
+    '    timeoutSeconds: 1',
+    '    fall: 2',
+    '    rise: 2',
+  ];
+  const answered = async (): Promise<string> =>
+    data(await ask('kdig', `probed.${ZONE}`, 'A')).join();
+  try {
+    for (const address of targets) await serve(address);
+    writeFileSync(
+      join(dir, 'probed.yaml'),
+      gslbYaml('probed', `probed.${ZONE}`, targets, probe.join('\n')),
+    );
+    await waitFor(async () => (await answered()) === targets.join(), 5_000, 'both probed targets');
+    await stop(targets[1]!);
+    const down = await waitFor(
+      async () => (await answered()) === targets[0],
+      3_000,
+      'the stopped target withdrawn',
+    );
+    await serve(targets[1]!);
+    const up = await waitFor(
+      async () => (await answered()) === targets.join(),
+      3_000,
+      'the target back',
+    );
+    process.stdout.write(
+      `probed target through CoreDNS: withdrawn after ${down.toFixed(0)} ms (bound 3000), back after ${up.toFixed(0)} ms (bound 3000)\n`,
+    );
+  } finally {
+    for (const address of [...servers.keys()]) await stop(address);
+  }
+}, 30_000);
 
 test('Meridian restarted behind a running CoreDNS: answers resume on their own', async () => {
   const samples: number[] = [];

@@ -772,17 +772,21 @@ let apps = 0;
  * Creates in each of `members` the same namespace, a Service with one ready
  * endpoint, an Ingress for `<prefix>.<namespace>.cloud.example.org` and a
  * Gslb on it with `strategy`; its targets are the cluster's
- * CLUSTER_EXPOSED_IPS.
+ * CLUSTER_EXPOSED_IPS, unless `extraOf` gives a cluster's Gslb annotations
+ * (its own exposed addresses, say) or more spec fields (a probe).
  */
 export async function deployApp(
   members: readonly MemberCluster[],
   prefix: string,
   strategy: Record<string, unknown>,
+  extraOf: (
+    geoTag: string,
+  ) => { annotations?: Record<string, string>; spec?: Record<string, unknown> } = () => ({}),
 ): Promise<App> {
   const namespace = `${prefix}-${Date.now().toString(36)}-${++apps}`;
   const host = `app.${namespace}.${ZONE}`;
   await Promise.all(
-    members.map(async ({ env: { cluster } }) => {
+    members.map(async ({ geoTag, env: { cluster } }) => {
       expectOk(
         await cluster.request('POST', '/api/v1/namespaces', {
           apiVersion: 'v1',
@@ -794,7 +798,7 @@ export async function deployApp(
       await create(cluster, ingress(namespace, 'app', [host], 'app'));
       await create(
         cluster,
-        gslbRef(namespace, 'app', { ...INGRESS_REF, name: 'app' }, { strategy }),
+        gslbRef(namespace, 'app', { ...INGRESS_REF, name: 'app' }, { strategy, ...extraOf(geoTag) }),
       );
     }),
   );
