@@ -46,7 +46,8 @@ export const PROBE_LIMITS = {
 const DEFAULT_STATUS: readonly number[] = Object.freeze(
   Array.from({ length: 200 }, (_, i) => 200 + i),
 );
-const FIELDS = new Set([
+/** Every field of `spec.probe`; the CRD lists the same (a test keeps them equal). */
+export const PROBE_FIELDS: readonly string[] = [
   'type',
   'port',
   'path',
@@ -59,7 +60,8 @@ const FIELDS = new Set([
   'fall',
   'verifyCertificate',
   'caBundle',
-]);
+];
+const FIELDS = new Set(PROBE_FIELDS);
 
 /** Parses `spec.probe`; undefined when absent (no probe: source health alone). */
 export function parseProbe(value: unknown): GslbProbe | undefined {

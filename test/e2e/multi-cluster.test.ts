@@ -16,12 +16,11 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { dig } from '../../harness/dig';
-import { freePort } from '../../harness/processes';
+import { probeTargets } from '../helpers/probe-targets';
 import { eventually } from '../../harness/eventually';
 import { eventsAbout, gslbStatus, patch, read } from '../../harness/kube-meridian';
 import type { DrillReport } from '../../src/cli/drill-report';
@@ -500,22 +499,8 @@ describe('probes', () => {
   const PROBE_UP_MS = PROBE.intervalSeconds * PROBE.rise * 1000 + REMOTE_TARGET_MS;
 
   test("ready EndpointSlices but a dead ingress address: its probe fails, the cluster's targets are withdrawn, every peer fails over, and it comes back", async () => {
-    const servers = new Map<string, Server>();
-    const port = await freePort();
-    const serve = async (address: string): Promise<void> => {
-      const server = createHttpServer((_req, res) => res.writeHead(200).end('ok'));
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, address, () => resolve());
-      });
-      servers.set(address, server);
-    };
-    const stop = async (address: string): Promise<void> => {
-      const server = servers.get(address);
-      servers.delete(address);
-      server?.closeAllConnections();
-      await new Promise((resolve) => server?.close(resolve));
-    };
+    const targets = await probeTargets();
+    const { port, serve, stop } = targets;
     try {
       for (const address of Object.values(INGRESS)) await serve(address);
       const app = await deployApp(
@@ -556,7 +541,7 @@ describe('probes', () => {
         expect(Math.max(...Object.values(reached))).toBeLessThanOrEqual(PROBE_UP_MS);
       });
     } finally {
-      for (const address of [...servers.keys()]) await stop(address);
+      await targets.close();
     }
   }, 90_000);
 });

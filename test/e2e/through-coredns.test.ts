@@ -6,11 +6,11 @@
  */
 import { waitFor } from '../../harness/eventually';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dig, type DigReply } from '../../harness/dig';
 import { gslbYaml } from '../../harness/gslb-yaml';
+import { probeTargets } from '../helpers/probe-targets';
 import {
   freePort,
   meridianProcessEnv,
@@ -197,21 +197,8 @@ test('a change to the standalone directory is visible through CoreDNS within 1 s
 
 test("a probed two-target Gslb: one target's server stopped leaves the answer within interval × fall + 1 s, and is back within interval × rise + 1 s", async () => {
   const targets = ['127.0.2.1', '127.0.2.2'];
-  const port = await freePort();
-  const servers = new Map<string, Server>();
-  const serve = (address: string): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const server = createHttpServer((_req, res) => res.writeHead(204).end());
-      server.once('error', reject);
-      server.listen(port, address, () => resolve());
-      servers.set(address, server);
-    });
-  const stop = async (address: string): Promise<void> => {
-    const server = servers.get(address);
-    servers.delete(address);
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
-  };
+  const servers = await probeTargets();
+  const { port, serve, stop } = servers;
   const probe = [
     '  probe:',
     '    type: http',
@@ -247,7 +234,7 @@ test("a probed two-target Gslb: one target's server stopped leaves the answer wi
       `probed target through CoreDNS: withdrawn after ${down.toFixed(0)} ms (bound 3000), back after ${up.toFixed(0)} ms (bound 3000)\n`,
     );
   } finally {
-    for (const address of [...servers.keys()]) await stop(address);
+    await servers.close();
   }
 }, 30_000);
 

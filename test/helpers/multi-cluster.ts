@@ -779,9 +779,10 @@ export async function deployApp(
   members: readonly MemberCluster[],
   prefix: string,
   strategy: Record<string, unknown>,
-  extraOf: (
-    geoTag: string,
-  ) => { annotations?: Record<string, string>; spec?: Record<string, unknown> } = () => ({}),
+  extraOf: (geoTag: string) => {
+    annotations?: Record<string, string>;
+    spec?: Record<string, unknown>;
+  } = () => ({}),
 ): Promise<App> {
   const namespace = `${prefix}-${Date.now().toString(36)}-${++apps}`;
   const host = `app.${namespace}.${ZONE}`;
@@ -798,7 +799,12 @@ export async function deployApp(
       await create(cluster, ingress(namespace, 'app', [host], 'app'));
       await create(
         cluster,
-        gslbRef(namespace, 'app', { ...INGRESS_REF, name: 'app' }, { strategy, ...extraOf(geoTag) }),
+        gslbRef(
+          namespace,
+          'app',
+          { ...INGRESS_REF, name: 'app' },
+          { strategy, ...extraOf(geoTag) },
+        ),
       );
     }),
   );
