@@ -78,6 +78,14 @@ const INVALID: readonly (readonly [file: string, message: string])[] = [
   ],
   ['invalid-rule-without-http.yaml', 'spec.ingress.rules[0].http: Required value'],
   [
+    'invalid-probe-tcp-without-port.yaml',
+    'spec.probe.port: Required value: port is required with probe type tcp',
+  ],
+  [
+    'invalid-probe-timeout-above-interval.yaml',
+    'spec.probe.timeoutSeconds: Invalid value: "object": timeoutSeconds must not exceed intervalSeconds',
+  ],
+  [
     'invalid-fallback-with-roundrobin.yaml',
     'spec.strategy.fallbackGeoTags: Forbidden: fallbackGeoTags is only allowed with strategy type failover',
   ],
