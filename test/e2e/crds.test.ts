@@ -83,7 +83,7 @@ const INVALID: readonly (readonly [file: string, message: string])[] = [
   ],
   [
     'invalid-probe-timeout-above-interval.yaml',
-    'spec.probe.timeoutSeconds: Invalid value: "object": timeoutSeconds must not exceed intervalSeconds',
+    'spec.probe.timeoutSeconds: Invalid value: timeoutSeconds must not exceed intervalSeconds',
   ],
   [
     'invalid-fallback-with-roundrobin.yaml',
